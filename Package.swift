@@ -1,0 +1,57 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+]
+
+let package = Package(
+    name: "Sextant",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sextant", targets: ["sextant"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C layers: system libraries from Debian, and the protoc-c output (DO NOT EDIT).
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+        .target(name: "CEnvoyAPI", dependencies: ["CProtobufC"]),
+
+        .target(name: "HTTP2", dependencies: ["CNGHTTP2"] + nio, swiftSettings: strict),
+        .target(name: "GRPC", dependencies: ["HTTP2"] + nio, swiftSettings: strict),
+        .target(name: "EnvoyAPI", dependencies: ["CEnvoyAPI", "CProtobufC", "Yams"], swiftSettings: strict),
+        .target(
+            name: "XDS",
+            dependencies: ["EnvoyAPI", "GRPC", .product(name: "Logging", package: "swift-log")] + nio,
+            swiftSettings: strict),
+        .target(
+            name: "ControlPlane",
+            dependencies: ["XDS", "EnvoyAPI", "GRPC", "HTTP2", .product(name: "Logging", package: "swift-log")] + nio,
+            swiftSettings: strict),
+        .executableTarget(
+            name: "sextant",
+            dependencies: ["ControlPlane", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+
+        .target(name: "TestSupport", dependencies: ["GRPC", "HTTP2", "EnvoyAPI"] + nio, path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "EnvoyAPITests", dependencies: ["EnvoyAPI", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"] + nio, swiftSettings: strict),
+        .testTarget(name: "XDSTests", dependencies: ["XDS", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["ControlPlane", "XDS", "GRPC", "EnvoyAPI", "TestSupport"] + nio,
+            swiftSettings: strict),
+    ]
+)
