@@ -1,0 +1,53 @@
+internal import CProtobufC
+
+/// Owns every C allocation made while building one protobuf-c message tree: nested
+/// messages, strings, byte buffers and repeated-field arrays all live until `pack` has
+/// run and are freed together in `deinit` (ARCHITECTURE: one owner per C pointer).
+final class Arena {
+    private var blocks: [UnsafeMutableRawPointer] = []
+
+    init() {}
+
+    deinit {
+        for block in blocks { block.deallocate() }
+    }
+
+    /// Zeroed memory, aligned for any field protobuf-c stores (pointers, doubles).
+    func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+        let block = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 16)
+        block.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
+        blocks.append(block)
+        return block
+    }
+
+    /// A message of `descriptor`'s type, initialised by its generated `__init` (the
+    /// `*_INIT` macros do not import into Swift).
+    func message(_ descriptor: MessageDescriptor) -> UnsafeMutablePointer<ProtobufCMessage> {
+        let memory = allocate(byteCount: descriptor.sizeofMessage)
+        let message = memory.assumingMemoryBound(to: ProtobufCMessage.self)
+        descriptor.pointer.pointee.message_init(message)
+        return message
+    }
+
+    func cString(_ text: String) -> UnsafeMutablePointer<CChar> {
+        let utf8 = text.utf8CString
+        let memory = allocate(byteCount: utf8.count).assumingMemoryBound(to: CChar.self)
+        utf8.withUnsafeBufferPointer { memory.update(from: $0.baseAddress!, count: $0.count) }
+        return memory
+    }
+
+    func binary(_ bytes: [UInt8]) -> ProtobufCBinaryData {
+        guard !bytes.isEmpty else { return ProtobufCBinaryData(len: 0, data: nil) }
+        let memory = allocate(byteCount: bytes.count).assumingMemoryBound(to: UInt8.self)
+        bytes.withUnsafeBufferPointer { memory.update(from: $0.baseAddress!, count: $0.count) }
+        return ProtobufCBinaryData(len: bytes.count, data: memory)
+    }
+
+    /// Serialises a message built in an arena (or anywhere) to Swift-owned bytes.
+    static func pack(_ message: UnsafePointer<ProtobufCMessage>) -> [UInt8] {
+        let size = protobuf_c_message_get_packed_size(message)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = size == 0 ? 0 : protobuf_c_message_pack(message, buffer.baseAddress!)
+        }
+    }
+}
