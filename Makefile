@@ -1,0 +1,25 @@
+# The two commands: `make demo` and `make test`. Both install what is missing first.
+.PHONY: setup build demo test protos protos-check clean
+
+setup:
+	scripts/setup.sh
+
+build: setup
+	swift build
+
+demo: build
+	scripts/demo.sh
+
+# Every test: unit, transcoder (checked by Python's xds-protos), HTTP/2 + gRPC on real
+# sockets, and integration tests against a real Envoy 1.40. Also checks that the
+# committed C in Sources/CEnvoyAPI is what Protos/generate.py produces.
+test: setup
+	.venv-protos/bin/python Protos/generate.py --check
+	swift build --build-tests
+	swift test --skip-build
+
+protos: setup
+	.venv-protos/bin/python Protos/generate.py
+
+clean:
+	rm -rf .build

@@ -1,0 +1,85 @@
+public import EnvoyAPI
+public import Foundation
+import Synchronization
+
+/// Whether a proxy holds what Sextant last sent it, per resource type.
+public enum SyncState: String, Sendable, Codable {
+    /// The latest response was ACKed.
+    case synced = "SYNCED"
+    /// A response is out and not answered yet (or nothing was sent).
+    case stale = "STALE"
+    /// The latest response was rejected; the proxy keeps its previous version.
+    case nacked = "NACKED"
+}
+
+public struct TypeStatus: Sendable, Equatable {
+    public var sentVersion: String?
+    public var ackedVersion: String?
+    public var nonce: String?
+    public var state: SyncState
+    public var nackMessage: String?
+
+    init(_ sub: SotwStream.Subscription) {
+        sentVersion = sub.sentVersion
+        ackedVersion = sub.ackedVersion
+        nonce = sub.nonce
+        nackMessage = sub.nack?.message
+        if let nack = sub.nack, nack.version == sub.sentVersion, !sub.awaitingReply {
+            state = .nacked
+        } else if sub.sentVersion != nil, !sub.awaitingReply, sub.ackedVersion == sub.sentVersion {
+            state = .synced
+        } else {
+            state = .stale
+        }
+    }
+}
+
+/// One connected xDS stream and what its proxy has ACKed.
+public struct ProxyStatus: Sendable {
+    public let streamID: UInt64
+    public let node: Node
+    public let peer: String
+    public let connectedAt: Date
+    public let scope: SotwStream.Scope
+    public internal(set) var types: [ResourceType: TypeStatus] = [:]
+}
+
+/// Every live xDS stream, for `GET /v1/proxies`, metrics and tests.
+public final class ProxyRegistry: Sendable {
+    private struct State {
+        var proxies: [UInt64: ProxyStatus] = [:]
+        var nextID: UInt64 = 1
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    func connected(node: Node, peer: String, scope: SotwStream.Scope) -> UInt64 {
+        state.withLock { state in
+            let id = state.nextID
+            state.nextID += 1
+            state.proxies[id] = ProxyStatus(streamID: id, node: node, peer: peer, connectedAt: Date(), scope: scope)
+            return id
+        }
+    }
+
+    func update(_ id: UInt64, from stream: SotwStream) {
+        state.withLock { state in
+            guard var proxy = state.proxies[id] else { return }
+            for (type, sub) in stream.subscriptions { proxy.types[type] = TypeStatus(sub) }
+            state.proxies[id] = proxy
+        }
+    }
+
+    func disconnected(_ id: UInt64) {
+        _ = state.withLock { $0.proxies.removeValue(forKey: id) }
+    }
+
+    /// Live streams, oldest first.
+    public var all: [ProxyStatus] {
+        state.withLock { Array($0.proxies.values) }.sorted { $0.streamID < $1.streamID }
+    }
+
+    /// The streams of one node id (a proxy may hold several: ADS, or one per type).
+    public func streams(ofNode id: String) -> [ProxyStatus] { all.filter { $0.node.id == id } }
+}

@@ -1,0 +1,89 @@
+public import EnvoyAPI
+
+extension SotwStream {
+    /// A new snapshot for this stream's node group: push every subscribed type whose
+    /// content changed, in ADS order (CDS, EDS, LDS, RDS).
+    public mutating func snapshotChanged(_ next: Snapshot) -> [Action] {
+        if scope == .aggregated { retireRemoved(from: next) }
+        snapshot = next
+        var actions: [Action] = []
+        for type in ResourceType.allCases {
+            guard let sub = subscriptions[type] else { continue }
+            let content = select(type, sub)
+            if let sent = sub.sent {
+                if Self.needsPush(sub, sent: sent, content) { actions.append(respond(type, content)) }
+            } else if sub.wildcard || !content.isEmpty {
+                // Includes a named resource that did not exist when it was requested.
+                actions.append(respond(type, content))
+            }
+        }
+        return actions + retireIfSettled()
+    }
+
+    /// Make-before-break: clusters (and their assignments) that the proxy holds but the new
+    /// snapshot drops stay in CDS/EDS until listeners and routes have moved off them.
+    private mutating func retireRemoved(from next: Snapshot) {
+        for type in [ResourceType.cluster, .endpoint] {
+            var kept = retiring[type] ?? [:]
+            for (name, resource) in subscriptions[type]?.sent ?? [:] where next.resource(type, named: name) == nil {
+                kept[name] = kept[name] ?? resource
+            }
+            for name in kept.keys where next.resource(type, named: name) != nil { kept[name] = nil }
+            retiring[type] = kept.isEmpty ? nil : kept
+        }
+    }
+
+    /// Once LDS and RDS have answered their latest responses, the retired clusters go.
+    mutating func retireIfSettled() -> [Action] {
+        guard !retiring.isEmpty else { return [] }
+        let settled = [ResourceType.listener, .route].allSatisfy { subscriptions[$0]?.awaitingReply != true }
+        guard settled else { return [] }
+        retiring = [:]
+        var actions: [Action] = []
+        for type in [ResourceType.cluster, .endpoint] {
+            guard let sub = subscriptions[type], let sent = sub.sent else { continue }
+            let content = select(type, sub)
+            if Self.needsPush(sub, sent: sent, content) { actions.append(respond(type, content)) }
+        }
+        return actions
+    }
+
+    /// The resources of `type` this subscription should hold right now.
+    func select(_ type: ResourceType, _ sub: Subscription) -> [String: Resource] {
+        guard let snapshot else { return [:] }
+        var all = snapshot.resources(type)
+        if let old = retiring[type] { all.merge(old) { current, _ in current } }
+        if sub.wildcard { return all }
+        return all.filter { sub.names.contains($0.key) }
+    }
+
+    /// Builds the response carrying `content` and records it as sent with a fresh nonce.
+    mutating func respond(_ type: ResourceType, _ content: [String: Resource]) -> Action {
+        nonceCounter &+= 1
+        let nonce = String(nonceCounter)
+        let version = snapshot?.version ?? ""
+        var sub = subscriptions[type] ?? Subscription()
+        sub.sent = content
+        sub.sentVersion = version
+        sub.nonce = nonce
+        sub.awaitingReply = true
+        subscriptions[type] = sub
+        let resources = content.values.sorted { $0.name < $1.name }.map(\.packed)
+        let response = DiscoveryResponse(
+            versionInfo: version, resources: resources, typeURL: type.typeURL, nonce: nonce,
+            controlPlane: controlPlane)
+        return .send(type, response)
+    }
+
+    /// Wildcard (LDS, CDS) responses are the whole set, so any difference is pushed: an
+    /// absent resource is deleted. For named types (EDS, RDS) absence means nothing
+    /// (xDS protocol, "Deleting resources"), so only new or changed resources are pushed.
+    static func needsPush(_ sub: Subscription, sent: [String: Resource], _ content: [String: Resource]) -> Bool {
+        if sub.wildcard { return !sameContent(sent, content) }
+        return content.contains { sent[$0.key]?.version != $0.value.version }
+    }
+
+    static func sameContent(_ a: [String: Resource], _ b: [String: Resource]) -> Bool {
+        a.count == b.count && a.allSatisfy { b[$0.key]?.version == $0.value.version }
+    }
+}

@@ -1,0 +1,149 @@
+public import EnvoyAPI
+
+/// The State-of-the-World xDS protocol for one gRPC stream (ADS or a single type), as a
+/// value-type state machine: it takes requests and snapshots and returns actions; the
+/// server performs them. No I/O here, so every protocol rule is unit-testable.
+///
+/// Rules implemented (xDS REST and gRPC protocol, envoyproxy.io):
+/// - every response carries type_url, version_info and a nonce fresh within the stream;
+/// - a request whose response_nonce is not the latest one sent for its type is stale and
+///   ignored ("ACK and NACK semantics" — only the latest nonce is meaningful);
+/// - a request with error_detail NACKs the response it names: it is recorded with the
+///   proxy's message and the same content is not sent again;
+/// - named subscriptions (EDS, RDS): a newly named resource is sent even if unchanged,
+///   and a named resource that does not exist yet is sent as soon as it appears;
+/// - ADS pushes in make-before-break order, CDS → EDS → LDS → RDS, and clusters removed
+///   by a snapshot are kept until the proxy has ACKed the listeners and routes that moved
+///   off them ("removals after additions").
+public struct SotwStream: Sendable {
+    public enum Scope: Sendable, Equatable {
+        case aggregated
+        case single(ResourceType)
+    }
+
+    public enum Action: Sendable, Equatable {
+        case send(ResourceType, DiscoveryResponse)
+        case ignoreStaleNonce(ResourceType, nonce: String)
+        case recordAck(ResourceType, version: String)
+        case recordNack(ResourceType, version: String, message: String)
+        /// The request is not valid xDS: end the stream with INVALID_ARGUMENT.
+        case reject(String)
+    }
+
+    /// What this stream knows about one resource type.
+    public struct Subscription: Sendable, Equatable {
+        public internal(set) var wildcard = false
+        public internal(set) var names: Set<String> = []
+        /// The resources of the latest response, by name; nil until one is sent.
+        public internal(set) var sent: [String: Resource]?
+        public internal(set) var sentVersion: String?
+        public internal(set) var nonce: String?
+        /// A response is out and neither ACKed nor NACKed yet.
+        public internal(set) var awaitingReply = false
+        public internal(set) var ackedVersion: String?
+        public internal(set) var nack: Nack?
+    }
+
+    public struct Nack: Sendable, Equatable {
+        public let version: String
+        public let message: String
+    }
+
+    public let scope: Scope
+    public let controlPlane: String?
+    public internal(set) var subscriptions: [ResourceType: Subscription] = [:]
+    public internal(set) var snapshot: Snapshot?
+    var nonceCounter: UInt64 = 0
+    /// Clusters and assignments a new snapshot removed, still served until the proxy ACKs
+    /// the listeners and routes of that snapshot (ADS only).
+    var retiring: [ResourceType: [String: Resource]] = [:]
+
+    public init(scope: Scope, controlPlane: String? = nil) {
+        self.scope = scope
+        self.controlPlane = controlPlane
+    }
+
+    // MARK: Requests
+
+    public mutating func receive(_ request: DiscoveryRequest) -> [Action] {
+        let type: ResourceType
+        switch resolveType(request.typeURL) {
+        case .success(let resolved): type = resolved
+        case .failure(let reason): return [.reject(reason.description)]
+        }
+        var sub = subscriptions[type] ?? Subscription()
+        let isNew = subscriptions[type] == nil
+        var actions: [Action] = []
+
+        // A nonce answers one of our responses. With no response sent yet on this stream
+        // (a proxy resuming after reconnect) it is treated as a fresh request.
+        if !request.responseNonce.isEmpty, let latest = sub.nonce {
+            guard request.responseNonce == latest else {
+                return [.ignoreStaleNonce(type, nonce: request.responseNonce)]
+            }
+            sub.awaitingReply = false
+            let version = sub.sentVersion ?? request.versionInfo
+            if let error = request.errorDetail {
+                sub.nack = Nack(version: version, message: error.message)
+                actions.append(.recordNack(type, version: version, message: error.message))
+            } else {
+                sub.ackedVersion = version
+                sub.nack = nil
+                actions.append(.recordAck(type, version: version))
+            }
+        }
+
+        let added = updateNames(&sub, requested: request.resourceNames, isNew: isNew, type: type)
+        subscriptions[type] = sub
+
+        if snapshot != nil {
+            let content = select(type, sub)
+            if sub.sent == nil {
+                if sub.wildcard || !content.isEmpty { actions.append(respond(type, content)) }
+            } else if !added.isDisjoint(with: content.keys) {
+                // A newly named resource is sent even if unchanged (xDS, "Resource updates").
+                actions.append(respond(type, content))
+            }
+        }
+        actions += retireIfSettled()
+        return actions
+    }
+
+    /// Applies the names of a request; returns the names newly subscribed to.
+    private func updateNames(_ sub: inout Subscription, requested: [String], isNew: Bool, type: ResourceType) -> Set<String> {
+        let names = Set(requested)
+        let wasWildcard = sub.wildcard
+        let previous = sub.names
+        let explicitWildcard = names.contains("*")
+        if isNew {
+            sub.wildcard = explicitWildcard || (names.isEmpty && type.allowsLegacyWildcard)
+        } else {
+            sub.wildcard = explicitWildcard || (wasWildcard && names.isEmpty)
+        }
+        sub.names = names.subtracting(["*"])
+        if sub.wildcard {
+            return wasWildcard ? [] : Set(snapshot?.resources(type).keys ?? [:].keys)
+        }
+        return sub.names.subtracting(previous)
+    }
+
+    private func resolveType(_ typeURL: String) -> Result<ResourceType, RejectReason> {
+        switch scope {
+        case .single(let served):
+            if typeURL.isEmpty || typeURL == served.typeURL { return .success(served) }
+            return .failure(RejectReason("type_url \(typeURL) on a \(served.shortName) stream"))
+        case .aggregated:
+            if typeURL.isEmpty { return .failure(RejectReason("type_url is required on an ADS stream")) }
+            guard let type = ResourceType(typeURL: typeURL) else {
+                return .failure(RejectReason("unknown type_url \(typeURL)"))
+            }
+            return .success(type)
+        }
+    }
+}
+
+struct RejectReason: Error, ExpressibleByStringLiteral, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+    init(stringLiteral value: String) { self.description = value }
+}

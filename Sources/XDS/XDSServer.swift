@@ -1,0 +1,115 @@
+public import EnvoyAPI
+public import GRPC
+import Logging
+
+/// Serves snapshots from a `SnapshotCache` over the State-of-the-World xDS services:
+/// ADS and the per-type LDS, RDS, CDS, EDS and SDS streams. One `SotwStream` state
+/// machine per gRPC stream; this type only performs its actions.
+public final class XDSServer: Sendable {
+    public let cache: SnapshotCache
+    public let proxies: ProxyRegistry
+    private let identifier: String
+    private let logger: Logger
+
+    /// gRPC paths of the services, from envoy/service/*/v3/*.proto.
+    public static let paths: [String: SotwStream.Scope] = [
+        "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources": .aggregated,
+        "/envoy.service.listener.v3.ListenerDiscoveryService/StreamListeners": .single(.listener),
+        "/envoy.service.route.v3.RouteDiscoveryService/StreamRoutes": .single(.route),
+        "/envoy.service.cluster.v3.ClusterDiscoveryService/StreamClusters": .single(.cluster),
+        "/envoy.service.endpoint.v3.EndpointDiscoveryService/StreamEndpoints": .single(.endpoint),
+        "/envoy.service.secret.v3.SecretDiscoveryService/StreamSecrets": .single(.secret),
+    ]
+
+    public init(cache: SnapshotCache, proxies: ProxyRegistry = ProxyRegistry(), identifier: String = "sextant", logger: Logger = Logger(label: "sextant.xds")) {
+        self.cache = cache
+        self.proxies = proxies
+        self.identifier = identifier
+        self.logger = logger
+    }
+
+    /// Handlers to mount on a `GRPCServer`, keyed by `:path`.
+    public var handlers: [String: GRPCHandler] {
+        Self.paths.mapValues { scope in
+            { @Sendable [self] messages, writer, context in
+                try await self.serve(scope: scope, messages: messages, writer: writer, context: context)
+            }
+        }
+    }
+
+    private enum Event: Sendable {
+        case request([UInt8])
+        case snapshot(Snapshot)
+        case ended((any Error)?)
+    }
+
+    func serve(scope: SotwStream.Scope, messages: GRPCMessages, writer: GRPCResponseWriter, context: GRPCRequestContext) async throws {
+        let (events, sink) = AsyncStream.makeStream(of: Event.self)
+        var stream = SotwStream(scope: scope, controlPlane: identifier)
+        var proxyID: UInt64?
+        defer { if let proxyID { proxies.disconnected(proxyID) } }
+        var log = logger
+        log[metadataKey: "peer"] = "\(context.peer)"
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    for try await bytes in messages { sink.yield(.request(bytes)) }
+                    sink.yield(.ended(nil))
+                } catch {
+                    sink.yield(.ended(error))
+                }
+            }
+            defer { group.cancelAll() }
+            for await event in events {
+                let actions: [SotwStream.Action]
+                switch event {
+                case .ended(let error):
+                    if let error { throw error }
+                    return
+                case .snapshot(let snapshot):
+                    actions = stream.snapshotChanged(snapshot)
+                case .request(let bytes):
+                    let request: DiscoveryRequest
+                    do {
+                        request = try DiscoveryRequest.decode(bytes)
+                    } catch {
+                        throw GRPCStatus(.invalidArgument, "malformed DiscoveryRequest: \(error)")
+                    }
+                    if proxyID == nil {
+                        // The node is only guaranteed on the first request of a stream.
+                        let node = request.node ?? Node()
+                        proxyID = proxies.connected(node: node, peer: context.peer, scope: scope)
+                        log[metadataKey: "node"] = "\(node.id)"
+                        log.info("xDS stream opened", metadata: ["path": "\(context.path)"])
+                        let updates = cache.watch(group: cache.group(for: node))
+                        group.addTask {
+                            for await snapshot in updates { sink.yield(.snapshot(snapshot)) }
+                        }
+                    }
+                    actions = stream.receive(request)
+                }
+                try await perform(actions, on: writer, log: log)
+                if let proxyID { proxies.update(proxyID, from: stream) }
+            }
+        }
+    }
+
+    private func perform(_ actions: [SotwStream.Action], on writer: GRPCResponseWriter, log: Logger) async throws {
+        for action in actions {
+            switch action {
+            case .send(let type, let response):
+                log.debug("push", metadata: ["type": "\(type)", "version": "\(response.versionInfo)", "nonce": "\(response.nonce)", "resources": "\(response.resources.count)"])
+                try await writer.write(response.encoded())
+            case .recordAck(let type, let version):
+                log.debug("ACK", metadata: ["type": "\(type)", "version": "\(version)"])
+            case .recordNack(let type, let version, let message):
+                log.warning("NACK", metadata: ["type": "\(type)", "version": "\(version)", "error": "\(message)"])
+            case .ignoreStaleNonce(let type, let nonce):
+                log.debug("stale nonce ignored", metadata: ["type": "\(type)", "nonce": "\(nonce)"])
+            case .reject(let reason):
+                throw GRPCStatus(.invalidArgument, reason)
+            }
+        }
+    }
+}

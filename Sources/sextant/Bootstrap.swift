@@ -1,0 +1,51 @@
+import ArgumentParser
+import ControlPlane
+
+struct Bootstrap: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print an Envoy bootstrap (YAML) that takes all its configuration from Sextant over ADS.")
+
+    @Option(help: "The proxy's xDS node id (unique per proxy).")
+    var nodeID: String
+
+    @Option(help: "The service this proxy sits beside (xDS node.cluster).")
+    var service: String
+
+    @Option(help: "Where Sextant's xDS server listens.")
+    var xdsAddress = "127.0.0.1:18000"
+
+    @Option(help: "Envoy's admin port, bound on 127.0.0.1.")
+    var adminPort = 9901
+
+    @Option(help: "Port of the outbound listener (node metadata sextant.outbound_port).")
+    var outboundPort = 15001
+
+    @Option(help: "Port of the inbound listener (node metadata sextant.inbound_port).")
+    var inboundPort = 15006
+
+    @Option(help: "Port of the local app behind the inbound listener (node metadata sextant.app_port).")
+    var appPort: Int?
+
+    func validate() throws {
+        for (flag, port) in [("--admin-port", adminPort), ("--outbound-port", outboundPort), ("--inbound-port", inboundPort), ("--app-port", appPort ?? 1)]
+        where !(1...65535).contains(port) {
+            throw ValidationError("\(flag) must be 1–65535, got \(port)")
+        }
+        guard EnvoyBootstrap.splitAddress(xdsAddress) != nil else {
+            throw ValidationError("--xds-address must be HOST:PORT, got \(xdsAddress)")
+        }
+        guard !nodeID.isEmpty, !service.isEmpty else { throw ValidationError("--node-id and --service must not be empty") }
+    }
+
+    func run() throws {
+        var bootstrap = EnvoyBootstrap(nodeID: nodeID, service: service)
+        let xds = EnvoyBootstrap.splitAddress(xdsAddress)!
+        bootstrap.xdsHost = xds.host
+        bootstrap.xdsPort = xds.port
+        bootstrap.adminPort = adminPort
+        bootstrap.outboundPort = outboundPort
+        bootstrap.inboundPort = inboundPort
+        bootstrap.appPort = appPort
+        print(bootstrap.yaml, terminator: "")
+    }
+}

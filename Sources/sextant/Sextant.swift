@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Sextant: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sextant",
+        abstract: "An xDS control plane for Envoy.",
+        subcommands: [Serve.self, Bootstrap.self])
+}

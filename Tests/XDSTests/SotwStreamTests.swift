@@ -1,0 +1,167 @@
+import EnvoyAPI
+import Testing
+@testable import XDS
+
+/// Each test checks one rule of the State-of-the-World protocol (xDS REST and gRPC
+/// protocol, envoyproxy.io) on the state machine alone, without sockets.
+@Suite struct SotwStreamTests {
+    @Test func everyResponseCarriesTypeURLVersionAndAFreshNonce() {
+        var stream = SotwStream(scope: .aggregated)
+        _ = stream.snapshotChanged(mesh("v1"))
+        let actions = stream.receive(request(.cluster)) + stream.receive(request(.listener))
+            + stream.receive(request(.endpoint, names: ["a"])) + stream.receive(request(.route, names: ["routes"]))
+        let responses = actions.responses
+        #expect(responses.map(\.typeURL) == [TypeURL.cluster, TypeURL.listener, TypeURL.endpoint, TypeURL.route])
+        #expect(responses.allSatisfy { $0.versionInfo == "v1" })
+        #expect(Set(responses.map(\.nonce)).count == 4)
+        #expect(responses.allSatisfy { !$0.nonce.isEmpty })
+    }
+
+    @Test func aRequestBeforeAnySnapshotIsAnsweredWhenTheFirstSnapshotArrives() {
+        var stream = SotwStream(scope: .single(.cluster))
+        #expect(stream.receive(request(.cluster)).isEmpty)
+        let actions = stream.snapshotChanged(mesh("v1"))
+        #expect(actions.responses.map(\.names) == [["a"]])
+    }
+
+    @Test func anAckRecordsTheVersionAndSendsNothingMore() {
+        var stream = SotwStream(scope: .single(.cluster))
+        _ = stream.snapshotChanged(mesh("v1"))
+        let nonce = stream.receive(request(.cluster)).responses[0].nonce
+        let actions = stream.receive(request(.cluster, version: "v1", nonce: nonce))
+        #expect(actions == [.recordAck(.cluster, version: "v1")])
+        #expect(stream.subscriptions[.cluster]?.ackedVersion == "v1")
+    }
+
+    @Test func aStaleNonceIsIgnored() {
+        var stream = SotwStream(scope: .single(.endpoint))
+        _ = stream.snapshotChanged(mesh("v1"))
+        let first = stream.receive(request(.endpoint, names: ["a"])).responses[0].nonce
+        let second = stream.snapshotChanged(mesh("v2", endpoints: "10.0.0.2")).responses[0].nonce
+        // The ACK of the first response arrives after the second was sent: only the latest nonce counts.
+        #expect(stream.receive(request(.endpoint, names: ["a"], version: "v1", nonce: first)) == [.ignoreStaleNonce(.endpoint, nonce: first)])
+        #expect(stream.subscriptions[.endpoint]?.ackedVersion == nil)
+        #expect(stream.receive(request(.endpoint, names: ["a"], version: "v2", nonce: second)) == [.recordAck(.endpoint, version: "v2")])
+    }
+
+    @Test func aNackIsRecordedWithTheProxysMessageAndTheSameContentIsNotSentAgain() {
+        var stream = SotwStream(scope: .aggregated)
+        _ = stream.snapshotChanged(mesh("v1"))
+        let n1 = stream.receive(request(.cluster)).responses[0].nonce
+        _ = stream.receive(request(.cluster, version: "v1", nonce: n1))
+        let n2 = stream.snapshotChanged(mesh("v2", clusters: ["a", "b"])).responses[0].nonce
+        let nack = stream.receive(request(.cluster, version: "v1", nonce: n2, error: "cluster b: invalid connect_timeout"))
+        #expect(nack == [.recordNack(.cluster, version: "v2", message: "cluster b: invalid connect_timeout")])
+        #expect(stream.subscriptions[.cluster]?.ackedVersion == "v1")
+        #expect(stream.subscriptions[.cluster]?.nack?.message == "cluster b: invalid connect_timeout")
+        // A later snapshot with the same clusters does not repeat the rejected content...
+        #expect(stream.snapshotChanged(mesh("v3", route: "changed", clusters: ["a", "b"])).sentTypes.contains(.cluster) == false)
+        // ...but changed clusters are sent.
+        let fixed = stream.snapshotChanged(mesh("v4", clusters: ["a"]))
+        #expect(fixed.responses.first { $0.typeURL == TypeURL.cluster }?.versionInfo == "v4")
+    }
+
+    @Test func aNewlyNamedResourceIsSentEvenIfUnchanged() {
+        var stream = SotwStream(scope: .single(.endpoint))
+        _ = stream.snapshotChanged(mesh("v1", clusters: ["a", "b"]))
+        let nonce = stream.receive(request(.endpoint, names: ["a"])).responses[0].nonce
+        let actions = stream.receive(request(.endpoint, names: ["a", "b"], version: "v1", nonce: nonce))
+        #expect(actions.first == .recordAck(.endpoint, version: "v1"))
+        #expect(actions.responses.map(\.names) == [["a", "b"]])
+        #expect(actions.responses.first?.versionInfo == "v1")
+    }
+
+    @Test func droppingANameSendsNothing() {
+        var stream = SotwStream(scope: .single(.endpoint))
+        _ = stream.snapshotChanged(mesh("v1", clusters: ["a", "b"]))
+        let nonce = stream.receive(request(.endpoint, names: ["a", "b"])).responses[0].nonce
+        #expect(stream.receive(request(.endpoint, names: ["a"], version: "v1", nonce: nonce)).responses.isEmpty)
+        #expect(stream.subscriptions[.endpoint]?.names == ["a"])
+    }
+
+    @Test func aMissingNamedResourceIsSentWhenItAppears() {
+        var stream = SotwStream(scope: .single(.route))
+        _ = stream.snapshotChanged(snapshot("v1", [resource(.route, "other")]))
+        #expect(stream.receive(request(.route, names: ["routes"])).isEmpty)
+        let actions = stream.snapshotChanged(snapshot("v2", [resource(.route, "other"), resource(.route, "routes")]))
+        #expect(actions.responses.map(\.names) == [["routes"]])
+    }
+
+    @Test func namedSubscriptionsReceiveOnlyTheirNames() {
+        var stream = SotwStream(scope: .single(.endpoint))
+        _ = stream.snapshotChanged(mesh("v1", clusters: ["a", "b", "c"]))
+        #expect(stream.receive(request(.endpoint, names: ["b"])).responses.map(\.names) == [["b"]])
+        // A change to a resource this stream did not name is not pushed to it.
+        #expect(stream.snapshotChanged(snapshot("v2", [resource(.endpoint, "a", "x"), resource(.endpoint, "b"), resource(.endpoint, "c")])).isEmpty)
+    }
+
+    @Test func anEmptyFirstRequestForListenersOrClustersIsAWildcard() {
+        var stream = SotwStream(scope: .single(.cluster))
+        _ = stream.snapshotChanged(mesh("v1", clusters: ["a", "b"]))
+        #expect(stream.receive(request(.cluster)).responses.map(\.names) == [["a", "b"]])
+        #expect(stream.snapshotChanged(mesh("v2", clusters: ["a", "b", "c"])).responses.map(\.names) == [["a", "b", "c"]])
+    }
+
+    @Test func anUnchangedTypeIsNotPushedAgainUnderANewVersion() {
+        var stream = SotwStream(scope: .aggregated)
+        _ = stream.snapshotChanged(mesh("v1"))
+        _ = stream.receive(request(.cluster))
+        _ = stream.receive(request(.endpoint, names: ["a"]))
+        let actions = stream.snapshotChanged(mesh("v2", endpoints: "10.0.0.9"))
+        #expect(actions.sentTypes == [.endpoint])
+    }
+
+    @Test func adsPushesClustersThenEndpointsThenListenersThenRoutes() {
+        var stream = SotwStream(scope: .aggregated)
+        _ = stream.snapshotChanged(mesh("v1"))
+        // Subscribe in the "wrong" order on purpose.
+        _ = stream.receive(request(.route, names: ["routes"]))
+        _ = stream.receive(request(.listener))
+        _ = stream.receive(request(.endpoint, names: ["a"]))
+        _ = stream.receive(request(.cluster))
+        var next = [resource(.listener, "http", "v2"), resource(.route, "routes", "v2")]
+        next += [resource(.cluster, "a", "v2"), resource(.endpoint, "a", "v2")]
+        #expect(stream.snapshotChanged(snapshot("v2", next)).sentTypes == [.cluster, .endpoint, .listener, .route])
+    }
+
+    @Test func removedClustersStayUntilListenersAndRoutesMovedOffThem() {
+        var stream = SotwStream(scope: .aggregated)
+        _ = stream.snapshotChanged(mesh("v1", clusters: ["a"]))
+        var nonces: [ResourceType: String] = [:]
+        for (type, names) in [(ResourceType.cluster, [String]()), (.endpoint, ["a"]), (.listener, []), (.route, ["routes"])] {
+            nonces[type] = stream.receive(request(type, names: names)).responses[0].nonce
+            _ = stream.receive(request(type, names: names, version: "v1", nonce: nonces[type]!))
+        }
+        // v2 moves the route from cluster a to cluster b and drops a.
+        let push = stream.snapshotChanged(mesh("v2", route: "to-b", clusters: ["b"]))
+        #expect(push.sentTypes == [.cluster, .route])
+        #expect(push.responses[0].names == ["a", "b"])  // addition first, removal deferred
+        let routeNonce = push.responses[1].nonce
+        // Once the proxy ACKs the routes that no longer use a, a is removed.
+        let after = stream.receive(request(.route, names: ["routes"], version: "v2", nonce: routeNonce))
+        #expect(after.first == .recordAck(.route, version: "v2"))
+        #expect(after.responses.map(\.names) == [["b"]])
+        #expect(after.responses.first?.typeURL == TypeURL.cluster)
+    }
+
+    @Test func anUnknownTypeURLOnAnADSStreamIsRejected() {
+        var stream = SotwStream(scope: .aggregated)
+        let actions = stream.receive(DiscoveryRequest(typeURL: "type.googleapis.com/example.Nope"))
+        #expect(actions == [.reject("unknown type_url type.googleapis.com/example.Nope")])
+    }
+
+    @Test func aPerTypeStreamAcceptsItsOwnTypeOnly() {
+        var stream = SotwStream(scope: .single(.listener))
+        _ = stream.snapshotChanged(mesh("v1"))
+        #expect(stream.receive(DiscoveryRequest()).responses.first?.typeURL == TypeURL.listener)
+        #expect(stream.receive(request(.cluster)) == [.reject("type_url \(TypeURL.cluster) on a LDS stream")])
+    }
+
+    @Test func aProxyResumingWithAnOldNonceIsAnsweredAsNew() {
+        var stream = SotwStream(scope: .single(.cluster))
+        _ = stream.snapshotChanged(mesh("v3"))
+        // Nonce and version from a previous connection: nothing was sent on this stream yet.
+        let actions = stream.receive(request(.cluster, version: "v2", nonce: "17"))
+        #expect(actions.responses.map(\.versionInfo) == ["v3"])
+    }
+}
