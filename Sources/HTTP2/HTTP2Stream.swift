@@ -1,0 +1,79 @@
+public import NIOCore
+
+/// One HTTP/2 stream as seen by the layer above: the headers that opened it, its inbound
+/// parts in order, and async operations for our side. A `Sendable` handle — every
+/// operation hops to the connection's event loop, where the stream state lives.
+public final class HTTP2Stream: Sendable {
+    /// The HTTP/2 stream id (odd: client-initiated).
+    public let id: Int
+    /// Server: the request headers received. Client: the request headers we sent.
+    public let headers: [HTTP2HeaderField]
+    /// The remote address, "ip:port".
+    public let peer: String
+    /// Inbound parts: response `.headers` (client only), `.data`, optional `.trailers`.
+    /// Finishes on the peer's END_STREAM; throws `HTTP2Error.streamReset` on RST_STREAM and
+    /// `HTTP2Error.connectionClosed` when the connection is lost. Iterate it once.
+    public let inbound: AsyncThrowingStream<HTTP2InboundPart, any Error>
+    private let connection: NIOLoopBound<HTTP2ConnectionHandler>
+    private var streamID: Int32 { Int32(id) }
+
+    init(
+        id: Int32, headers: [HTTP2HeaderField], peer: String,
+        inbound: AsyncThrowingStream<HTTP2InboundPart, any Error>, connection: NIOLoopBound<HTTP2ConnectionHandler>
+    ) {
+        self.id = Int(id)
+        self.headers = headers
+        self.peer = peer
+        self.inbound = inbound
+        self.connection = connection
+    }
+
+    /// The first value of `name` in `headers`.
+    public func header(_ name: String) -> String? {
+        headers.first(where: { $0.name == name })?.value
+    }
+
+    /// Server: sends response headers. With `endStream` the response ends here
+    /// (a headers-only response, as gRPC's "trailers-only").
+    public func sendHeaders(_ headers: [HTTP2HeaderField], endStream: Bool = false) async throws {
+        try await connection.eventLoop.submit { [connection, streamID] in
+            try connection.value.sendHeaders(streamID: streamID, headers: headers, endStream: endStream)
+        }.get()
+    }
+
+    /// Queues body bytes; with `endStream` our side ends after them. Suspends while more
+    /// than the configured high-water mark is queued (the peer's flow control window is
+    /// closed or the socket is slow). Throws `HTTP2Error` if the stream is gone.
+    public func sendData(_ data: ByteBuffer, endStream: Bool = false) async throws {
+        try await connection.eventLoop.flatSubmit { [connection, streamID] in
+            connection.value.send(streamID: streamID, data: data, end: endStream ? .endStream : nil)
+        }.get()
+    }
+
+    /// Ends our side after the queued body with trailing headers.
+    public func sendTrailers(_ trailers: [HTTP2HeaderField]) async throws {
+        try await connection.eventLoop.flatSubmit { [connection, streamID] in
+            connection.value.send(streamID: streamID, data: nil, end: .trailers(trailers))
+        }.get()
+    }
+
+    /// Ends our side after the queued body (END_STREAM without trailers).
+    public func end() async throws {
+        try await connection.eventLoop.flatSubmit { [connection, streamID] in
+            connection.value.send(streamID: streamID, data: nil, end: .endStream)
+        }.get()
+    }
+
+    /// Sends RST_STREAM; the stream's reader then fails. Does not wait.
+    public func reset(_ code: HTTP2ErrorCode = .cancel) {
+        connection.eventLoop.execute { [connection, streamID] in
+            connection.value.reset(streamID: streamID, code: code)
+        }
+    }
+
+    func finishAfterHandler() async {
+        try? await connection.eventLoop.submit { [connection, streamID] in
+            connection.value.finishAfterHandler(streamID: streamID)
+        }.get()
+    }
+}

@@ -1,0 +1,109 @@
+import NIOCore
+
+/// Per-stream bookkeeping, confined to the connection's event loop. The handler owns it;
+/// the public `HTTP2Stream` handle reaches it only by stream id through the handler.
+final class HTTP2StreamState {
+    let id: Int32
+    /// The header block being received; moved out when the block completes.
+    var pendingHeaders: [HTTP2HeaderField] = []
+    let inbound: AsyncThrowingStream<HTTP2InboundPart, any Error>.Continuation
+    let inboundSequence: AsyncThrowingStream<HTTP2InboundPart, any Error>
+    private(set) var inboundFinished = false
+
+    /// Bytes accepted from the writer but not yet framed by nghttp2.
+    private var outbound = CircularBuffer<ByteBuffer>()
+    private(set) var outboundBytes = 0
+    /// Set once the writer has said how our side ends; delivered after `outbound` drains.
+    private var outboundEnd: HTTP2OutboundEnd?
+    private(set) var outboundFinished = false
+    /// True once HEADERS went out with a data provider, so DATA may be pulled.
+    var bodyStarted = false
+    /// The provider answered NGHTTP2_ERR_DEFERRED and must be resumed when bytes arrive.
+    var parked = false
+    /// Writers suspended because more than the high-water mark is queued.
+    private var writeWaiters: [EventLoopPromise<Void>] = []
+    /// The server task serving this stream, cancelled if the peer resets it.
+    var task: Task<Void, Never>?
+
+    init(id: Int32) {
+        self.id = id
+        (inboundSequence, inbound) = AsyncThrowingStream.makeStream(of: HTTP2InboundPart.self)
+    }
+
+    func receive(_ part: HTTP2InboundPart) {
+        guard !inboundFinished else { return }
+        inbound.yield(part)
+    }
+
+    func finishInbound(throwing error: HTTP2Error? = nil) {
+        guard !inboundFinished else { return }
+        inboundFinished = true
+        inbound.finish(throwing: error)
+    }
+
+    /// Queues bytes and/or the end of our side. Returns false if our side already ended.
+    func enqueue(_ data: ByteBuffer?, end: HTTP2OutboundEnd?) -> Bool {
+        guard outboundEnd == nil, !outboundFinished else { return false }
+        if let data, data.readableBytes > 0 {
+            outbound.append(data)
+            outboundBytes += data.readableBytes
+        }
+        outboundEnd = end
+        return true
+    }
+
+    /// Our side has ended or will end once the queue drains.
+    var endQueued: Bool { outboundEnd != nil || outboundFinished }
+
+    /// Marks our side finished without DATA (trailers-only response or reset).
+    func markOutboundFinished() { outboundFinished = true }
+
+    /// Suspends a writer until the queue drains below `highWaterMark`, or completes now.
+    func waitForRoom(highWaterMark: Int, eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        if outboundBytes <= highWaterMark { return eventLoop.makeSucceededVoidFuture() }
+        let promise = eventLoop.makePromise(of: Void.self)
+        writeWaiters.append(promise)
+        return promise.futureResult
+    }
+
+    /// Answers nghttp2's data source: copy what fits, then say how the stream ends.
+    func read(into buffer: UnsafeMutableRawBufferPointer, highWaterMark: Int) -> HTTP2OutboundRead {
+        var copied = 0
+        while copied < buffer.count, var chunk = outbound.first {
+            let n = min(chunk.readableBytes, buffer.count - copied)
+            chunk.withUnsafeReadableBytes { bytes in
+                UnsafeMutableRawBufferPointer(rebasing: buffer[copied..<copied + n]).copyMemory(
+                    from: UnsafeRawBufferPointer(rebasing: bytes[..<n]))
+            }
+            chunk.moveReaderIndex(forwardBy: n)
+            copied += n
+            if chunk.readableBytes == 0 { outbound.removeFirst() } else { outbound[outbound.startIndex] = chunk }
+        }
+        outboundBytes -= copied
+        if outboundBytes <= highWaterMark, !writeWaiters.isEmpty {
+            let waiters = writeWaiters
+            writeWaiters.removeAll()
+            waiters.forEach { $0.succeed() }
+        }
+        if outbound.isEmpty, let end = outboundEnd {
+            outboundFinished = true
+            return .bytes(copied, end: end)
+        }
+        if copied == 0 {
+            parked = true
+            return .deferred
+        }
+        return .bytes(copied, end: nil)
+    }
+
+    /// The stream is gone: fail everything still waiting on it.
+    func close(_ error: HTTP2Error?) {
+        finishInbound(throwing: error)
+        outboundFinished = true
+        outbound.removeAll()
+        outboundBytes = 0
+        let waiters = writeWaiters
+        writeWaiters.removeAll()
+        waiters.forEach { $0.fail(error ?? .streamClosed) }
+    }
+}

@@ -1,0 +1,114 @@
+internal import CNGHTTP2
+
+/// The C callbacks. Each one captures nothing, recovers the session from `user_data`
+/// with `Unmanaged`, and forwards to a Swift method; the return codes it may produce are
+/// 0, NGHTTP2_ERR_CALLBACK_FAILURE (a null pointer nghttp2 promised not to pass) and, for
+/// the data source, NGHTTP2_ERR_DEFERRED.
+extension NGHTTP2Session {
+    private static let callbackFailure = Int32(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+
+    private static func from(_ userData: UnsafeMutableRawPointer?) -> NGHTTP2Session? {
+        guard let userData else { return nil }
+        return Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
+    }
+
+    /// Every body is read through this provider; the stream id identifies the queue.
+    static var dataProvider: nghttp2_data_provider {
+        nghttp2_data_provider(
+            source: nghttp2_data_source(ptr: nil),
+            read_callback: { _, streamID, buf, length, dataFlags, _, userData in
+                guard let session = NGHTTP2Session.from(userData), let buf, let dataFlags else {
+                    return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+                }
+                return session.readOutbound(
+                    streamID: streamID, into: UnsafeMutableRawBufferPointer(start: buf, count: length), flags: dataFlags)
+            })
+    }
+
+    static func installCallbacks(_ callbacks: OpaquePointer) {
+        nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
+            guard let session = NGHTTP2Session.from(userData), let frame else { return NGHTTP2Session.callbackFailure }
+            session.onBeginHeaders(frame.pointee)
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, userData in
+            guard let session = NGHTTP2Session.from(userData), let frame, let name, let value else {
+                return NGHTTP2Session.callbackFailure
+            }
+            session.delegate?.header(
+                streamID: frame.pointee.hd.stream_id,
+                name: String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
+                value: String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self))
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
+            guard let session = NGHTTP2Session.from(userData), let frame else { return NGHTTP2Session.callbackFailure }
+            session.onFrameReceived(frame.pointee)
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, streamID, data, length, userData in
+            guard let session = NGHTTP2Session.from(userData) else { return NGHTTP2Session.callbackFailure }
+            session.delegate?.dataChunk(streamID: streamID, bytes: UnsafeRawBufferPointer(start: data, count: length))
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
+            guard let session = NGHTTP2Session.from(userData) else { return NGHTTP2Session.callbackFailure }
+            session.delegate?.streamClosed(streamID: streamID, errorCode: HTTP2ErrorCode(rawValue: errorCode))
+            return 0
+        }
+    }
+
+    private static func headerBlock(_ category: nghttp2_headers_category) -> HTTP2HeaderBlock {
+        switch category {
+        case NGHTTP2_HCAT_REQUEST: .request
+        case NGHTTP2_HCAT_RESPONSE, NGHTTP2_HCAT_PUSH_RESPONSE: .response
+        default: .trailers  // NGHTTP2_HCAT_HEADERS: trailers or a non-final block
+        }
+    }
+
+    private func onBeginHeaders(_ frame: nghttp2_frame) {
+        guard frame.hd.type == UInt8(NGHTTP2_HEADERS.rawValue) else { return }  // PUSH_PROMISE is disabled
+        delegate?.beginHeaders(streamID: frame.hd.stream_id, block: Self.headerBlock(frame.headers.cat))
+    }
+
+    private func onFrameReceived(_ frame: nghttp2_frame) {
+        let endStream = frame.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+        switch UInt32(frame.hd.type) {
+        case NGHTTP2_HEADERS.rawValue:
+            delegate?.headersComplete(
+                streamID: frame.hd.stream_id, block: Self.headerBlock(frame.headers.cat), endStream: endStream)
+        case NGHTTP2_DATA.rawValue:
+            delegate?.dataComplete(streamID: frame.hd.stream_id, endStream: endStream)
+        case NGHTTP2_GOAWAY.rawValue:
+            delegate?.goAwayReceived(
+                lastStreamID: frame.goaway.last_stream_id, errorCode: HTTP2ErrorCode(rawValue: frame.goaway.error_code))
+        case NGHTTP2_PING.rawValue where frame.hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0:
+            delegate?.pingAcknowledged()
+        default:
+            break  // SETTINGS, WINDOW_UPDATE, PING: nghttp2 handles them itself
+        }
+    }
+
+    /// Copies queued bytes and maps the owner's answer to nghttp2's data flags. Trailers are
+    /// submitted from here, as nghttp2 documents, together with NGHTTP2_DATA_FLAG_NO_END_STREAM.
+    private func readOutbound(
+        streamID: Int32, into buffer: UnsafeMutableRawBufferPointer, flags: UnsafeMutablePointer<UInt32>
+    ) -> Int {
+        guard let delegate else { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
+        switch delegate.readOutbound(streamID: streamID, into: buffer) {
+        case .deferred:
+            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+        case .bytes(let count, end: nil):
+            return count
+        case .bytes(let count, end: .endStream):
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+            return count
+        case .bytes(let count, end: .trailers(let trailers)):
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue | NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+            let rv = Self.withNameValues(trailers) { nva, n in nghttp2_submit_trailer(session, streamID, nva, n) }
+            // NGHTTP2_ERR_NOMEM only; without the trailer the stream would never end.
+            if rv != 0 { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
+            return count
+        }
+    }
+}

@@ -1,0 +1,119 @@
+internal import CNGHTTP2
+import NIOCore
+
+/// Whether a session speaks first as a client (sends the preface) or expects one.
+enum HTTP2Role { case server, client }
+
+/// The kind of header block nghttp2 announces, mapped from `nghttp2_headers_category`.
+enum HTTP2HeaderBlock { case request, response, trailers }
+
+/// What the owner of a stream's outbound bytes answers when nghttp2 asks for DATA.
+enum HTTP2OutboundRead {
+    /// Nothing queued yet: the stream is parked until `resumeData` (NGHTTP2_ERR_DEFERRED).
+    case deferred
+    /// `count` bytes were copied; `end` says whether and how the stream ends after them.
+    case bytes(Int, end: HTTP2OutboundEnd?)
+}
+
+/// How our side of a stream ends once the queued DATA is sent.
+enum HTTP2OutboundEnd {
+    case endStream
+    case trailers([HTTP2HeaderField])
+}
+
+/// Events nghttp2 reports while it parses or serialises frames. Implemented by the
+/// connection handler; called only from inside `receive` / `nextOutbound`.
+protocol NGHTTP2SessionDelegate: AnyObject {
+    func beginHeaders(streamID: Int32, block: HTTP2HeaderBlock)
+    func header(streamID: Int32, name: String, value: String)
+    func headersComplete(streamID: Int32, block: HTTP2HeaderBlock, endStream: Bool)
+    func dataChunk(streamID: Int32, bytes: UnsafeRawBufferPointer)
+    func dataComplete(streamID: Int32, endStream: Bool)
+    func streamClosed(streamID: Int32, errorCode: HTTP2ErrorCode)
+    func readOutbound(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> HTTP2OutboundRead
+    func goAwayReceived(lastStreamID: Int32, errorCode: HTTP2ErrorCode)
+    func pingAcknowledged()
+}
+
+/// The single owner of one `nghttp2_session*`. Every method must run on the connection's
+/// event loop; nghttp2 is not thread-safe and the delegate is loop-confined.
+final class NGHTTP2Session {
+    // Internal only so the `+Submit` and `+Callbacks` extensions can reach it; never escapes.
+    let session: OpaquePointer
+    weak var delegate: (any NGHTTP2SessionDelegate)?
+    let role: HTTP2Role
+
+    init(role: HTTP2Role) {
+        self.role = role
+        var callbacks: OpaquePointer?
+        // Only NGHTTP2_ERR_NOMEM can fail these allocations; there is no sensible recovery.
+        precondition(nghttp2_session_callbacks_new(&callbacks) == 0, "nghttp2: out of memory")
+        defer { nghttp2_session_callbacks_del(callbacks) }
+        Self.installCallbacks(callbacks!)
+
+        var created: OpaquePointer?
+        let rv = switch role {
+        case .server: nghttp2_session_server_new(&created, callbacks, nil)
+        case .client: nghttp2_session_client_new(&created, callbacks, nil)
+        }
+        precondition(rv == 0, "nghttp2: out of memory")
+        session = created!
+        // user_data is set after init because `self` cannot escape before it is complete.
+        nghttp2_session_set_user_data(session, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    deinit { nghttp2_session_del(session) }
+
+    /// Queues our SETTINGS and widens the connection window — must be the first frame.
+    func submitSettings(_ configuration: HTTP2Configuration) {
+        var entries = [
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
+                value: UInt32(clamping: configuration.maxConcurrentStreams)),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
+                value: UInt32(clamping: configuration.initialWindowSize)),
+        ]
+        // Values are ours and in range, so NGHTTP2_ERR_INVALID_ARGUMENT would be our bug.
+        let rv = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &entries, entries.count)
+        precondition(rv == 0, "nghttp2_submit_settings: \(Self.describe(rv))")
+        if let window = configuration.connectionWindowSize, window > 65_535 {
+            // Sends WINDOW_UPDATE on stream 0 so one busy stream cannot stall the others.
+            let rv = nghttp2_session_set_local_window_size(
+                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(clamping: window))
+            precondition(rv == 0, "nghttp2_session_set_local_window_size: \(Self.describe(rv))")
+        }
+    }
+
+    /// Feeds received bytes. Peer protocol errors are handled inside nghttp2 (it queues
+    /// GOAWAY and stops wanting to read); a thrown error means the connection is unusable
+    /// (NGHTTP2_ERR_BAD_CLIENT_MAGIC, NGHTTP2_ERR_FLOODED, NGHTTP2_ERR_CALLBACK_FAILURE).
+    func receive(_ buffer: ByteBuffer) throws(HTTP2Error) {
+        let rv = buffer.withUnsafeReadableBytes { bytes in
+            nghttp2_session_mem_recv(session, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+        }
+        if rv < 0 { throw .session(Self.describe(Int32(rv))) }
+    }
+
+    /// Serialises pending frames (at most about `limit` bytes) into one buffer; nil when idle.
+    func nextOutbound(allocator: ByteBufferAllocator, limit: Int = 64 << 10) throws(HTTP2Error) -> ByteBuffer? {
+        var out: ByteBuffer?
+        while (out?.readableBytes ?? 0) < limit {
+            var data: UnsafePointer<UInt8>?
+            let n = nghttp2_session_mem_send(session, &data)
+            if n < 0 { throw .session(Self.describe(Int32(n))) }  // NGHTTP2_ERR_NOMEM / CALLBACK_FAILURE
+            guard n > 0, let data else { break }
+            if out == nil { out = allocator.buffer(capacity: max(Int(n), 1024)) }
+            out!.writeBytes(UnsafeRawBufferPointer(start: data, count: Int(n)))
+        }
+        return out
+    }
+
+    var wantsRead: Bool { nghttp2_session_want_read(session) != 0 }
+    var wantsWrite: Bool { nghttp2_session_want_write(session) != 0 }
+    var lastProcessedStreamID: Int32 { nghttp2_session_get_last_proc_stream_id(session) }
+
+    static func describe(_ code: Int32) -> String {
+        String(cString: nghttp2_strerror(code))
+    }
+}
