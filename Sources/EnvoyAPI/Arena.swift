@@ -51,3 +51,20 @@ final class Arena {
         }
     }
 }
+
+extension Arena {
+    /// A generated message struct (`T`) of the type named `fullName`, initialised.
+    func make<T>(_: T.Type, _ fullName: String) -> UnsafeMutablePointer<T> {
+        let descriptor = MessageRegistry.shared.byName[fullName]!  // our own generated names
+        return UnsafeMutableRawPointer(message(descriptor)).assumingMemoryBound(to: T.self)
+    }
+
+    /// A C array of `char *` for a repeated string field.
+    func cStrings(_ texts: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+        guard !texts.isEmpty else { return nil }
+        let array = allocate(byteCount: texts.count * MemoryLayout<UnsafeRawPointer>.size)
+            .assumingMemoryBound(to: UnsafeMutablePointer<CChar>?.self)
+        for (index, text) in texts.enumerated() { array[index] = cString(text) }
+        return array
+    }
+}

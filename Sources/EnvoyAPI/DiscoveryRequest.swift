@@ -23,11 +23,55 @@ public struct DiscoveryRequest: Sendable, Hashable {
         self.errorDetail = errorDetail
     }
 
+    /// Bytes from the peer: anything malformed is a typed error, never a crash.
     public static func decode(_ bytes: [UInt8]) throws(TranscodeError) -> DiscoveryRequest {
-        throw TranscodeError(reason: "not implemented")
+        let input = bytes.isEmpty ? [0] : bytes
+        let unpacked = input.withUnsafeBufferPointer {
+            envoy__service__discovery__v3__discovery_request__unpack(nil, bytes.count, $0.baseAddress!)
+        }
+        guard let request = unpacked else {
+            throw TranscodeError(reason: "invalid protobuf bytes for envoy.service.discovery.v3.DiscoveryRequest")
+        }
+        defer { envoy__service__discovery__v3__discovery_request__free_unpacked(request, nil) }
+        let message = request.pointee
+        var result = DiscoveryRequest(
+            versionInfo: CText.string(message.version_info),
+            resourceNames: (0..<message.n_resource_names).map { CText.string(message.resource_names[$0]) },
+            typeURL: CText.string(message.type_url),
+            responseNonce: CText.string(message.response_nonce))
+        if let node = message.node {
+            result.node = try Node(reading: node)
+        }
+        if let status = message.error_detail {
+            result.errorDetail = RPCStatus(code: status.pointee.code, message: CText.string(status.pointee.message))
+        }
+        return result
     }
 
     public func encoded() -> [UInt8] {
-        []
+        let arena = Arena()
+        let request = arena.make(Envoy__Service__Discovery__V3__DiscoveryRequest.self, "envoy.service.discovery.v3.DiscoveryRequest")
+        request.pointee.version_info = arena.cString(versionInfo)
+        request.pointee.type_url = arena.cString(typeURL)
+        request.pointee.response_nonce = arena.cString(responseNonce)
+        request.pointee.n_resource_names = resourceNames.count
+        request.pointee.resource_names = arena.cStrings(resourceNames)
+        if let node {
+            request.pointee.node = node.build(in: arena)
+        }
+        if let errorDetail {
+            let status = arena.make(Google__Rpc__Status.self, "google.rpc.Status")
+            status.pointee.code = errorDetail.code
+            status.pointee.message = arena.cString(errorDetail.message)
+            request.pointee.error_detail = status
+        }
+        return request.withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) { Arena.pack($0) }
+    }
+}
+
+/// `char *` from protobuf-c: NULL and "" both mean the empty string.
+enum CText {
+    static func string(_ pointer: UnsafeMutablePointer<CChar>?) -> String {
+        pointer.map { String(cString: $0) } ?? ""
     }
 }

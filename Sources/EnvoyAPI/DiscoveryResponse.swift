@@ -18,11 +18,118 @@ public struct DiscoveryResponse: Sendable, Hashable {
         self.controlPlane = controlPlane
     }
 
+    /// Written straight to the wire format rather than through protobuf-c: the same
+    /// resource bytes go to thousands of streams, and this copies each of them exactly
+    /// once, into one exactly-sized buffer. Field order and proto3 omission of empty
+    /// values match what protobuf-c's packer produces (a test compares the two).
     public func encoded() -> [UInt8] {
-        []
+        var writer = WireWriter(capacity: encodedSize)
+        writer.string(field: 1, versionInfo)
+        for resource in resources {
+            writer.tag(field: 2, wireType: 2)
+            writer.varint(UInt64(Self.anySize(resource)))
+            writer.string(field: 1, resource.typeURL)
+            writer.bytes(field: 2, resource.value)
+        }
+        writer.string(field: 4, typeURL)
+        writer.string(field: 5, nonce)
+        if let controlPlane {
+            writer.tag(field: 6, wireType: 2)
+            writer.varint(UInt64(WireWriter.stringFieldSize(controlPlane.utf8.count)))
+            writer.string(field: 1, controlPlane)
+        }
+        return writer.bytes
+    }
+
+    private var encodedSize: Int {
+        var size = WireWriter.stringFieldSize(versionInfo.utf8.count)
+        for resource in resources {
+            size += WireWriter.lengthDelimitedSize(Self.anySize(resource))
+        }
+        size += WireWriter.stringFieldSize(typeURL.utf8.count) + WireWriter.stringFieldSize(nonce.utf8.count)
+        if let controlPlane {
+            size += WireWriter.lengthDelimitedSize(WireWriter.stringFieldSize(controlPlane.utf8.count))
+        }
+        return size
+    }
+
+    private static func anySize(_ resource: PackedAny) -> Int {
+        WireWriter.stringFieldSize(resource.typeURL.utf8.count) + WireWriter.stringFieldSize(resource.value.count)
     }
 
     public static func decode(_ bytes: [UInt8]) throws(TranscodeError) -> DiscoveryResponse {
-        throw TranscodeError(reason: "not implemented")
+        let input = bytes.isEmpty ? [0] : bytes
+        let unpacked = input.withUnsafeBufferPointer {
+            envoy__service__discovery__v3__discovery_response__unpack(nil, bytes.count, $0.baseAddress!)
+        }
+        guard let response = unpacked else {
+            throw TranscodeError(reason: "invalid protobuf bytes for envoy.service.discovery.v3.DiscoveryResponse")
+        }
+        defer { envoy__service__discovery__v3__discovery_response__free_unpacked(response, nil) }
+        let message = response.pointee
+        var resources: [PackedAny] = []
+        resources.reserveCapacity(message.n_resources)
+        for index in 0..<message.n_resources {
+            guard let any = message.resources[index]?.pointee else { continue }
+            let value = any.value.len > 0 ? Array(UnsafeBufferPointer(start: any.value.data, count: any.value.len)) : []
+            resources.append(PackedAny(typeURL: CText.string(any.type_url), value: value))
+        }
+        return DiscoveryResponse(
+            versionInfo: CText.string(message.version_info), resources: resources, typeURL: CText.string(message.type_url),
+            nonce: CText.string(message.nonce), controlPlane: message.control_plane.map { CText.string($0.pointee.identifier) })
+    }
+}
+
+/// Minimal protobuf wire-format writer for the response envelope (length-delimited
+/// fields only). Empty strings and bytes are skipped, as proto3 requires.
+struct WireWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    static func varintSize(_ value: UInt64) -> Int {
+        var value = value
+        var size = 1
+        while value >= 0x80 { value >>= 7; size += 1 }
+        return size
+    }
+
+    /// Tag (fields 1–15 take one byte) + length + payload; 0 when the payload is empty.
+    static func stringFieldSize(_ length: Int) -> Int {
+        length == 0 ? 0 : 1 + varintSize(UInt64(length)) + length
+    }
+
+    /// A nested message is written even when empty (its presence is what matters).
+    static func lengthDelimitedSize(_ length: Int) -> Int {
+        1 + varintSize(UInt64(length)) + length
+    }
+
+    mutating func varint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
+
+    mutating func tag(field: UInt64, wireType: UInt64) {
+        varint(field << 3 | wireType)
+    }
+
+    mutating func string(field: UInt64, _ text: String) {
+        guard !text.isEmpty else { return }
+        tag(field: field, wireType: 2)
+        varint(UInt64(text.utf8.count))
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    mutating func bytes(field: UInt64, _ payload: [UInt8]) {
+        guard !payload.isEmpty else { return }
+        tag(field: field, wireType: 2)
+        varint(UInt64(payload.count))
+        bytes.append(contentsOf: payload)
     }
 }
