@@ -49,8 +49,10 @@ extension HTTP2ConnectionHandler {
 
     /// After a server handler returns: a stream it left open on our side is reset, so the
     /// peer does not wait forever and the stream slot is freed.
+    /// Inbound data nobody will read any more is dropped rather than buffered.
     func finishAfterHandler(streamID: Int32) {
-        guard let state = streams[streamID], !state.endQueued else { return }
-        reset(streamID: streamID, code: .internalError)
+        guard let state = streams[streamID] else { return }
+        state.finishInbound()
+        if !state.endQueued { reset(streamID: streamID, code: .internalError) }
     }
 }

@@ -1,0 +1,48 @@
+import HTTP2
+
+/// What a handler learns about its call.
+public struct GRPCRequestContext: Sendable {
+    /// The `:path`, "/package.Service/Method".
+    public let path: String
+    /// The client's address, "ip:port".
+    public let peer: String
+    /// All request headers, pseudo-headers included, in wire order.
+    public let headers: [(name: String, value: String)]
+
+    public init(path: String, peer: String, headers: [(name: String, value: String)]) {
+        self.path = path
+        self.peer = peer
+        self.headers = headers
+    }
+
+    /// The first value of a (lower-case) header, e.g. custom metadata.
+    public func header(_ name: String) -> String? {
+        headers.first(where: { $0.name == name })?.value
+    }
+}
+
+/// The handler's side of the response: messages only. Headers were sent before the
+/// handler ran, and the server sends the trailers when the handler returns or throws.
+public struct GRPCResponseWriter: Sendable {
+    private let stream: HTTP2Stream
+
+    init(stream: HTTP2Stream) {
+        self.stream = stream
+    }
+
+    /// Frames (5-byte prefix) and queues one message; suspends while more than 1 MiB is
+    /// pending for this stream (the peer's flow control window is closed).
+    /// Throws `GRPCStatus(.cancelled)` if the stream is gone.
+    public func write(_ message: [UInt8]) async throws {
+        do {
+            try await stream.sendData(GRPCMessageFramer.frame(message))
+        } catch {
+            throw GRPCStatus(.cancelled, "stream closed: \(error)")
+        }
+    }
+}
+
+/// A handler for one method: reads `messages`, writes with the writer; returning ends the
+/// call with OK, throwing a `GRPCStatus` ends it with that status, anything else UNKNOWN.
+public typealias GRPCHandler =
+    @Sendable (GRPCMessages, GRPCResponseWriter, GRPCRequestContext) async throws -> Void
