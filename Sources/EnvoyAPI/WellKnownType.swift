@@ -83,7 +83,12 @@ extension MessageBuilder {
             if case .object = json {
                 throw TranscodeError(path: path, reason: "expected a bare value for \(type.rawValue), got an object")
             }
-            return try buildFields(["value": json], descriptor, path: path)
+            do {
+                return try buildFields(["value": json], descriptor, path: path)
+            } catch {
+                // The `value` field is invisible in JSON; report the wrapper's own path.
+                throw TranscodeError(path: path, line: error.line, reason: error.reason)
+            }
         }
     }
 
