@@ -6,6 +6,9 @@ internal import CProtobufC
 /// at `quantifier_offset`, exactly where the generated `__pack` looks for them.
 struct MessageBuilder {
     let arena: Arena
+    /// The source text of a YAML number at a path, so a string field given a plain `1.0`
+    /// gets "1.0" rather than the re-printed "1".
+    var numberText: ((FieldPath) -> String?)? = nil
 
     func build(
         _ json: JSON, _ descriptor: MessageDescriptor, path: FieldPath
@@ -118,7 +121,13 @@ struct MessageBuilder {
         case PROTOBUF_C_TYPE_ENUM:
             slot.storeBytes(of: try ScalarValue.enumNumber(value, field.enumType!, path: path), as: Int32.self)
         case PROTOBUF_C_TYPE_STRING:
-            slot.storeBytes(of: arena.cString(try ScalarValue.string(value, path: path)), as: UnsafeMutablePointer<CChar>.self)
+            let text: String
+            if case .number = value, let written = numberText?(path) {
+                text = written
+            } else {
+                text = try ScalarValue.string(value, path: path)
+            }
+            slot.storeBytes(of: arena.cString(text), as: UnsafeMutablePointer<CChar>.self)
         case PROTOBUF_C_TYPE_BYTES:
             guard case .string(let text) = value, let bytes = Base64.decode(text) else {
                 throw TranscodeError(path: path, reason: "expected base64 bytes, got \(value.kindName)")

@@ -22,4 +22,22 @@ public enum ProtoJSON {
     ) throws(TranscodeError) -> JSON {
         try MessageReader(fieldNames: fieldNames).decode(bytes, type.descriptor, path: .root)
     }
+
+    /// Encodes the node at `path` of a YAML/JSON source file. Errors carry the full path
+    /// in the file and its line; string fields given a plain number keep its spelling.
+    public static func encode(
+        _ document: SourceDocument, at path: FieldPath = .root, as type: MessageType
+    ) throws(TranscodeError) -> [UInt8] {
+        guard let json = document.value(at: path) else {
+            throw document.locate(TranscodeError(path: path, reason: "no such node"))
+        }
+        let arena = Arena()
+        var builder = MessageBuilder(arena: arena)
+        builder.numberText = { document.numberText(at: path.appending($0)) }
+        do {
+            return Arena.pack(try builder.build(json, type.descriptor, path: .root))
+        } catch {
+            throw document.locate(error.prefixed(by: path))
+        }
+    }
 }

@@ -5,10 +5,30 @@ internal import Yams
 public struct SourceDocument: Sendable {
     public let root: JSON
     private let lines: [FieldPath: Int]
+    /// Source text of plain scalars read as numbers (see `numberText(at:)`).
+    private let numberTexts: [FieldPath: String]
 
-    init(root: JSON, lines: [FieldPath: Int]) {
+    init(root: JSON, lines: [FieldPath: Int], numberTexts: [FieldPath: String] = [:]) {
         self.root = root
         self.lines = lines
+        self.numberTexts = numberTexts
+    }
+
+    /// How a number was written in the file (`1.0`, `0x10`), for string fields.
+    public func numberText(at path: FieldPath) -> String? {
+        numberTexts[path]
+    }
+
+    /// The node at `path`, if there is one.
+    public func value(at path: FieldPath) -> JSON? {
+        var node = root
+        for component in path.components {
+            switch component {
+            case .key(let key): guard let next = node[key] else { return nil }; node = next
+            case .index(let index): guard let next = node[index] else { return nil }; node = next
+            }
+        }
+        return node
     }
 
     /// The line of the node at `path`, or of its nearest ancestor that has one (a field
@@ -42,12 +62,13 @@ public struct SourceDocument: Sendable {
         }
         guard let node else { return SourceDocument(root: .null, lines: [FieldPath.root: 1]) }
         var lines: [FieldPath: Int] = [:]
-        let root = try convert(node, path: .root, lines: &lines)
-        return SourceDocument(root: root, lines: lines)
+        var numberTexts: [FieldPath: String] = [:]
+        let root = try convert(node, path: .root, lines: &lines, numbers: &numberTexts)
+        return SourceDocument(root: root, lines: lines, numberTexts: numberTexts)
     }
 
     private static func convert(
-        _ node: Yams.Node, path: FieldPath, lines: inout [FieldPath: Int]
+        _ node: Yams.Node, path: FieldPath, lines: inout [FieldPath: Int], numbers: inout [FieldPath: String]
     ) throws(TranscodeError) -> JSON {
         if let mark = node.mark { lines[path] = mark.line }
         switch node {
@@ -56,11 +77,13 @@ public struct SourceDocument: Sendable {
             if scalar.style != .plain {
                 return .string(scalar.string)
             }
-            return YAMLLines.coreSchemaValue(scalar.string)
+            let value = YAMLLines.coreSchemaValue(scalar.string)
+            if case .number = value { numbers[path] = scalar.string }
+            return value
         case .sequence(let sequence):
             var items: [JSON] = []
             for (index, item) in sequence.enumerated() {
-                items.append(try convert(item, path: path.appending(index: index), lines: &lines))
+                items.append(try convert(item, path: path.appending(index: index), lines: &lines, numbers: &numbers))
             }
             return .array(items)
         case .mapping(let mapping):
@@ -73,7 +96,7 @@ public struct SourceDocument: Sendable {
                 if members[name] != nil {
                     throw TranscodeError(path: path, line: key.mark?.line, reason: "duplicate key \"\(name)\"")
                 }
-                members[name] = try convert(value, path: path.appending(name), lines: &lines)
+                members[name] = try convert(value, path: path.appending(name), lines: &lines, numbers: &numbers)
             }
             return .object(members)
         case .alias:

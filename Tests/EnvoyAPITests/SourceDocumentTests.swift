@@ -81,10 +81,30 @@ import Testing
         }
     }
 
-    @Test func yamlNumbersBecomeStringsInStringFields() throws {
+    @Test func yamlNumbersKeepTheirSpellingInStringFields() throws {
         let document = try SourceDocument.parseYAML("name: 1.0\nper_connection_buffer_limit_bytes: 4096\n")
-        let bytes = try ProtoJSON.encode(document.root, as: ResourceFixtures.clusterType)
+        let bytes = try ProtoJSON.encode(document, as: ResourceFixtures.clusterType)
         let decoded = try ProtoJSON.decode(bytes, as: ResourceFixtures.clusterType)
-        #expect(decoded["name"] == "1")
+        #expect(decoded == ["name": "1.0", "per_connection_buffer_limit_bytes": 4096])
+    }
+
+    @Test func encodingANodeOfADocumentReportsFilePathAndLine() throws {
+        let document = try SourceDocument.parseYAML(
+            """
+            resources:
+            - "@type": type.googleapis.com/envoy.config.cluster.v3.Cluster
+              name: a
+              connect_timeout: 5
+            """)
+        let path = FieldPath([.key("resources"), .index(0)])
+        let anyType = try #require(MessageType.named("google.protobuf.Any"))
+        do {
+            _ = try ProtoJSON.encode(document, at: path, as: anyType)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.path.description == "resources[0].connect_timeout")
+            #expect(error.line == 4)
+            #expect(error.description.hasPrefix("line 4: resources[0].connect_timeout: invalid Duration"))
+        }
     }
 }
