@@ -48,8 +48,10 @@ extension HTTP2ConnectionHandler: NGHTTP2SessionDelegate {
     func streamClosed(streamID: Int32, errorCode: HTTP2ErrorCode) {
         guard let state = streams.removeValue(forKey: streamID) else { return }
         let abnormal = errorCode != .noError || !state.inboundFinished
-        state.close(abnormal ? .streamReset(errorCode) : nil)
+        // Cancel first so the handler, once it wakes up on the failed stream, already
+        // observes `Task.isCancelled`.
         if abnormal { state.task?.cancel() }
+        state.close(abnormal ? .streamReset(errorCode) : nil)
     }
 
     func readOutbound(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> HTTP2OutboundRead {

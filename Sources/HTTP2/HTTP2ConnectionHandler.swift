@@ -100,8 +100,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
         let remaining = streams
         streams.removeAll()
         for state in remaining.values {
-            state.close(.connectionClosed)
             state.task?.cancel()
+            state.close(.connectionClosed)
         }
         goAwayPromise.fail(HTTP2Error.connectionClosed)
     }
