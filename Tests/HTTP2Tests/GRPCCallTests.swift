@@ -108,3 +108,28 @@ import TestSupport
     await client.close()
     await server.shutdown()
 }
+
+@Test func thousandConcurrentLongLivedCallsShareOneConnection() async throws {
+    let (server, port) = try await GRPCTestServer.start(handlers: [GRPCTestServer.echoPath: GRPCTestServer.echo])
+    let client = try await GRPCClient.connect(host: "127.0.0.1", port: port)
+    let count = 1_000
+    var calls: [GRPCCall] = []
+    for _ in 0..<count { calls.append(try await client.call(path: GRPCTestServer.echoPath)) }
+    // Every call is open at once: each gets its first echo before any of them ends.
+    let firstEchoes = try await withThrowingTaskGroup(of: Bool.self) { group in
+        for (i, call) in calls.enumerated() {
+            group.addTask {
+                let message = withUnsafeBytes(of: UInt16(i).bigEndian, Array.init)
+                try await call.send(message)
+                var responses = call.responses.makeAsyncIterator()
+                guard try await responses.next() == message else { return false }
+                return true
+            }
+        }
+        return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+    }
+    #expect(firstEchoes == count)
+    for call in calls { try await call.finishSending() }
+    await client.close()
+    await server.shutdown()
+}
