@@ -45,10 +45,14 @@ let package = Package(
             dependencies: ["ControlPlane", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
-        .target(name: "TestSupport", dependencies: ["GRPC", "HTTP2", "EnvoyAPI"] + nio, path: "Tests/TestSupport", swiftSettings: strict),
+        .target(
+            name: "TestSupport",
+            dependencies: ["GRPC", "HTTP2", "EnvoyAPI", .product(name: "NIOHTTP1", package: "swift-nio")] + nio,
+            path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "EnvoyAPITests", dependencies: ["EnvoyAPI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"] + nio, swiftSettings: strict),
         .testTarget(name: "XDSTests", dependencies: ["XDS", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "XDS", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["ControlPlane", "XDS", "GRPC", "EnvoyAPI", "TestSupport"] + nio,

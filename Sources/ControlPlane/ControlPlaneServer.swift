@@ -1,4 +1,4 @@
-public import GRPC
+import GRPC
 public import Logging
 public import XDS
 
@@ -18,7 +18,7 @@ public final class ControlPlaneServer: Sendable {
     }
 
     public let configuration: Configuration
-    public let cache = SnapshotCache()
+    public let cache: SnapshotCache
     public let xds: XDSServer
     public let snapshotFile: SnapshotFileWatcher?
     private let grpc: GRPCServer
@@ -27,6 +27,8 @@ public final class ControlPlaneServer: Sendable {
     public init(configuration: Configuration, logger: Logger = Logger(label: "sextant")) {
         self.configuration = configuration
         self.logger = logger
+        let cache = SnapshotCache()
+        self.cache = cache
         xds = XDSServer(cache: cache, logger: logger)
         snapshotFile = configuration.snapshotPath.map { SnapshotFileWatcher(path: $0, cache: cache, logger: logger) }
         grpc = GRPCServer(

@@ -9,16 +9,20 @@ enum DeclaredResource {
         let reason: String
     }
 
-    static func make(_ item: JSON) throws -> Resource {
-        guard var fields = item.objectValue else { throw Problem(path: [], reason: "expected a mapping") }
-        guard let typeURL = fields.removeValue(forKey: "@type")?.stringValue else {
+    static let any = MessageType.named("google.protobuf.Any")!
+
+    /// `item` is the node at `path` of `document`; it is transcoded from the document so
+    /// errors carry the file's line and a number's spelling survives in string fields.
+    static func make(_ item: JSON, at path: FieldPath, in document: SourceDocument) throws -> Resource {
+        guard let fields = item.objectValue else { throw Problem(path: [], reason: "expected a mapping") }
+        guard let typeURL = fields["@type"]?.stringValue else {
             throw Problem(path: [.key("@type")], reason: "`@type` is required")
         }
         guard let type = ResourceType(typeURL: typeURL), let message = MessageType.forTypeURL(typeURL) else {
             let known = ResourceType.allCases.map(\.typeURL).joined(separator: ", ")
             throw Problem(path: [.key("@type")], reason: "unsupported resource type \(typeURL) (one of: \(known))")
         }
-        let body = try ProtoJSON.encode(.object(fields), as: message)
+        let body = try PackedAny.decode(ProtoJSON.encode(document, at: path, as: any)).value
         // Read names and references from the canonical form, whatever spelling
         // (snake_case or lowerCamelCase) the file used.
         let canonical = try ProtoJSON.decode(body, as: message, fieldNames: .proto)

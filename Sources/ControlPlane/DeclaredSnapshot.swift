@@ -1,4 +1,4 @@
-public import EnvoyAPI
+import EnvoyAPI
 import Foundation
 public import XDS
 
@@ -26,23 +26,22 @@ public enum DeclaredSnapshot {
         func fail(_ path: FieldPath, _ reason: String) -> DeclaredSnapshotError {
             DeclaredSnapshotError(file: file, line: document.line(at: path), field: path.description, reason: reason)
         }
-        guard let top = document.root.objectValue else { throw fail(FieldPath(components: []), "expected a mapping with a `resources` list") }
+        guard let top = document.root.objectValue else { throw fail(FieldPath([]), "expected a mapping with a `resources` list") }
         for key in top.keys where key != "resources" && key != "version_info" && key != "versionInfo" {
-            throw fail(FieldPath(components: [.key(key)]), "unknown top-level field (expected `resources`)")
+            throw fail(FieldPath([.key(key)]), "unknown top-level field (expected `resources`)")
         }
         guard let items = top["resources"]?.arrayValue else {
-            throw fail(FieldPath(components: [.key("resources")]), "a `resources` list is required")
+            throw fail(FieldPath([.key("resources")]), "a `resources` list is required")
         }
         var resources: [Resource] = []
         for (index, item) in items.enumerated() {
-            let at = FieldPath(components: [.key("resources"), .index(index)])
+            let at = FieldPath([.key("resources"), .index(index)])
             do {
-                resources.append(try DeclaredResource.make(item))
+                resources.append(try DeclaredResource.make(item, at: at, in: document))
             } catch let error as TranscodeError {
-                let path = FieldPath(components: at.components + error.path.components)
-                throw fail(path, error.reason)
+                throw DeclaredSnapshotError(file: file, line: error.line ?? document.line(at: error.path), field: error.path.description, reason: error.reason)
             } catch let error as DeclaredResource.Problem {
-                throw fail(FieldPath(components: at.components + error.path), error.reason)
+                throw fail(FieldPath(at.components + error.path), error.reason)
             } catch {
                 throw fail(at, "\(error)")
             }

@@ -32,7 +32,7 @@ struct MessageBuilder {
         // Sorted so that, of several bad fields, the same one is always reported.
         for key in members.keys.sorted() {
             guard let index = table.byName[key] else {
-                throw TranscodeError(path: path, reason: "unknown field \"\(key)\" in \(descriptor.fullName)")
+                throw TranscodeError(path: path.appending(key), reason: "unknown field \"\(key)\" in \(descriptor.fullName)")
             }
             let field = table.fields[index]
             let value = members[key]!

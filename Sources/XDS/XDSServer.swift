@@ -1,6 +1,6 @@
 public import EnvoyAPI
 public import GRPC
-import Logging
+public import Logging
 
 /// Serves snapshots from a `SnapshotCache` over the State-of-the-World xDS services:
 /// ADS and the per-type LDS, RDS, CDS, EDS and SDS streams. One `SotwStream` state

@@ -1,7 +1,7 @@
-import ArgumentParser
-import ControlPlane
+public import ArgumentParser
+public import ControlPlane
 import Foundation
-import Logging
+public import Logging
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the control plane (xDS over gRPC).")

@@ -21,9 +21,9 @@ import Testing
 
     @Test func unknownFieldInsideAnyNamesFullPathAndType() throws {
         let failure = try #require(error(listenerWithRouteConfig(["virtual_host": []]), ResourceFixtures.listenerType))
-        #expect(failure.path.description == "filter_chains[0].filters[0].typed_config.route_config")
+        #expect(failure.path.description == "filter_chains[0].filters[0].typed_config.route_config.virtual_host")
         #expect(failure.reason == "unknown field \"virtual_host\" in envoy.config.route.v3.RouteConfiguration")
-        #expect(failure.description.contains("filter_chains[0].filters[0].typed_config.route_config: unknown field"))
+        #expect(failure.description.contains("filter_chains[0].filters[0].typed_config.route_config.virtual_host: unknown field"))
     }
 
     @Test func wrongJSONKindNamesThePath() throws {

@@ -1,0 +1,54 @@
+import ControlPlane
+import Foundation
+import Testing
+import TestSupport
+
+/// `sextant bootstrap` output is a bootstrap Envoy 1.40 itself accepts.
+@Suite struct BootstrapTests {
+    func validate(_ yaml: String) throws -> (status: Int32, output: String) {
+        let dir = try TestEnvironment.temporaryDirectory()
+        let path = dir.appendingPathComponent("bootstrap.yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try TestEnvironment.envoyBinary())
+        process.arguments = ["--mode", "validate", "-c", path, "--disable-hot-restart", "--log-level", "error"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
+    @Test func envoyValidatesTheGeneratedBootstrapWithEveryOption() throws {
+        var bootstrap = EnvoyBootstrap(nodeID: "web-1", service: "web")
+        bootstrap.xdsHost = "127.0.0.1"
+        bootstrap.xdsPort = 18123
+        bootstrap.adminPort = 19901
+        bootstrap.outboundPort = 15101
+        bootstrap.inboundPort = 15106
+        bootstrap.appPort = 8080
+        let result = try validate(bootstrap.yaml)
+        #expect(result.status == 0, "envoy --mode validate: \(result.output)")
+        #expect(bootstrap.yaml.contains("sextant.app_port: 8080"))
+        #expect(bootstrap.yaml.contains("port_value: 18123"))
+    }
+
+    @Test func aHostnameXDSAddressUsesDNSAndStillValidates() throws {
+        var bootstrap = EnvoyBootstrap(nodeID: "web-1", service: "web")
+        bootstrap.xdsHost = "localhost"
+        #expect(bootstrap.yaml.contains("type: LOGICAL_DNS"))
+        #expect(!bootstrap.yaml.contains("sextant.app_port"))
+        let result = try validate(bootstrap.yaml)
+        #expect(result.status == 0, "envoy --mode validate: \(result.output)")
+    }
+
+    @Test func addressesSplitIntoHostAndPort() {
+        #expect(EnvoyBootstrap.splitAddress("127.0.0.1:18000")! == ("127.0.0.1", 18000))
+        #expect(EnvoyBootstrap.splitAddress("[::1]:18000")! == ("::1", 18000))
+        #expect(EnvoyBootstrap.splitAddress("127.0.0.1") == nil)
+        #expect(EnvoyBootstrap.splitAddress("127.0.0.1:0") == nil)
+        #expect(EnvoyBootstrap.splitAddress(":80") == nil)
+    }
+}

@@ -1,0 +1,96 @@
+import ControlPlane
+import EnvoyAPI
+import Foundation
+import TestSupport
+import XDS
+
+/// Sextant serving a snapshot file, two real HTTP upstreams and one real Envoy 1.40
+/// bootstrapped by `sextant bootstrap`'s generator, all on loopback.
+final class MeshHarness: @unchecked Sendable {
+    let directory: URL
+    let snapshotPath: String
+    let server: ControlPlaneServer
+    let xdsPort: Int
+    let alpha: HTTPUpstream
+    let beta: HTTPUpstream
+    let listenerPort: Int
+    private(set) var envoy: EnvoyProcess?
+    private var watchTask: Task<Void, Never>?
+
+    static let nodeID = "envoy-under-test"
+
+    init(fixture: String = "Snapshots/fixtures/two-routes.yaml", routeTag: String = "one") async throws {
+        directory = try TestEnvironment.temporaryDirectory()
+        snapshotPath = directory.appendingPathComponent("snapshot.yaml").path
+        alpha = try await HTTPUpstream.start(name: "alpha")
+        beta = try await HTTPUpstream.start(name: "beta")
+        listenerPort = try TestEnvironment.freePort()
+        template = try String(contentsOfFile: TestEnvironment.path(fixture), encoding: .utf8)
+        let ports = (listener: listenerPort, alpha: alpha.port, beta: beta.port)
+        try Self.render(template, ports, routeTag: routeTag, betaConnectTimeout: "1s")
+            .write(toFile: snapshotPath, atomically: true, encoding: .utf8)
+        server = ControlPlaneServer(configuration: .init(xdsHost: "127.0.0.1", xdsPort: 0, snapshotPath: snapshotPath))
+        xdsPort = try await server.start()
+        let server = self.server
+        watchTask = Task { await server.watchSnapshotFile() }
+    }
+
+    private let template: String
+
+    /// Writes the fixture with this test's ports; `betaConnectTimeout` lets a test make
+    /// a resource that Sextant accepts but Envoy's validation rejects.
+    func writeSnapshot(routeTag: String, betaConnectTimeout: String = "1s") throws {
+        let ports = (listener: listenerPort, alpha: alpha.port, beta: beta.port)
+        try Self.render(template, ports, routeTag: routeTag, betaConnectTimeout: betaConnectTimeout)
+            .write(toFile: snapshotPath, atomically: true, encoding: .utf8)
+    }
+
+    private static func render(_ template: String, _ ports: (listener: Int, alpha: Int, beta: Int), routeTag: String, betaConnectTimeout: String) -> String {
+        template
+            .replacingOccurrences(of: "${LISTENER_PORT}", with: "\(ports.listener)")
+            .replacingOccurrences(of: "${ALPHA_PORT}", with: "\(ports.alpha)")
+            .replacingOccurrences(of: "${BETA_PORT}", with: "\(ports.beta)")
+            .replacingOccurrences(of: "${ROUTE_TAG}", with: routeTag)
+            .replacingOccurrences(of: "${BETA_CONNECT_TIMEOUT}", with: betaConnectTimeout)
+    }
+
+    func startEnvoy() throws -> EnvoyProcess {
+        var bootstrap = EnvoyBootstrap(nodeID: Self.nodeID, service: "tests")
+        bootstrap.xdsPort = xdsPort
+        bootstrap.adminPort = try TestEnvironment.freePort()
+        let envoy = try EnvoyProcess.start(bootstrapYAML: bootstrap.yaml, adminPort: bootstrap.adminPort, in: directory)
+        self.envoy = envoy
+        return envoy
+    }
+
+    /// Sextant's own view of the Envoy's ADS stream, per type.
+    func sextantView() -> [ResourceType: TypeStatus] {
+        server.xds.proxies.streams(ofNode: Self.nodeID).first?.types ?? [:]
+    }
+
+    func get(_ path: String) async throws -> SimpleHTTPClient.Response {
+        try await SimpleHTTPClient.get(port: listenerPort, path: path)
+    }
+
+    func stop() async {
+        watchTask?.cancel()
+        await envoy?.stop()
+        await server.shutdown()
+        await alpha.stop()
+        await beta.stop()
+    }
+}
+
+/// Runs `body` against a fresh mesh and always tears it down; a failure carries the tail
+/// of Envoy's log, which usually says why.
+func withMesh(_ body: (MeshHarness) async throws -> Void) async throws {
+    let mesh = try await MeshHarness()
+    do {
+        try await body(mesh)
+    } catch {
+        let log = mesh.envoy?.log().split(separator: "\n").suffix(25).joined(separator: "\n") ?? ""
+        await mesh.stop()
+        throw TestSupportError("\(error)\n--- envoy log tail ---\n\(log)")
+    }
+    await mesh.stop()
+}
