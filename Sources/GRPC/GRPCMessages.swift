@@ -18,11 +18,11 @@ public struct GRPCMessages: AsyncSequence, Sendable {
         case client(HTTP2Stream)
     }
 
-    private let inbound: AsyncThrowingStream<HTTP2InboundPart, any Error>
+    private let inbound: HTTP2Inbound
     private let side: Side
     private let maxMessageSize: Int
 
-    init(inbound: AsyncThrowingStream<HTTP2InboundPart, any Error>, side: Side, maxMessageSize: Int) {
+    init(inbound: HTTP2Inbound, side: Side, maxMessageSize: Int) {
         self.inbound = inbound
         self.side = side
         self.maxMessageSize = maxMessageSize
@@ -33,7 +33,7 @@ public struct GRPCMessages: AsyncSequence, Sendable {
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var inbound: AsyncThrowingStream<HTTP2InboundPart, any Error>.AsyncIterator
+        var inbound: HTTP2Inbound.AsyncIterator
         let side: Side
         var deframer: GRPCMessageDeframer
         var finished = false

@@ -33,9 +33,13 @@ extension HTTP2ConnectionHandler: NGHTTP2SessionDelegate {
     }
 
     func dataChunk(streamID: Int32, bytes: UnsafeRawBufferPointer) {
-        guard let state = streams[streamID], let context else { return }
+        guard let state = streams[streamID], !state.inboundFinished, let context else {
+            session.consume(streamID: nil, count: bytes.count)  // nobody will read it
+            return
+        }
         var buffer = context.channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
+        state.unconsumed += bytes.count
         state.receive(.data(buffer))
     }
 
@@ -52,6 +56,7 @@ extension HTTP2ConnectionHandler: NGHTTP2SessionDelegate {
         // observes `Task.isCancelled`.
         if abnormal { state.task?.cancel() }
         state.close(abnormal ? .streamReset(errorCode) : nil)
+        releaseUnconsumed(state, streamOpen: false)
     }
 
     func readOutbound(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> HTTP2OutboundRead {

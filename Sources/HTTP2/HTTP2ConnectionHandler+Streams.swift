@@ -53,6 +53,24 @@ extension HTTP2ConnectionHandler {
     func finishAfterHandler(streamID: Int32) {
         guard let state = streams[streamID] else { return }
         state.finishInbound()
+        releaseUnconsumed(state, streamOpen: true)
         if !state.endQueued { reset(streamID: streamID, code: .internalError) }
+        flush()
+    }
+
+    /// The reader took `count` bytes of DATA: reopen the windows by that much.
+    func consumed(streamID: Int32, count: Int) {
+        guard isActive, let state = streams[streamID] else { return }
+        let taken = min(count, state.unconsumed)
+        state.unconsumed -= taken
+        session.consume(streamID: streamID, count: taken)
+        flush()
+    }
+
+    /// Bytes queued for a reader that is gone would otherwise shrink the connection window
+    /// for good.
+    func releaseUnconsumed(_ state: HTTP2StreamState, streamOpen: Bool) {
+        session.consume(streamID: streamOpen ? state.id : nil, count: state.unconsumed)
+        state.unconsumed = 0
     }
 }

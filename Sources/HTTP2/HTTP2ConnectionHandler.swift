@@ -16,6 +16,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     private(set) var context: ChannelHandlerContext?
     private var started = false
     private var flushing = false
+    private var flushAgain = false
     private var draining = false
     /// Completed when the peer sends GOAWAY (client side observes server shutdown).
     let goAwayPromise: EventLoopPromise<HTTP2ErrorCode>
@@ -110,23 +111,33 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     /// the connection once nghttp2 wants neither to read nor write (GOAWAY exchanged and
     /// no streams left, or a peer protocol error).
     func flush() {
-        guard let context, !flushing else { return }
-        flushing = true
-        defer { flushing = false }
-        var wrote = false
-        do {
-            while context.channel.isWritable,
-                let bytes = try session.nextOutbound(allocator: context.channel.allocator)
-            {
-                context.write(wrapOutboundOut(bytes), promise: nil)
-                wrote = true
-            }
-        } catch {
-            context.close(promise: nil)
+        guard let context else { return }
+        // `context.flush()` can make the channel writable again synchronously, which
+        // re-enters here via `channelWritabilityChanged`; remember it and loop instead of
+        // dropping it, or output would stall until the peer happened to send something.
+        guard !flushing else {
+            flushAgain = true
             return
         }
-        if wrote { context.flush() }
-        if !session.wantsRead && !session.wantsWrite { context.close(promise: nil) }
+        flushing = true
+        defer { flushing = false }
+        repeat {
+            flushAgain = false
+            var wrote = false
+            do {
+                while context.channel.isWritable,
+                    let bytes = try session.nextOutbound(allocator: context.channel.allocator)
+                {
+                    context.write(wrapOutboundOut(bytes), promise: nil)
+                    wrote = true
+                }
+            } catch {
+                context.close(promise: nil)
+                return
+            }
+            if wrote { context.flush() }
+        } while flushAgain && self.context != nil
+        if self.context != nil, !session.wantsRead, !session.wantsWrite { context.close(promise: nil) }
     }
 
     /// Server graceful shutdown, step one: announce GOAWAY and send a PING; the final

@@ -13,7 +13,7 @@ public final class HTTP2Stream: Sendable {
     /// Inbound parts: response `.headers` (client only), `.data`, optional `.trailers`.
     /// Finishes on the peer's END_STREAM; throws `HTTP2Error.streamReset` on RST_STREAM and
     /// `HTTP2Error.connectionClosed` when the connection is lost. Iterate it once.
-    public let inbound: AsyncThrowingStream<HTTP2InboundPart, any Error>
+    public let inbound: HTTP2Inbound
     private let connection: NIOLoopBound<HTTP2ConnectionHandler>
     private var streamID: Int32 { Int32(id) }
 
@@ -24,7 +24,9 @@ public final class HTTP2Stream: Sendable {
         self.id = Int(id)
         self.headers = headers
         self.peer = peer
-        self.inbound = inbound
+        self.inbound = HTTP2Inbound(base: inbound) { [connection] count in
+            connection.eventLoop.execute { connection.value.consumed(streamID: id, count: count) }
+        }
         self.connection = connection
     }
 

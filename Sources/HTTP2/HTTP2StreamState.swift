@@ -9,6 +9,9 @@ final class HTTP2StreamState {
     let inbound: AsyncThrowingStream<HTTP2InboundPart, any Error>.Continuation
     let inboundSequence: AsyncThrowingStream<HTTP2InboundPart, any Error>
     private(set) var inboundFinished = false
+    /// DATA bytes delivered to the reader's queue but not yet taken; the windows stay
+    /// closed by this much.
+    var unconsumed = 0
 
     /// Bytes accepted from the writer but not yet framed by nghttp2.
     private var outbound = CircularBuffer<ByteBuffer>()

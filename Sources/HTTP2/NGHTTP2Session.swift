@@ -51,10 +51,17 @@ final class NGHTTP2Session {
         defer { nghttp2_session_callbacks_del(callbacks) }
         Self.installCallbacks(callbacks!)
 
+        var options: OpaquePointer?
+        precondition(nghttp2_option_new(&options) == 0, "nghttp2: out of memory")
+        defer { nghttp2_option_del(options) }
+        // Inbound flow control follows the reader: the window reopens only when the layer
+        // above takes a chunk (`consume`), so a slow handler bounds what the peer may send.
+        nghttp2_option_set_no_auto_window_update(options, 1)
+
         var created: OpaquePointer?
         let rv = switch role {
-        case .server: nghttp2_session_server_new(&created, callbacks, nil)
-        case .client: nghttp2_session_client_new(&created, callbacks, nil)
+        case .server: nghttp2_session_server_new2(&created, callbacks, nil, options)
+        case .client: nghttp2_session_client_new2(&created, callbacks, nil, options)
         }
         precondition(rv == 0, "nghttp2: out of memory")
         session = created!
@@ -107,6 +114,19 @@ final class NGHTTP2Session {
             out!.writeBytes(UnsafeRawBufferPointer(start: data, count: Int(n)))
         }
         return out
+    }
+
+    /// Reopens the receive windows for `count` bytes the reader has taken. With no stream
+    /// (it is closed or its reader is gone) only the connection window is reopened.
+    func consume(streamID: Int32?, count: Int) {
+        guard count > 0 else { return }
+        // NGHTTP2_ERR_INVALID_ARGUMENT (stream 0) and NGHTTP2_ERR_INVALID_STATE (auto window
+        // update on) cannot happen: ids come from nghttp2 and the option is set in init.
+        if let streamID {
+            _ = nghttp2_session_consume(session, streamID, count)
+        } else {
+            _ = nghttp2_session_consume_connection(session, count)
+        }
     }
 
     var wantsRead: Bool { nghttp2_session_want_read(session) != 0 }

@@ -133,3 +133,30 @@ import TestSupport
     await client.close()
     await server.shutdown()
 }
+
+@Test func uploadLargerThanAllWindowsReachesAReaderThatStartsLate() async throws {
+    // 24 MiB exceeds the 1 MiB stream and 16 MiB connection windows: it only gets through
+    // if taking messages reopens the windows.
+    let (gate, open) = AsyncStream.makeStream(of: Void.self)
+    let handler: GRPCHandler = { messages, writer, _ in
+        for await _ in gate { break }
+        var total = 0
+        for try await message in messages { total += message.count }
+        try await writer.write(withUnsafeBytes(of: UInt32(total).bigEndian, Array.init))
+    }
+    let (server, port) = try await GRPCTestServer.start(handlers: ["/test.Upload/Put": handler])
+    let client = try await GRPCClient.connect(host: "127.0.0.1", port: port)
+    let call = try await client.call(path: "/test.Upload/Put")
+    let chunk = [UInt8](repeating: 9, count: 1 << 20)
+    let upload = Task {
+        for _ in 0..<24 { try await call.send(chunk) }
+        try await call.finishSending()
+    }
+    open.yield()
+    try await upload.value
+    let result = await GRPCTestServer.collect(call)
+    #expect(result.status == .ok)
+    #expect(result.messages == [withUnsafeBytes(of: UInt32(24 << 20).bigEndian, Array.init)])
+    await client.close()
+    await server.shutdown()
+}
