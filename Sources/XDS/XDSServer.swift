@@ -1,4 +1,4 @@
-public import EnvoyAPI
+import EnvoyAPI
 public import GRPC
 public import Logging
 

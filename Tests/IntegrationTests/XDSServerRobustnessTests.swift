@@ -1,0 +1,123 @@
+import ControlPlane
+import EnvoyAPI
+import GRPC
+import HTTP2
+import NIOCore
+import Testing
+import TestSupport
+import XDS
+
+/// Bad input on one xDS stream ends that stream with a gRPC status (SPEC §6); the server
+/// and every other stream go on. Runs against the real `sextant serve` wiring.
+@Suite struct XDSServerRobustnessTests {
+    /// The server serving the demo snapshot, and a healthy ADS stream that already got LDS.
+    func withServer(_ body: (ControlPlaneServer, Int, RawXDSClient) async throws -> Void) async throws {
+        let server = ControlPlaneServer(configuration: .init(xdsHost: "127.0.0.1", xdsPort: 0, snapshotPath: TestEnvironment.path("Snapshots/demo.yaml")))
+        let port = try await server.start()
+        let healthy = try await RawXDSClient.connect(port: port, nodeID: "healthy")
+        #expect(try await healthy.request(typeURL: TypeURL.listener).versionInfo == "v1")
+        do {
+            try await body(server, port, healthy)
+            // The healthy stream is still served: a new subscription gets its answer.
+            let routes = try await healthy.request(typeURL: TypeURL.route, names: ["outbound_http"])
+            #expect(routes.resources.count == 1)
+            #expect(server.xds.proxies.streams(ofNode: "healthy").count == 1)
+        } catch {
+            await healthy.close()
+            await server.shutdown()
+            throw error
+        }
+        await healthy.close()
+        await server.shutdown()
+    }
+
+    func status(of client: RawXDSClient) async -> GRPCStatus? {
+        do {
+            _ = try await client.next()
+            return nil
+        } catch {
+            return error as? GRPCStatus
+        }
+    }
+
+    @Test func garbageBytesCloseOnlyThatConnection() async throws {
+        try await withServer { _, port, _ in
+            let garbage = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [UInt8](repeating: 0xff, count: 64)
+            let received = try await HTTP2RawTCPClient.sendAndCollectUntilClosed(port: port, bytes: garbage)
+            #expect(HTTP2RawTCPClient.frameTypes(in: received).contains(7), "expected a GOAWAY frame")
+        }
+    }
+
+    @Test func aNonGRPCRequestGets415() async throws {
+        try await withServer { _, port, _ in
+            let connection = try await HTTP2ClientConnection.connect(host: "127.0.0.1", port: port)
+            let stream = try await connection.openStream(headers: [
+                (":method", "POST"), (":scheme", "http"), (":path", RawXDSClient.adsPath),
+                (":authority", "127.0.0.1"), ("content-type", "application/json"),
+            ])
+            try await stream.sendData(ByteBuffer(string: "{}"), endStream: true)
+            var statusCode: String?
+            for try await part in stream.inbound {
+                if case .headers(let headers) = part { statusCode = headers.first { $0.name == ":status" }?.value }
+            }
+            #expect(statusCode == "415")
+            await connection.close()
+        }
+    }
+
+    @Test func anOversizeMessageEndsThatStreamWithResourceExhausted() async throws {
+        try await withServer { _, port, _ in
+            let client = try await RawXDSClient.connect(port: port, nodeID: "oversize")
+            let names = (0..<60_000).map { "cluster-with-a-long-name-\($0)-padding-padding-padding" }
+            try await client.send(typeURL: TypeURL.endpoint, names: names)  // ~4.6 MiB > 4 MiB limit
+            let ended = await status(of: client)
+            #expect(ended?.code == .resourceExhausted, "got \(String(describing: ended))")
+            await client.close()
+        }
+    }
+
+    @Test func bytesThatAreNotADiscoveryRequestEndTheStreamWithInvalidArgument() async throws {
+        try await withServer { _, port, _ in
+            let client = try await RawXDSClient.connect(port: port, nodeID: "garbled")
+            try await client.sendRaw([0x0a, 0xff, 0xff, 0xff, 0x0f])
+            let ended = await status(of: client)
+            #expect(ended?.code == .invalidArgument)
+            #expect(ended?.message.contains("malformed DiscoveryRequest") == true)
+            await client.close()
+        }
+    }
+
+    @Test func anUnknownTypeURLEndsTheStreamWithInvalidArgument() async throws {
+        try await withServer { _, port, _ in
+            let client = try await RawXDSClient.connect(port: port, nodeID: "confused")
+            try await client.send(typeURL: "type.googleapis.com/example.NotAResource")
+            let ended = await status(of: client)
+            #expect(ended?.code == .invalidArgument)
+            #expect(ended?.message == "unknown type_url type.googleapis.com/example.NotAResource")
+            await client.close()
+        }
+    }
+
+    @Test func deltaXDSIsUnimplementedForNow() async throws {
+        try await withServer { _, port, _ in
+            let path = "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources"
+            let client = try await RawXDSClient.connect(port: port, nodeID: "delta", path: path)
+            try await client.send(typeURL: TypeURL.cluster)
+            let ended = await status(of: client)
+            #expect(ended?.code == .unimplemented)
+            await client.close()
+        }
+    }
+
+    @Test func aProxyDisconnectingIsForgotten() async throws {
+        try await withServer { server, port, _ in
+            let client = try await RawXDSClient.connect(port: port, nodeID: "short-lived")
+            _ = try await client.request(typeURL: TypeURL.cluster)
+            #expect(server.xds.proxies.streams(ofNode: "short-lived").count == 1)
+            await client.close()
+            try await eventually("the stream is dropped from proxy status") {
+                server.xds.proxies.streams(ofNode: "short-lived").isEmpty
+            }
+        }
+    }
+}
