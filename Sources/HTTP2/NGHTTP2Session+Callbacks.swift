@@ -51,6 +51,11 @@ extension NGHTTP2Session {
             session.delegate?.dataChunk(streamID: streamID, bytes: UnsafeRawBufferPointer(start: data, count: length))
             return 0
         }
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { _, frame, userData in
+            guard let session = NGHTTP2Session.from(userData), let frame else { return NGHTTP2Session.callbackFailure }
+            session.onFrameSent(frame.pointee)
+            return 0
+        }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
             guard let session = NGHTTP2Session.from(userData) else { return NGHTTP2Session.callbackFailure }
             session.delegate?.streamClosed(streamID: streamID, errorCode: HTTP2ErrorCode(rawValue: errorCode))
@@ -110,5 +115,22 @@ extension NGHTTP2Session {
             if rv != 0 { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
             return count
         }
+    }
+
+    /// RFC 9113 §8.1: a server that has sent its complete response while the client is
+    /// still sending "MAY request that the client abort transmission of a request without
+    /// error by sending a RST_STREAM with an error code of NO_ERROR". gRPC servers do, so a
+    /// client blocked on flow control (e.g. mid-way through an oversize message) is released
+    /// and the stream slot is freed.
+    fileprivate func onFrameSent(_ frame: nghttp2_frame) {
+        guard role == .server else { return }
+        let type = Int(frame.hd.type)
+        guard type == Int(NGHTTP2_HEADERS.rawValue) || type == Int(NGHTTP2_DATA.rawValue),
+              frame.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0 else { return }
+        let streamID = frame.hd.stream_id
+        // 0: the remote side is still open; 1: closed; -1: the stream is already gone.
+        guard nghttp2_session_get_stream_remote_close(session, streamID) == 0 else { return }
+        // NGHTTP2_ERR_INVALID_ARGUMENT only for stream 0, which cannot carry END_STREAM.
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, NGHTTP2_NO_ERROR.rawValue)
     }
 }

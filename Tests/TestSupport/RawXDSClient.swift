@@ -51,12 +51,22 @@ public final class RawXDSClient: @unchecked Sendable {
         try await call.send(bytes)
     }
 
-    /// The next response; throws the call's final GRPCStatus if the server ended it.
-    public func next() async throws -> DiscoveryResponse {
-        guard let response = try await iterator.next() else {
-            throw TestSupportError("the server ended the stream with OK")
+    /// The next response; throws the call's final GRPCStatus if the server ended it, and
+    /// fails (rather than hangs) if nothing arrives within `timeout`.
+    public func next(timeout: Duration = .seconds(10)) async throws -> DiscoveryResponse {
+        let timer = Task { [call] in
+            try await Task.sleep(for: timeout)
+            call.cancel()
         }
-        return response
+        defer { timer.cancel() }
+        do {
+            guard let response = try await iterator.next() else {
+                throw TestSupportError("the server ended the stream with OK")
+            }
+            return response
+        } catch let status as GRPCStatus where timer.isCancelled == false && status.code == .cancelled {
+            throw TestSupportError("no response within \(timeout) (\(status))")
+        }
     }
 
     public func request(typeURL: String, names: [String] = []) async throws -> DiscoveryResponse {
