@@ -35,7 +35,7 @@ if ! curl -si http://127.0.0.1:15001/; then
 fi
 echo
 echo "demo: what Envoy ACKed (dynamic resources, from its /config_dump):"
-curl -s http://127.0.0.1:9901/config_dump | python3 -c '
+curl -s "http://127.0.0.1:9901/config_dump?include_eds" | python3 -c '
 import json, sys
 for c in json.load(sys.stdin)["configs"]:
     t = c["@type"].rsplit(".", 1)[-1]

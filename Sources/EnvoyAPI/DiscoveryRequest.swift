@@ -25,27 +25,24 @@ public struct DiscoveryRequest: Sendable, Hashable {
 
     /// Bytes from the peer: anything malformed is a typed error, never a crash.
     public static func decode(_ bytes: [UInt8]) throws(TranscodeError) -> DiscoveryRequest {
-        let input = bytes.isEmpty ? [0] : bytes
-        let unpacked = input.withUnsafeBufferPointer {
-            envoy__service__discovery__v3__discovery_request__unpack(nil, bytes.count, $0.baseAddress!)
+        try withUnpacked(
+            bytes, as: "envoy.service.discovery.v3.DiscoveryRequest",
+            unpack: { envoy__service__discovery__v3__discovery_request__unpack(nil, $0, $1) },
+            free: { envoy__service__discovery__v3__discovery_request__free_unpacked($0, nil) }
+        ) { (message) throws(TranscodeError) -> DiscoveryRequest in
+            var result = DiscoveryRequest(
+                versionInfo: CText.string(message.version_info),
+                resourceNames: (0..<message.n_resource_names).map { CText.string(message.resource_names[$0]) },
+                typeURL: CText.string(message.type_url),
+                responseNonce: CText.string(message.response_nonce))
+            if let node = message.node {
+                result.node = try Node(reading: node)
+            }
+            if let status = message.error_detail {
+                result.errorDetail = RPCStatus(code: status.pointee.code, message: CText.string(status.pointee.message))
+            }
+            return result
         }
-        guard let request = unpacked else {
-            throw TranscodeError(reason: "invalid protobuf bytes for envoy.service.discovery.v3.DiscoveryRequest")
-        }
-        defer { envoy__service__discovery__v3__discovery_request__free_unpacked(request, nil) }
-        let message = request.pointee
-        var result = DiscoveryRequest(
-            versionInfo: CText.string(message.version_info),
-            resourceNames: (0..<message.n_resource_names).map { CText.string(message.resource_names[$0]) },
-            typeURL: CText.string(message.type_url),
-            responseNonce: CText.string(message.response_nonce))
-        if let node = message.node {
-            result.node = try Node(reading: node)
-        }
-        if let status = message.error_detail {
-            result.errorDetail = RPCStatus(code: status.pointee.code, message: CText.string(status.pointee.message))
-        }
-        return result
     }
 
     public func encoded() -> [UInt8] {

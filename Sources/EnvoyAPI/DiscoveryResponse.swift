@@ -58,25 +58,21 @@ public struct DiscoveryResponse: Sendable, Hashable {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(TranscodeError) -> DiscoveryResponse {
-        let input = bytes.isEmpty ? [0] : bytes
-        let unpacked = input.withUnsafeBufferPointer {
-            envoy__service__discovery__v3__discovery_response__unpack(nil, bytes.count, $0.baseAddress!)
+        try withUnpacked(
+            bytes, as: "envoy.service.discovery.v3.DiscoveryResponse",
+            unpack: { envoy__service__discovery__v3__discovery_response__unpack(nil, $0, $1) },
+            free: { envoy__service__discovery__v3__discovery_response__free_unpacked($0, nil) }
+        ) { message in
+            var resources: [PackedAny] = []
+            resources.reserveCapacity(message.n_resources)
+            for index in 0..<message.n_resources {
+                guard let any = message.resources[index]?.pointee else { continue }
+                resources.append(PackedAny(any))
+            }
+            return DiscoveryResponse(
+                versionInfo: CText.string(message.version_info), resources: resources, typeURL: CText.string(message.type_url),
+                nonce: CText.string(message.nonce), controlPlane: message.control_plane.map { CText.string($0.pointee.identifier) })
         }
-        guard let response = unpacked else {
-            throw TranscodeError(reason: "invalid protobuf bytes for envoy.service.discovery.v3.DiscoveryResponse")
-        }
-        defer { envoy__service__discovery__v3__discovery_response__free_unpacked(response, nil) }
-        let message = response.pointee
-        var resources: [PackedAny] = []
-        resources.reserveCapacity(message.n_resources)
-        for index in 0..<message.n_resources {
-            guard let any = message.resources[index]?.pointee else { continue }
-            let value = any.value.len > 0 ? Array(UnsafeBufferPointer(start: any.value.data, count: any.value.len)) : []
-            resources.append(PackedAny(typeURL: CText.string(any.type_url), value: value))
-        }
-        return DiscoveryResponse(
-            versionInfo: CText.string(message.version_info), resources: resources, typeURL: CText.string(message.type_url),
-            nonce: CText.string(message.nonce), controlPlane: message.control_plane.map { CText.string($0.pointee.identifier) })
     }
 }
 

@@ -1,4 +1,4 @@
-public import EnvoyAPI
+import EnvoyAPI
 
 /// The xDS resource types Sextant serves, in the order ADS pushes them.
 ///

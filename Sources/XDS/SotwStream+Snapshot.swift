@@ -1,4 +1,4 @@
-public import EnvoyAPI
+import EnvoyAPI
 
 extension SotwStream {
     /// A new snapshot for this stream's node group: push every subscribed type whose

@@ -14,7 +14,7 @@ public final class EnvoyProcess: @unchecked Sendable {
         let config = directory.appendingPathComponent("envoy-\(adminPort).yaml")
         try bootstrapYAML.write(to: config, atomically: true, encoding: .utf8)
         let log = directory.appendingPathComponent("envoy-\(adminPort).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         // --disable-hot-restart: several Envoys run side by side without shared memory clashes.

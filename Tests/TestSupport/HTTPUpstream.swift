@@ -63,8 +63,9 @@ public final class HTTPUpstream: Sendable {
                 context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
                 let keep = keepAlive
+                let channel = context.channel
                 context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-                    if !keep { context.close(promise: nil) }
+                    if !keep { channel.close(promise: nil) }
                 }
             }
         }
