@@ -11,7 +11,7 @@ extension SotwStream {
             guard let sub = subscriptions[type] else { continue }
             let content = select(type, sub)
             if let sent = sub.sent {
-                if Self.needsPush(sub, sent: sent, content) { actions.append(respond(type, content)) }
+                if Self.needsPush(type, sent: sent, content) { actions.append(respond(type, content)) }
             } else if sub.wildcard || !content.isEmpty {
                 // Includes a named resource that did not exist when it was requested.
                 actions.append(respond(type, content))
@@ -33,17 +33,21 @@ extension SotwStream {
         }
     }
 
-    /// Once LDS and RDS have answered their latest responses, the retired clusters go.
+    /// Once LDS and RDS have ACKed their latest responses, the retired clusters go. A NACK
+    /// does not count: the proxy still runs listeners and routes that use the old clusters.
     mutating func retireIfSettled() -> [Action] {
         guard !retiring.isEmpty else { return [] }
-        let settled = [ResourceType.listener, .route].allSatisfy { subscriptions[$0]?.awaitingReply != true }
+        let settled = [ResourceType.listener, .route].allSatisfy { type in
+            guard let sub = subscriptions[type] else { return true }
+            return !sub.awaitingReply && sub.nack == nil && sub.ackedVersion == sub.sentVersion
+        }
         guard settled else { return [] }
         retiring = [:]
         var actions: [Action] = []
         for type in [ResourceType.cluster, .endpoint] {
             guard let sub = subscriptions[type], let sent = sub.sent else { continue }
             let content = select(type, sub)
-            if Self.needsPush(sub, sent: sent, content) { actions.append(respond(type, content)) }
+            if Self.needsPush(type, sent: sent, content) { actions.append(respond(type, content)) }
         }
         return actions
     }
@@ -75,11 +79,11 @@ extension SotwStream {
         return .send(type, response)
     }
 
-    /// Wildcard (LDS, CDS) responses are the whole set, so any difference is pushed: an
-    /// absent resource is deleted. For named types (EDS, RDS) absence means nothing
+    /// LDS and CDS responses are the whole set (wildcard or named), so any difference is
+    /// pushed: an absent resource is deleted. For EDS and RDS absence means nothing
     /// (xDS protocol, "Deleting resources"), so only new or changed resources are pushed.
-    static func needsPush(_ sub: Subscription, sent: [String: Resource], _ content: [String: Resource]) -> Bool {
-        if sub.wildcard { return !sameContent(sent, content) }
+    static func needsPush(_ type: ResourceType, sent: [String: Resource], _ content: [String: Resource]) -> Bool {
+        if type.allowsLegacyWildcard { return !sameContent(sent, content) }
         return content.contains { sent[$0.key]?.version != $0.value.version }
     }
 

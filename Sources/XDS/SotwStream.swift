@@ -81,27 +81,37 @@ public struct SotwStream: Sendable {
             guard request.responseNonce == latest else {
                 return [.ignoreStaleNonce(type, nonce: request.responseNonce)]
             }
-            sub.awaitingReply = false
-            let version = sub.sentVersion ?? request.versionInfo
-            if let error = request.errorDetail {
-                sub.nack = Nack(version: version, message: error.message)
-                actions.append(.recordNack(type, version: version, message: error.message))
-            } else {
-                sub.ackedVersion = version
-                sub.nack = nil
-                actions.append(.recordAck(type, version: version))
+            // Only the first reply to a response ACKs or NACKs it; later requests carrying
+            // the same nonce (e.g. Envoy changing its EDS names after a NACK, with the old
+            // version_info) only update the subscription.
+            if sub.awaitingReply {
+                let version = sub.sentVersion ?? request.versionInfo
+                sub.awaitingReply = false
+                if let error = request.errorDetail {
+                    sub.nack = Nack(version: version, message: error.message)
+                    actions.append(.recordNack(type, version: version, message: error.message))
+                } else {
+                    sub.ackedVersion = version
+                    sub.nack = nil
+                    actions.append(.recordAck(type, version: version))
+                }
             }
         }
 
         let added = updateNames(&sub, requested: request.resourceNames, isNew: isNew, type: type)
         subscriptions[type] = sub
 
-        if snapshot != nil {
+        if let snapshot {
             let content = select(type, sub)
             if sub.sent == nil {
                 if sub.wildcard || !content.isEmpty { actions.append(respond(type, content)) }
-            } else if !added.isDisjoint(with: content.keys) {
-                // A newly named resource is sent even if unchanged (xDS, "Resource updates").
+            } else if sub.nack?.version == snapshot.version {
+                // The proxy rejected this version: never answer with it again (SPEC §6);
+                // new names are served with the next snapshot.
+            } else if !added.isDisjoint(with: content.keys)
+                || (type.allowsLegacyWildcard && !Self.sameContent(sub.sent ?? [:], content)) {
+                // A newly named resource is sent even if unchanged (xDS, "Resource updates");
+                // LDS/CDS responses are the whole set, so dropping a name sends the smaller set.
                 actions.append(respond(type, content))
             }
         }

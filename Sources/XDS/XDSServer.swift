@@ -90,7 +90,8 @@ public final class XDSServer: Sendable {
                     actions = stream.receive(request)
                 }
                 try await perform(actions, on: writer, log: log)
-                if let proxyID { proxies.update(proxyID, from: stream) }
+                // Status only changes with a send, an ACK or a NACK.
+                if let proxyID, !actions.isEmpty { proxies.update(proxyID, from: stream) }
             }
         }
     }

@@ -164,4 +164,39 @@ import Testing
         let actions = stream.receive(request(.cluster, version: "v2", nonce: "17"))
         #expect(actions.responses.map(\.versionInfo) == ["v3"])
     }
+
+    @Test func aNackedRouteUpdateKeepsTheClustersItsPredecessorUses() {
+        var stream = SotwStream(scope: .aggregated)
+        _ = stream.snapshotChanged(mesh("v1", clusters: ["a"]))
+        for (type, names) in [(ResourceType.cluster, [String]()), (.endpoint, ["a"]), (.listener, []), (.route, ["routes"])] {
+            let nonce = stream.receive(request(type, names: names)).responses[0].nonce
+            _ = stream.receive(request(type, names: names, version: "v1", nonce: nonce))
+        }
+        let push = stream.snapshotChanged(mesh("v2", route: "to-b", clusters: ["b"]))
+        let routeNonce = push.responses[1].nonce
+        // The proxy rejects the new routes, so it still routes to a: a must stay.
+        let after = stream.receive(request(.route, names: ["routes"], version: "v1", nonce: routeNonce, error: "bad route"))
+        #expect(after == [.recordNack(.route, version: "v2", message: "bad route")])
+    }
+
+    @Test func aNamedClusterSubscriptionLearnsOfADeletion() {
+        var stream = SotwStream(scope: .single(.cluster))
+        _ = stream.snapshotChanged(mesh("v1", clusters: ["a", "b"]))
+        #expect(stream.receive(request(.cluster, names: ["a", "b"])).responses.map(\.names) == [["a", "b"]])
+        // For CDS (and LDS) a response is the whole set: absence means deletion.
+        #expect(stream.snapshotChanged(mesh("v2", clusters: ["a"])).responses.map(\.names) == [["a"]])
+    }
+
+    @Test func aNameAddedAfterANackIsNotAnsweredWithTheRejectedVersion() {
+        var stream = SotwStream(scope: .single(.endpoint))
+        _ = stream.snapshotChanged(mesh("v1", clusters: ["a", "b"]))
+        let n1 = stream.receive(request(.endpoint, names: ["a"])).responses[0].nonce
+        _ = stream.receive(request(.endpoint, names: ["a"], version: "v1", nonce: n1))
+        let n2 = stream.snapshotChanged(mesh("v2", endpoints: "bad", clusters: ["a", "b"])).responses[0].nonce
+        _ = stream.receive(request(.endpoint, names: ["a"], version: "v1", nonce: n2, error: "bad endpoints"))
+        let afterNack = stream.receive(request(.endpoint, names: ["a", "b"], version: "v1", nonce: n2))
+        #expect(afterNack.responses.isEmpty)
+        // The next snapshot serves both names.
+        #expect(stream.snapshotChanged(mesh("v3", clusters: ["a", "b"])).responses.map(\.names) == [["a", "b"]])
+    }
 }
