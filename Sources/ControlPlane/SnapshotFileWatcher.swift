@@ -19,6 +19,7 @@ public final class SnapshotFileWatcher: Sendable {
         var version = 0
         var lastContent: Data?
         var lastError: DeclaredSnapshotError?
+        var current: Snapshot?
     }
     private let state = Mutex(State())
 
@@ -48,17 +49,9 @@ public final class SnapshotFileWatcher: Sendable {
             state.withLock { $0.lastError = error }
             throw error
         }
-        let next = state.withLock { $0.version + 1 }
+        let parsed: Snapshot
         do {
-            let snapshot = try DeclaredSnapshot.parse(String(decoding: content, as: UTF8.self), file: path, version: "v\(next)")
-            state.withLock {
-                $0.version = next
-                $0.lastContent = content
-                $0.lastError = nil
-            }
-            cache.set(snapshot)
-            logger.info("published snapshot from file", metadata: ["version": "\(snapshot.version)", "file": "\(path)"])
-            return snapshot
+            parsed = try DeclaredSnapshot.parse(String(decoding: content, as: UTF8.self), file: path, version: "pending")
         } catch {
             state.withLock {
                 $0.lastContent = content
@@ -67,6 +60,22 @@ public final class SnapshotFileWatcher: Sendable {
             logger.error("snapshot file refused, still serving \(publishedVersion ?? "nothing")", metadata: ["error": "\(error)"])
             throw error
         }
+        // Numbering and publishing under one lock, so concurrent reloads cannot reuse a
+        // version; content equal to what is served (a refused edit reverted) is not a new one.
+        let published = state.withLock { state -> Snapshot? in
+            state.lastContent = content
+            state.lastError = nil
+            if let current = state.current, current.contentHash == parsed.contentHash { return nil }
+            state.version += 1
+            let snapshot = parsed.relabeled("v\(state.version)")
+            state.current = snapshot
+            cache.set(snapshot)
+            return snapshot
+        }
+        if let published {
+            logger.info("published snapshot from file", metadata: ["version": "\(published.version)", "file": "\(path)"])
+        }
+        return published
     }
 
     /// Polls until the task is cancelled.

@@ -40,6 +40,12 @@ import XDS
         #expect(watcher.publishedVersion == "v2")
         #expect(watcher.lastError?.field?.contains("port_value") == true)
 
+        // Reverting the refused edit restores what is served: no new version.
+        try write("8081", to: path)
+        #expect(try watcher.reload() == nil)
+        #expect(watcher.lastError == nil)
+        #expect(cache.snapshot()?.version == "v2")
+
         try write("8082", to: path)
         try watcher.reload()
         #expect(cache.snapshot()?.version == "v3")
