@@ -1,6 +1,7 @@
 import EnvoyAPI
 public import GRPC
 public import Logging
+import Synchronization
 
 /// Serves snapshots from a `SnapshotCache` over the State-of-the-World xDS services:
 /// ADS and the per-type LDS, RDS, CDS, EDS and SDS streams. One `SotwStream` state
@@ -39,12 +40,19 @@ public final class XDSServer: Sendable {
 
     private enum Event: Sendable {
         case request([UInt8])
-        case snapshot(Snapshot)
+        /// A newer snapshot waits in the stream's `SnapshotSlot`.
+        case snapshotReady
         case ended((any Error)?)
     }
 
     func serve(scope: SotwStream.Scope, messages: GRPCMessages, writer: GRPCResponseWriter, context: GRPCRequestContext) async throws {
+        // At most one request, one snapshot notice and the end are ever queued here: the
+        // reader waits for its turn before pulling the next request (so HTTP/2 flow control
+        // reaches a client that sends faster than we answer), and snapshots coalesce in a
+        // one-place slot (a slow stream skips versions instead of queueing them).
         let (events, sink) = AsyncStream.makeStream(of: Event.self)
+        let (turns, nextTurn) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let slot = SnapshotSlot()
         var stream = SotwStream(scope: scope, controlPlane: identifier)
         var proxyID: UInt64?
         defer { if let proxyID { proxies.disconnected(proxyID) } }
@@ -54,7 +62,11 @@ public final class XDSServer: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
-                    for try await bytes in messages { sink.yield(.request(bytes)) }
+                    var turn = turns.makeAsyncIterator()
+                    for try await bytes in messages {
+                        sink.yield(.request(bytes))
+                        guard await turn.next() != nil else { return }
+                    }
                     sink.yield(.ended(nil))
                 } catch {
                     sink.yield(.ended(error))
@@ -67,7 +79,8 @@ public final class XDSServer: Sendable {
                 case .ended(let error):
                     if let error { throw error }
                     return
-                case .snapshot(let snapshot):
+                case .snapshotReady:
+                    guard let snapshot = slot.take() else { continue }
                     actions = stream.snapshotChanged(snapshot)
                 case .request(let bytes):
                     let request: DiscoveryRequest
@@ -84,10 +97,11 @@ public final class XDSServer: Sendable {
                         log.info("xDS stream opened", metadata: ["path": "\(context.path)"])
                         let updates = cache.watch(group: cache.group(for: node))
                         group.addTask {
-                            for await snapshot in updates { sink.yield(.snapshot(snapshot)) }
+                            for await snapshot in updates where slot.put(snapshot) { sink.yield(.snapshotReady) }
                         }
                     }
                     actions = stream.receive(request)
+                    nextTurn.yield()
                 }
                 try await perform(actions, on: writer, log: log)
                 // Status only changes with a send, an ACK or a NACK.
@@ -111,6 +125,26 @@ public final class XDSServer: Sendable {
             case .reject(let reason):
                 throw GRPCStatus(.invalidArgument, reason)
             }
+        }
+    }
+}
+
+/// The newest snapshot a stream has not taken yet. `put` tells whether the slot was
+/// empty, i.e. whether the stream needs a wake-up; a full slot is simply overwritten.
+final class SnapshotSlot: Sendable {
+    private let latest = Mutex<Snapshot?>(nil)
+
+    func put(_ snapshot: Snapshot) -> Bool {
+        latest.withLock { slot in
+            defer { slot = snapshot }
+            return slot == nil
+        }
+    }
+
+    func take() -> Snapshot? {
+        latest.withLock { slot in
+            defer { slot = nil }
+            return slot
         }
     }
 }

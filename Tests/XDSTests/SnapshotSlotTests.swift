@@ -1,0 +1,12 @@
+import Testing
+@testable import XDS
+
+@Test func aSlowStreamGetsOnlyTheNewestOfTheSnapshotsPublishedMeanwhile() {
+    let slot = SnapshotSlot()
+    #expect(slot.put(mesh("v1")))           // empty: the stream needs a wake-up
+    #expect(!slot.put(mesh("v2")))          // already pending: overwritten, no second wake-up
+    #expect(!slot.put(mesh("v3")))
+    #expect(slot.take()?.version == "v3")
+    #expect(slot.take() == nil)
+    #expect(slot.put(mesh("v4")))
+}
