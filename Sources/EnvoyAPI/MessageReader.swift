@@ -8,6 +8,11 @@ struct MessageReader {
     let fieldNames: ProtoJSON.FieldNames
 
     func decode(_ bytes: [UInt8], _ descriptor: MessageDescriptor, path: FieldPath) throws(TranscodeError) -> JSON {
+        try NestingGuard.check(bytes, descriptor)
+        // Any payloads are decoded by a nested call each; bound that recursion too.
+        guard path.components.count <= NestingGuard.limit * 2 else {
+            throw TranscodeError(path: path, reason: "messages nest deeper than \(NestingGuard.limit) levels")
+        }
         // protobuf-c reads nothing from an empty buffer but wants a non-null pointer.
         let input = bytes.isEmpty ? [0] : bytes
         let message = input.withUnsafeBufferPointer { buffer in

@@ -7,6 +7,9 @@ func withUnpacked<Message, Result>(
     free: (UnsafeMutablePointer<Message>) -> Void,
     _ body: (Message) throws(TranscodeError) -> Result
 ) throws(TranscodeError) -> Result {
+    // `name` is always one of our generated types, never peer input.
+    guard let descriptor = MessageRegistry.shared.byName[name] else { preconditionFailure("no generated type \(name)") }
+    try NestingGuard.check(bytes, descriptor)
     // protobuf-c needs a valid pointer even for zero bytes (an empty message).
     let input = bytes.isEmpty ? [0] : bytes
     let unpacked = input.withUnsafeBufferPointer { unpack(bytes.count, $0.baseAddress!) }
