@@ -52,6 +52,7 @@ public final class ControlPlaneServer: Sendable {
 
     public func shutdown() async {
         logger.info("shutting down")
+        xds.shutdown()
         await grpc.shutdown(gracePeriod: .seconds(2))
     }
 }

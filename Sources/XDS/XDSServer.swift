@@ -11,6 +11,14 @@ public final class XDSServer: Sendable {
     public let proxies: ProxyRegistry
     private let identifier: String
     private let logger: Logger
+    private let live = Mutex(LiveStreams())
+
+    /// Every open stream's way to be ended from outside, for graceful shutdown.
+    private struct LiveStreams {
+        var closing = false
+        var next: UInt64 = 0
+        var enders: [UInt64: @Sendable (GRPCStatus) -> Void] = [:]
+    }
 
     /// gRPC paths of the services, from envoy/service/*/v3/*.proto.
     public static let paths: [String: SotwStream.Scope] = [
@@ -58,6 +66,14 @@ public final class XDSServer: Sendable {
         defer { if let proxyID { proxies.disconnected(proxyID) } }
         var log = logger
         log[metadataKey: "peer"] = "\(context.peer)"
+        let ender = live.withLock { live -> UInt64? in
+            guard !live.closing else { return nil }
+            live.next += 1
+            live.enders[live.next] = { sink.yield(.ended($0)) }
+            return live.next
+        }
+        guard let ender else { throw Self.shuttingDown }
+        defer { _ = live.withLock { $0.enders.removeValue(forKey: ender) } }
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -108,6 +124,19 @@ public final class XDSServer: Sendable {
                 if let proxyID, !actions.isEmpty { proxies.update(proxyID, from: stream) }
             }
         }
+    }
+
+    static let shuttingDown = GRPCStatus(.unavailable, "control plane shutting down")
+
+    /// Ends every stream with UNAVAILABLE, which proxies answer by reconnecting (to this
+    /// server once it is back, or another); new streams are refused the same way. Call
+    /// before closing the gRPC server so its GOAWAY finds no stream left to wait for.
+    public func shutdown() {
+        let enders = live.withLock { live in
+            live.closing = true
+            return Array(live.enders.values)
+        }
+        for end in enders { end(Self.shuttingDown) }
     }
 
     private func perform(_ actions: [SotwStream.Action], on writer: GRPCResponseWriter, log: Logger) async throws {

@@ -123,3 +123,22 @@ import XDS
         }
     }
 }
+
+@Test func shuttingDownEndsEveryStreamWithUnavailable() async throws {
+    let server = ControlPlaneServer(configuration: .init(xdsHost: "127.0.0.1", xdsPort: 0, snapshotPath: TestEnvironment.path("Snapshots/demo.yaml")))
+    let port = try await server.start()
+    let client = try await RawXDSClient.connect(port: port, nodeID: "leaving")
+    _ = try await client.request(typeURL: TypeURL.cluster)
+    let started = ContinuousClock.now
+    await server.shutdown()
+    do {
+        _ = try await client.next()
+        Issue.record("expected the stream to end")
+    } catch let status as GRPCStatus {
+        #expect(status.code == .unavailable)
+        #expect(status.message == "control plane shutting down")
+    }
+    // No stream was left for the GOAWAY grace period (2 s) to wait on.
+    #expect(ContinuousClock.now - started < .seconds(2))
+    await client.close()
+}
