@@ -9,7 +9,8 @@ private struct Observed: Sendable {
     var writeFailed: Bool
 }
 
-@Test func clientCancelIsSeenByServerHandler() async throws {
+/// An echo handler that reports how its call ended, and a call to it that is running.
+private func startObservedCall() async throws -> (AsyncStream<Observed>, GRPCServer, GRPCClient, GRPCCall) {
     let (observations, observed) = AsyncStream.makeStream(of: Observed.self)
     let handler: GRPCHandler = { messages, writer, _ in
         var status: GRPCStatus?
@@ -27,6 +28,11 @@ private struct Observed: Sendable {
     try await call.send([1])
     var responses = call.responses.makeAsyncIterator()
     #expect(try await responses.next() == [1])  // the handler is running
+    return (observations, server, client, call)
+}
+
+@Test func clientCancelIsSeenByServerHandler() async throws {
+    let (observations, server, client, call) = try await startObservedCall()
     call.cancel()
 
     var iterator = observations.makeAsyncIterator()
@@ -39,28 +45,14 @@ private struct Observed: Sendable {
 }
 
 @Test func clientDisconnectCancelsServerHandler() async throws {
-    let (observations, observed) = AsyncStream.makeStream(of: Observed.self)
-    let handler: GRPCHandler = { messages, writer, _ in
-        var status: GRPCStatus?
-        do {
-            for try await message in messages { try await writer.write(message) }
-        } catch let error as GRPCStatus {
-            status = error
-        }
-        observed.yield(Observed(status: status, taskCancelled: Task.isCancelled, writeFailed: false))
-    }
-    let (server, port) = try await GRPCTestServer.start(handlers: ["/test.Watch/Stream": handler])
-    let client = try await GRPCClient.connect(host: "127.0.0.1", port: port)
-    let call = try await client.call(path: "/test.Watch/Stream")
-    try await call.send([1])
-    var responses = call.responses.makeAsyncIterator()
-    #expect(try await responses.next() == [1])
+    let (observations, server, client, _) = try await startObservedCall()
     await client.close()
 
     var iterator = observations.makeAsyncIterator()
     let seen = await iterator.next()
     #expect(seen?.status?.code == .cancelled)
     #expect(seen?.taskCancelled == true)
+    #expect(seen?.writeFailed == true)
     await server.shutdown()
 }
 
