@@ -11,7 +11,7 @@ extension SotwStream {
             guard let sub = subscriptions[type] else { continue }
             let content = select(type, sub)
             if let sent = sub.sent {
-                if Self.needsPush(type, sent: sent, content) { actions.append(respond(type, content)) }
+                if needsPush(type, sub, sent: sent, content) { actions.append(respond(type, content)) }
             } else if sub.wildcard || !content.isEmpty {
                 // Includes a named resource that did not exist when it was requested.
                 actions.append(respond(type, content))
@@ -47,7 +47,7 @@ extension SotwStream {
         for type in [ResourceType.cluster, .endpoint] {
             guard let sub = subscriptions[type], let sent = sub.sent else { continue }
             let content = select(type, sub)
-            if Self.needsPush(type, sent: sent, content) { actions.append(respond(type, content)) }
+            if needsPush(type, sub, sent: sent, content) { actions.append(respond(type, content)) }
         }
         return actions
     }
@@ -71,6 +71,7 @@ extension SotwStream {
         let nonce = String(nonceCounter)
         let version = snapshot?.version ?? ""
         var sub = subscriptions[type] ?? Subscription()
+        sub.sentHash = contentHash(type, sub, content)
         sub.sent = content
         sub.sentVersion = version
         sub.nonce = nonce
@@ -86,12 +87,15 @@ extension SotwStream {
     /// LDS and CDS responses are the whole set (wildcard or named), so any difference is
     /// pushed: an absent resource is deleted. For EDS and RDS absence means nothing
     /// (xDS protocol, "Deleting resources"), so only new or changed resources are pushed.
-    static func needsPush(_ type: ResourceType, sent: [String: Resource], _ content: [String: Resource]) -> Bool {
-        if type.allowsLegacyWildcard { return !sameContent(sent, content) }
+    func needsPush(_ type: ResourceType, _ sub: Subscription, sent: [String: Resource], _ content: [String: Resource]) -> Bool {
+        if type.allowsLegacyWildcard { return sub.sentHash != contentHash(type, sub, content) }
         return content.contains { sent[$0.key]?.version != $0.value.version }
     }
 
-    static func sameContent(_ a: [String: Resource], _ b: [String: Resource]) -> Bool {
-        a.count == b.count && a.allSatisfy { b[$0.key]?.version == $0.value.version }
+    /// `Snapshot.hash(of: content)`; O(1) for a wildcard subscription to the snapshot's
+    /// own set, the common case for LDS and CDS.
+    func contentHash(_ type: ResourceType, _ sub: Subscription, _ content: [String: Resource]) -> String {
+        if sub.wildcard, retiring[type] == nil, let snapshot { return snapshot.typeHash(type) }
+        return Snapshot.hash(of: content)
     }
 }

@@ -37,6 +37,8 @@ public struct SotwStream: Sendable {
         /// The resources of the latest response, by name; nil until one is sent.
         public internal(set) var sent: [String: Resource]?
         public internal(set) var sentVersion: String?
+        /// `Snapshot.hash(of: sent)`, kept so whole-set comparisons are O(1).
+        public internal(set) var sentHash: String?
         public internal(set) var nonce: String?
         /// A response is out and neither ACKed nor NACKed yet.
         public internal(set) var awaitingReply = false
@@ -109,7 +111,7 @@ public struct SotwStream: Sendable {
                 // The proxy rejected this version: never answer with it again (SPEC §6);
                 // new names are served with the next snapshot.
             } else if !added.isDisjoint(with: content.keys)
-                || (type.allowsLegacyWildcard && !Self.sameContent(sub.sent ?? [:], content)) {
+                || (type.allowsLegacyWildcard && sub.sentHash != contentHash(type, sub, content)) {
                 // A newly named resource is sent even if unchanged (xDS, "Resource updates");
                 // LDS/CDS responses are the whole set, so dropping a name sends the smaller set.
                 actions.append(respond(type, content))
