@@ -46,9 +46,6 @@ public final class SnapshotCache: Sendable {
         state.withLock { Self.resolve(group, in: $0) }
     }
 
-    /// The groups that have a snapshot of their own.
-    public var groups: [String] { state.withLock { Array($0.snapshots.keys).sorted() } }
-
     /// The current snapshot (if any) followed by every later one. Only the newest pending
     /// snapshot is buffered: a slow stream skips versions rather than queueing them.
     public func watch(group: String) -> AsyncStream<Snapshot> {
@@ -65,8 +62,6 @@ public final class SnapshotCache: Sendable {
         }
         return stream
     }
-
-    public var watcherCount: Int { state.withLock { $0.watchers.count } }
 
     private static func resolve(_ group: String, in state: State) -> Snapshot? {
         state.snapshots[group] ?? state.snapshots[defaultGroup]
