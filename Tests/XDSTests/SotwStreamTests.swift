@@ -199,4 +199,18 @@ import Testing
         // The next snapshot serves both names.
         #expect(stream.snapshotChanged(mesh("v3", clusters: ["a", "b"])).responses.map(\.names) == [["a", "b"]])
     }
+
+    @Test func streamsOfOneGroupShareTheResourceBytesEncodedWithTheSnapshot() {
+        let shared = mesh("v1")
+        var first = SotwStream(scope: .aggregated)
+        var second = SotwStream(scope: .single(.cluster))
+        _ = first.snapshotChanged(shared)
+        _ = second.snapshotChanged(shared)
+        let a = first.receive(request(.cluster)).responses[0].resources[0].value
+        let b = second.receive(request(.cluster)).responses[0].resources[0].value
+        let original = shared.resource(.cluster, named: "a")!.body
+        // Same storage, not equal copies: nothing was encoded again per stream.
+        let addresses = [a, b, original].map { $0.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+        #expect(Set(addresses).count == 1)
+    }
 }
