@@ -22,6 +22,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C layers: system libraries from Debian, and the protoc-c output (DO NOT EDIT).
@@ -34,15 +38,23 @@ let package = Package(
         .target(name: "EnvoyAPI", dependencies: ["CEnvoyAPI", "CProtobufC", "Yams"], swiftSettings: strict),
         .target(
             name: "XDS",
-            dependencies: ["EnvoyAPI", "GRPC", .product(name: "Logging", package: "swift-log")] + nio,
+            dependencies: ["EnvoyAPI", "GRPC", .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")] + nio,
             swiftSettings: strict),
+        .target(name: "Registry", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .target(name: "Translator", dependencies: ["Registry", "EnvoyAPI"], swiftSettings: strict),
         .target(
             name: "ControlPlane",
-            dependencies: ["XDS", "EnvoyAPI", "GRPC", "HTTP2", .product(name: "Logging", package: "swift-log")] + nio,
+            dependencies: [
+                "XDS", "EnvoyAPI", "GRPC", "HTTP2", "Registry", "Translator",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ] + nio,
             swiftSettings: strict),
         .executableTarget(
             name: "sextant",
-            dependencies: ["ControlPlane", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ControlPlane", "Registry", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
         .target(
@@ -52,6 +64,8 @@ let package = Package(
         .testTarget(name: "EnvoyAPITests", dependencies: ["EnvoyAPI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"] + nio, swiftSettings: strict),
         .testTarget(name: "XDSTests", dependencies: ["XDS", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "TranslatorTests", dependencies: ["Translator", "Registry", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "XDS", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

@@ -1,0 +1,92 @@
+public import Foundation
+
+/// Mutations (SPEC §4): durable before they return; idempotent (the same PUT twice
+/// writes once and announces once); on any error nothing changed.
+extension Registry {
+    public func putService(_ name: String, _ policy: ServicePolicy, now: Date = Date()) async throws(RegistryError) -> WriteOutcome {
+        try Validation.serviceName(name)
+        try policy.validate()
+        return try await serialized { [self] () throws(RegistryError) -> WriteOutcome in
+            let existing = state.withLock { $0.services[name] }
+            if let existing, existing.policy == policy { return .unchanged }
+            let stored = RegistryStore.StoredService(name: name, policy: policy, createdAt: existing?.createdAt ?? now, updatedAt: now)
+            try store.saveService(stored)
+            state.withLock { $0.services[name] = stored }
+            announce()
+            return existing == nil ? .created : .replaced
+        }
+    }
+
+    public func deleteService(_ name: String) async throws(RegistryError) {
+        try await serialized { [self] () throws(RegistryError) in
+            guard state.withLock({ $0.services[name] }) != nil else { throw .notFound("service \"\(name)\"") }
+            try store.removeService(name)
+            state.withLock {
+                $0.services[name] = nil
+                $0.instances[name] = nil
+            }
+            announce()
+        }
+    }
+
+    /// Registers or replaces an instance. A replacement keeps the health an operator set
+    /// (health has its own endpoint), so repeating a registration changes nothing; it
+    /// does count as a heartbeat.
+    public func putInstance(service: String, id: String, _ registration: InstanceRegistration, now: Date = Date()) async throws(RegistryError) -> (WriteOutcome, Instance) {
+        try Validation.instanceID(id)
+        try Validation.registration(registration)
+        return try await serialized { [self] () throws(RegistryError) -> (WriteOutcome, Instance) in
+            let (known, existing) = state.withLock { ($0.services[service] != nil, $0.instances[service]?[id]) }
+            guard known else { throw .notFound("service \"\(service)\"") }
+            let outcome: WriteOutcome = existing == nil ? .created : existing!.matches(registration) ? .unchanged : .replaced
+            if outcome == .unchanged, existing!.ttlSeconds == nil { return (outcome, existing!) }
+            // A repeated registration is a heartbeat: it matters to proxies only when it
+            // revives a lapsed TTL.
+            let instance = Instance(service: service, id: id, registration: registration, health: existing?.health ?? .healthy, lastHeartbeat: now)
+            try store.saveInstances([instance])
+            state.withLock { $0.instances[service, default: [:]][id] = instance }
+            if outcome != .unchanged || existing!.effectiveHealth(at: now) != instance.effectiveHealth(at: now) { announce() }
+            return (outcome, instance)
+        }
+    }
+
+    public func deleteInstance(service: String, id: String) async throws(RegistryError) {
+        try await serialized { [self] () throws(RegistryError) in
+            guard state.withLock({ $0.instances[service]?[id] }) != nil else { throw .notFound("instance \"\(id)\" of service \"\(service)\"") }
+            try store.removeInstance(service: service, id: id)
+            state.withLock { _ = $0.instances[service]?.removeValue(forKey: id) }
+            announce()
+        }
+    }
+
+    public func setHealth(service: String, id: String, _ health: Health, now: Date = Date()) async throws(RegistryError) -> Instance {
+        try await serialized { [self] () throws(RegistryError) -> Instance in
+            guard var instance = state.withLock({ $0.instances[service]?[id] }) else {
+                throw .notFound("instance \"\(id)\" of service \"\(service)\"")
+            }
+            guard instance.health != health else { return instance }
+            instance.health = health
+            try store.saveInstances([instance])
+            let stored = instance
+            state.withLock { $0.instances[service]?[id] = stored }
+            announce()
+            return stored
+        }
+    }
+
+    /// Renews the TTL; an instance whose TTL had lapsed is healthy again (SPEC §3).
+    public func heartbeat(service: String, id: String, now: Date = Date()) async throws(RegistryError) -> Instance {
+        try await serialized { [self] () throws(RegistryError) -> Instance in
+            guard var instance = state.withLock({ $0.instances[service]?[id] }) else {
+                throw .notFound("instance \"\(id)\" of service \"\(service)\"")
+            }
+            let before = instance.effectiveHealth(at: now)
+            instance.lastHeartbeat = now
+            try store.saveInstances([instance])
+            let stored = instance
+            state.withLock { $0.instances[service]?[id] = stored }
+            if stored.effectiveHealth(at: now) != before { announce() }
+            return stored
+        }
+    }
+}

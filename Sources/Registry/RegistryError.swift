@@ -1,0 +1,33 @@
+/// Every failure the registry reports. The REST layer maps `code` to an HTTP status
+/// (SPEC §4: 400 invalid, 404 missing, 409 conflict); `field` names the offending JSON
+/// field as a path such as `routes[1].split`.
+public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case badJSON = "bad_json"
+        case unknownField = "unknown_field"
+        case invalidValue = "invalid_value"
+        case notFound = "not_found"
+        case conflict
+        case storage
+    }
+
+    public let code: Code
+    public let message: String
+    public let field: String?
+
+    public init(_ code: Code, _ message: String, field: String? = nil) {
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    public static func invalid(_ field: String, _ reason: String) -> RegistryError {
+        RegistryError(.invalidValue, "\(field): \(reason)", field: field)
+    }
+
+    public static func notFound(_ what: String) -> RegistryError {
+        RegistryError(.notFound, "\(what) not found")
+    }
+
+    public var description: String { message }
+}

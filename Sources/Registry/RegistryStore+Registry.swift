@@ -1,0 +1,85 @@
+public import Foundation
+import GRDB
+
+/// Rows of the `service` and `instance` tables.
+extension RegistryStore {
+    public struct StoredService: Sendable, Hashable {
+        public var name: String
+        public var policy: ServicePolicy
+        public var createdAt: Date
+        public var updatedAt: Date
+    }
+
+    func loadServices() throws(RegistryError) -> [StoredService] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM service ORDER BY name").map { row in
+                StoredService(
+                    name: row["name"],
+                    policy: try JSONDecoder().decode(ServicePolicy.self, from: Data((row["policy"] as String).utf8)),
+                    createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                    updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+            }
+        }
+    }
+
+    func loadInstances() throws(RegistryError) -> [Instance] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM instance ORDER BY service, id").map { row in
+                var instance = Instance(
+                    service: row["service"], id: row["id"],
+                    registration: InstanceRegistration(
+                        address: row["address"], port: row["port"], weight: row["weight"], zone: row["zone"],
+                        labels: try JSONDecoder().decode([String: String].self, from: Data((row["labels"] as String).utf8)),
+                        ttlSeconds: row["ttl_seconds"]),
+                    lastHeartbeat: Date(timeIntervalSince1970: row["last_heartbeat"]))
+                instance.health = Health(rawValue: row["health"]) ?? .unhealthy
+                return instance
+            }
+        }
+    }
+
+    func saveService(_ service: StoredService) throws(RegistryError) {
+        let policy = String(decoding: try! Self.encoder.encode(service.policy), as: UTF8.self)
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO service (name, policy, created_at, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at
+                """, arguments: [service.name, policy, service.createdAt.timeIntervalSince1970, service.updatedAt.timeIntervalSince1970])
+        }
+    }
+
+    func removeService(_ name: String) throws(RegistryError) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM instance WHERE service = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM service WHERE name = ?", arguments: [name])
+        }
+    }
+
+    func saveInstances(_ instances: [Instance]) throws(RegistryError) {
+        try write { db in
+            for instance in instances {
+                let labels = String(decoding: try Self.encoder.encode(instance.labels), as: UTF8.self)
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO instance
+                    (service, id, address, port, weight, zone, labels, health, ttl_seconds, last_heartbeat)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [
+                        instance.service, instance.id, instance.address, instance.port, instance.weight, instance.zone,
+                        labels, instance.health.rawValue, instance.ttlSeconds, instance.lastHeartbeat.timeIntervalSince1970,
+                    ])
+            }
+        }
+    }
+
+    func removeInstance(service: String, id: String) throws(RegistryError) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM instance WHERE service = ? AND id = ?", arguments: [service, id])
+        }
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+}
