@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "EnvoyAPI", dependencies: ["CEnvoyAPI", "CProtobufC", "Yams"], swiftSettings: strict),
         .target(
             name: "XDS",
-            dependencies: ["EnvoyAPI", "GRPC", .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")] + nio,
+            dependencies: ["EnvoyAPI", "GRPC", .product(name: "Logging", package: "swift-log")] + nio,
             swiftSettings: strict),
         .target(name: "Registry", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(name: "Translator", dependencies: ["Registry", "EnvoyAPI"], swiftSettings: strict),
@@ -54,7 +54,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "sextant",
-            dependencies: ["ControlPlane", "Registry", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ControlPlane", "Registry", "EnvoyAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
         .target(

@@ -1,13 +1,26 @@
+import Foundation
 import GRPC
 public import Logging
+public import Registry
+import Synchronization
+import Translator
 public import XDS
 
-/// `sextant serve`: the xDS gRPC server, fed by a declared snapshot file.
+/// `sextant serve`: the registry and its store, the publisher, the xDS gRPC server and
+/// the REST API, wired together; or, with `snapshotPath`, a declared snapshot file
+/// instead of the registry as the source of what is published.
 public final class ControlPlaneServer: Sendable {
     public struct Configuration: Sendable {
         public var xdsHost = "127.0.0.1"
         public var xdsPort = 18000
+        public var apiHost = "127.0.0.1"
+        public var apiPort = 18001
+        public var dataDirectory = "./.sextant"
         public var snapshotPath: String?
+        public var debounce = Duration.milliseconds(10)
+        public var maxDebounce = Duration.milliseconds(250)
+        public var history = 100
+        public var apiToken: String?
         public var maxMessageSize = 4 << 20
 
         public init(xdsHost: String = "127.0.0.1", xdsPort: Int = 18000, snapshotPath: String? = nil) {
@@ -15,43 +28,96 @@ public final class ControlPlaneServer: Sendable {
             self.xdsPort = xdsPort
             self.snapshotPath = snapshotPath
         }
+
+        /// Both servers on 127.0.0.1 port 0 (any free port) and the store in
+        /// `dataDirectory`: for tests and embedding, where several run side by side.
+        public static func loopback(dataDirectory: String, snapshotPath: String? = nil) -> Configuration {
+            var configuration = Configuration(xdsHost: "127.0.0.1", xdsPort: 0, snapshotPath: snapshotPath)
+            configuration.apiPort = 0
+            configuration.dataDirectory = dataDirectory
+            return configuration
+        }
+    }
+
+    public struct Ports: Sendable {
+        public let xds: Int
+        public let api: Int
     }
 
     public let configuration: Configuration
+    public let registry: Registry
+    public let publisher: Publisher
     public let cache: SnapshotCache
     public let xds: XDSServer
+    public let rest: RESTServer
+    public let metrics: ControlPlaneMetrics
     public let snapshotFile: SnapshotFileWatcher?
     private let grpc: GRPCServer
     private let logger: Logger
+    private let tasks = Mutex<[Task<Void, Never>]>([])
 
-    public init(configuration: Configuration, logger: Logger = Logger(label: "sextant")) {
+    public init(configuration: Configuration, logger: Logger = Logger(label: "sextant")) throws {
         self.configuration = configuration
         self.logger = logger
-        let cache = SnapshotCache()
+        registry = try Registry(store: RegistryStore(directory: configuration.dataDirectory))
+        // Proxies with equal profiles (service, role, ports) share one rendered snapshot.
+        let cache = SnapshotCache(grouping: { ProxyProfile(node: $0).groupKey })
         self.cache = cache
+        metrics = ControlPlaneMetrics()
+        publisher = Publisher(
+            registry: registry, cache: cache, source: configuration.snapshotPath == nil ? .registry : .file,
+            history: configuration.history, metrics: metrics, logger: logger)
         xds = XDSServer(cache: cache, logger: logger)
-        snapshotFile = configuration.snapshotPath.map { SnapshotFileWatcher(path: $0, cache: cache, logger: logger) }
+        rest = RESTServer(registry: registry, publisher: publisher, proxies: xds.proxies, metrics: metrics, token: configuration.apiToken, logger: logger)
+        let publisher = self.publisher
+        snapshotFile = configuration.snapshotPath.map { SnapshotFileWatcher(path: $0, publisher: publisher, logger: logger) }
         grpc = GRPCServer(
             configuration: .init(host: configuration.xdsHost, port: configuration.xdsPort, maxReceiveMessageSize: configuration.maxMessageSize),
             handlers: xds.handlers)
     }
 
-    /// Loads the snapshot file (refusing to start on an invalid one: there is no last good
-    /// version yet) and binds the xDS port. Returns the bound port.
-    public func start() async throws -> Int {
-        if let snapshotFile { try snapshotFile.reload() }
-        let port = try await grpc.start()
-        logger.info("xDS server listening", metadata: ["address": "\(configuration.xdsHost):\(port)"])
-        return port
+    /// Serves the stored latest version, publishes what changed while stopped (auto mode),
+    /// binds the xDS and REST ports and starts following changes. A snapshot file that
+    /// is invalid at start-up is fatal only when there is no stored version to serve.
+    public func start() async throws -> Ports {
+        try publisher.restore()
+        if let snapshotFile {
+            do {
+                try snapshotFile.reload()
+            } catch {
+                if publisher.current == nil { throw error }
+            }
+        } else if publisher.current == nil {
+            _ = try publisher.roll()
+        } else {
+            try publisher.changed(cause: "registry", since: .now)
+        }
+        let xdsPort = try await grpc.start()
+        logger.info("xDS server listening", metadata: ["address": "\(configuration.xdsHost):\(xdsPort)"])
+        let apiPort = try await rest.start(host: configuration.apiHost, port: configuration.apiPort)
+        logger.info("REST API listening", metadata: ["address": "\(configuration.apiHost):\(apiPort)"])
+        startBackground()
+        return Ports(xds: xdsPort, api: apiPort)
     }
 
-    /// Follows the snapshot file until the task is cancelled.
-    public func watchSnapshotFile() async {
-        await snapshotFile?.watch()
+    private func startBackground() {
+        let (registry, publisher, proxies, configuration) = (registry, publisher, xds.proxies, configuration)
+        var started = [
+            Task { await registry.watchExpiries() },
+            Task { for await _ in proxies.changes { publisher.proxiesChanged(proxies.all) } },
+        ]
+        if let snapshotFile {
+            started.append(Task { await snapshotFile.watch() })
+        } else {
+            started.append(Task { await publisher.followRegistry(debounce: configuration.debounce, maxDebounce: configuration.maxDebounce) })
+        }
+        tasks.withLock { $0 += started }
     }
 
     public func shutdown() async {
         logger.info("shutting down")
+        for task in tasks.withLock({ $0 }) { task.cancel() }
+        await rest.shutdown()
         xds.shutdown()
         await grpc.shutdown(gracePeriod: .seconds(2))
     }

@@ -22,6 +22,7 @@ public final class Registry: Sendable {
     struct State {
         var services: [String: RegistryStore.StoredService] = [:]
         var instances: [String: [String: Instance]] = [:]
+        var changeCount = 0
     }
 
     public let store: RegistryStore
@@ -55,7 +56,25 @@ public final class Registry: Sendable {
         return try result.get()
     }
 
-    func announce() { changeSink.yield() }
+    func announce() {
+        state.withLock { $0.changeCount += 1 }
+        changeSink.yield()
+    }
+
+    /// How many visible changes so far: a debouncer compares counts to tell quiet time.
+    public var changeCount: Int { state.withLock { $0.changeCount } }
+
+    /// Announces a change whenever an instance's TTL lapses, until cancelled. Checks at
+    /// least every 250 ms so instances registered meanwhile are not missed.
+    public func watchExpiries() async {
+        while !Task.isCancelled {
+            let now = Date()
+            let next = nextExpiry(after: now)
+            let wait = min(next.map { $0.timeIntervalSince(now) } ?? 0.25, 0.25)
+            try? await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1))
+            if let next, Date() >= next { announce() }
+        }
+    }
 
     // MARK: Reads
 

@@ -42,6 +42,21 @@ public struct ProxyStatus: Sendable {
     public let connectedAt: Date
     public let scope: SotwStream.Scope
     public internal(set) var types: [ResourceType: TypeStatus] = [:]
+    /// The snapshot version this stream last took in (its responses may lag behind).
+    public internal(set) var snapshotVersion: String?
+
+    /// Every type this proxy was sent is ACKed at the latest snapshot it took in.
+    public func isSynced(on version: String) -> Bool {
+        snapshotVersion == version && types.values.allSatisfy { $0.state == .synced || $0.sentVersion == nil }
+    }
+}
+
+/// Responses and replies counted per type since the server started, for `/metrics`.
+public struct XDSCounters: Sendable, Equatable {
+    public var pushes: [ResourceType: Int] = [:]
+    public var acks: [ResourceType: Int] = [:]
+    public var nacks: [ResourceType: Int] = [:]
+    public init() {}
 }
 
 /// Every live xDS stream, for `GET /v1/proxies`, metrics and tests.
@@ -49,13 +64,33 @@ public final class ProxyRegistry: Sendable {
     private struct State {
         var proxies: [UInt64: ProxyStatus] = [:]
         var nextID: UInt64 = 1
+        var counters = XDSCounters()
     }
     private let state = Mutex(State())
+    private let changeSink: AsyncStream<Void>.Continuation
+    /// Yields after a connect, disconnect, push, ACK or NACK (coalesced: readers reread `all`).
+    public let changes: AsyncStream<Void>
 
-    public init() {}
+    public init() {
+        (changes, changeSink) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public var counters: XDSCounters { state.withLock { $0.counters } }
+
+    func count(_ action: SotwStream.Action) {
+        state.withLock { state in
+            switch action {
+            case .send(let type, _): state.counters.pushes[type, default: 0] += 1
+            case .recordAck(let type, _): state.counters.acks[type, default: 0] += 1
+            case .recordNack(let type, _, _): state.counters.nacks[type, default: 0] += 1
+            case .ignoreStaleNonce, .reject: break
+            }
+        }
+    }
 
     func connected(node: Node, peer: String, scope: SotwStream.Scope) -> UInt64 {
-        state.withLock { state in
+        defer { changeSink.yield() }
+        return state.withLock { state in
             let id = state.nextID
             state.nextID += 1
             state.proxies[id] = ProxyStatus(streamID: id, node: node, peer: peer, connectedAt: Date(), scope: scope)
@@ -67,12 +102,15 @@ public final class ProxyRegistry: Sendable {
         state.withLock { state in
             guard var proxy = state.proxies[id] else { return }
             for (type, sub) in stream.subscriptions { proxy.types[type] = TypeStatus(sub) }
+            proxy.snapshotVersion = stream.snapshot?.version
             state.proxies[id] = proxy
         }
+        changeSink.yield()
     }
 
     func disconnected(_ id: UInt64) {
         _ = state.withLock { $0.proxies.removeValue(forKey: id) }
+        changeSink.yield()
     }
 
     /// Live streams, oldest first.

@@ -1,11 +1,27 @@
 public import EnvoyAPI
 import Synchronization
 
-/// Latest snapshot per node group, and the streams watching each group.
+/// What one published version holds for every node group. A control plane whose
+/// resources depend on the proxy (ports, scoping) renders each group on demand; the
+/// cache asks once per group and version and shares the result.
+public protocol SnapshotGeneration: Sendable {
+    var version: String { get }
+    func snapshot(forGroup group: String) -> Snapshot
+}
+
+/// One snapshot served to every group (a declared snapshot file, tests).
+public struct UniformGeneration: SnapshotGeneration {
+    public let snapshot: Snapshot
+    public init(_ snapshot: Snapshot) { self.snapshot = snapshot }
+    public var version: String { snapshot.version }
+    public func snapshot(forGroup group: String) -> Snapshot { snapshot }
+}
+
+/// The latest published generation, its snapshot per node group, and the streams
+/// watching each group.
 ///
 /// Proxies with the same group key get the very same `Snapshot` value, so resources are
-/// encoded once per snapshot and shared by every stream (SPEC §3). A group without a
-/// snapshot of its own falls back to the default group's.
+/// encoded once per snapshot and shared by every stream (SPEC §3).
 public final class SnapshotCache: Sendable {
     public typealias Grouping = @Sendable (Node) -> String
     public static let defaultGroup = "*"
@@ -16,9 +32,19 @@ public final class SnapshotCache: Sendable {
     }
 
     private struct State {
-        var snapshots: [String: Snapshot] = [:]
+        var generation: (any SnapshotGeneration)?
+        /// Groups rendered from `generation` so far.
+        var rendered: [String: Snapshot] = [:]
         var watchers: [UInt64: Watcher] = [:]
         var nextWatcher: UInt64 = 0
+
+        mutating func snapshot(for group: String) -> Snapshot? {
+            if let done = rendered[group] { return done }
+            guard let generation else { return nil }
+            let snapshot = generation.snapshot(forGroup: group)
+            rendered[group] = snapshot
+            return snapshot
+        }
     }
 
     private let state = Mutex(State())
@@ -30,20 +56,26 @@ public final class SnapshotCache: Sendable {
 
     public func group(for node: Node) -> String { grouping(node) }
 
-    /// Publishes `snapshot` for `group` and wakes every stream that serves it.
-    public func set(_ snapshot: Snapshot, group: String = SnapshotCache.defaultGroup) {
+    /// Publishes `generation` and wakes every stream with its group's new snapshot.
+    /// Only the groups someone watches are rendered now; others when first asked for.
+    public func publish(_ generation: any SnapshotGeneration) {
         state.withLock { state in
-            state.snapshots[group] = snapshot
+            state.generation = generation
+            state.rendered = [:]
             for watcher in state.watchers.values {
-                let served = watcher.group == group
-                    || (group == Self.defaultGroup && state.snapshots[watcher.group] == nil)
-                if served { watcher.continuation.yield(snapshot) }
+                if let snapshot = state.snapshot(for: watcher.group) { watcher.continuation.yield(snapshot) }
             }
         }
     }
 
+    /// Publishes one snapshot for every group.
+    public func set(_ snapshot: Snapshot) { publish(UniformGeneration(snapshot)) }
+
+    /// The current version, if anything was published.
+    public var version: String? { state.withLock { $0.generation?.version } }
+
     public func snapshot(group: String = SnapshotCache.defaultGroup) -> Snapshot? {
-        state.withLock { Self.resolve(group, in: $0) }
+        state.withLock { $0.snapshot(for: group) }
     }
 
     /// The current snapshot (if any) followed by every later one. Only the newest pending
@@ -54,16 +86,12 @@ public final class SnapshotCache: Sendable {
             let id = state.nextWatcher
             state.nextWatcher += 1
             state.watchers[id] = Watcher(group: group, continuation: continuation)
-            if let current = Self.resolve(group, in: state) { continuation.yield(current) }
+            if let current = state.snapshot(for: group) { continuation.yield(current) }
             return id
         }
         continuation.onTermination = { [weak self] _ in
             self?.state.withLock { _ = $0.watchers.removeValue(forKey: id) }
         }
         return stream
-    }
-
-    private static func resolve(_ group: String, in state: State) -> Snapshot? {
-        state.snapshots[group] ?? state.snapshots[defaultGroup]
     }
 }

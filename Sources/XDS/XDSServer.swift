@@ -51,6 +51,11 @@ public final class XDSServer: Sendable {
         /// A newer snapshot waits in the stream's `SnapshotSlot`.
         case snapshotReady
         case ended((any Error)?)
+
+        var isSnapshot: Bool {
+            if case .snapshotReady = self { return true }
+            return false
+        }
     }
 
     func serve(scope: SotwStream.Scope, messages: GRPCMessages, writer: GRPCResponseWriter, context: GRPCRequestContext) async throws {
@@ -120,8 +125,8 @@ public final class XDSServer: Sendable {
                     nextTurn.yield()
                 }
                 try await perform(actions, on: writer, log: log)
-                // Status only changes with a send, an ACK or a NACK.
-                if let proxyID, !actions.isEmpty { proxies.update(proxyID, from: stream) }
+                // Status changes with a send, an ACK, a NACK or a new snapshot taken in.
+                if let proxyID, !actions.isEmpty || event.isSnapshot { proxies.update(proxyID, from: stream) }
             }
         }
     }
@@ -141,6 +146,7 @@ public final class XDSServer: Sendable {
 
     private func perform(_ actions: [SotwStream.Action], on writer: GRPCResponseWriter, log: Logger) async throws {
         for action in actions {
+            proxies.count(action)
             switch action {
             case .send(let type, let response):
                 log.debug("push", metadata: ["type": "\(type)", "version": "\(response.versionInfo)", "nonce": "\(response.nonce)", "resources": "\(response.resources.count)"])

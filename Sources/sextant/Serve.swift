@@ -4,13 +4,32 @@ import Foundation
 public import Logging
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the control plane (xDS over gRPC).")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the control plane: xDS over gRPC, the REST API, the registry on its embedded store.")
 
     @Option(help: "xDS gRPC listen address (h2c).")
     var xdsAddress = "127.0.0.1:18000"
 
-    @Option(help: "Serve the resources declared in this YAML/JSON file; edits publish new versions.")
+    @Option(help: "REST API listen address.")
+    var apiAddress = "127.0.0.1:18001"
+
+    @Option(help: "Directory of the embedded store (sextant.sqlite).")
+    var dataDir = "./.sextant"
+
+    @Option(help: "Serve the resources declared in this YAML/JSON file instead of the registry; edits publish new versions.")
     var snapshot: String?
+
+    @Option(help: "Quiet time after a registry change before a rebuild, in milliseconds.")
+    var debounceMs = 10
+
+    @Option(help: "Longest a rebuild waits for quiet after the first change, in milliseconds.")
+    var maxDebounceMs = 250
+
+    @Option(help: "Snapshots kept in the store's history.")
+    var history = 100
+
+    @Option(help: "When set, mutating REST calls need `Authorization: Bearer <token>` (default: $SEXTANT_API_TOKEN).")
+    var apiToken: String?
 
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
@@ -18,24 +37,36 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "text or json.")
     var logFormat: LogFormat = .text
 
-    func run() async throws {
-        guard let xds = EnvoyBootstrap.splitAddress(xdsAddress) else {
-            throw ValidationError("--xds-address must be HOST:PORT, got \(xdsAddress)")
+    func validate() throws {
+        for (flag, address) in [("--xds-address", xdsAddress), ("--api-address", apiAddress)] where EnvoyBootstrap.splitAddress(address) == nil {
+            throw ValidationError("\(flag) must be HOST:PORT, got \(address)")
         }
+        guard debounceMs >= 0, maxDebounceMs >= debounceMs else {
+            throw ValidationError("--debounce-ms must be ≥ 0 and --max-debounce-ms ≥ --debounce-ms")
+        }
+        guard history >= 1 else { throw ValidationError("--history must be at least 1") }
+    }
+
+    func run() async throws {
         LogSetup.bootstrap(level: logLevel, format: logFormat)
-        let server = ControlPlaneServer(configuration: .init(xdsHost: xds.host, xdsPort: xds.port, snapshotPath: snapshot))
+        let xds = EnvoyBootstrap.splitAddress(xdsAddress)!, api = EnvoyBootstrap.splitAddress(apiAddress)!
+        var configuration = ControlPlaneServer.Configuration(xdsHost: xds.host, xdsPort: xds.port, snapshotPath: snapshot)
+        configuration.apiHost = api.host
+        configuration.apiPort = api.port
+        configuration.dataDirectory = dataDir
+        configuration.debounce = .milliseconds(debounceMs)
+        configuration.maxDebounce = .milliseconds(maxDebounceMs)
+        configuration.history = history
+        configuration.apiToken = apiToken ?? ProcessInfo.processInfo.environment["SEXTANT_API_TOKEN"]
+        let server: ControlPlaneServer
         do {
+            server = try ControlPlaneServer(configuration: configuration)
             _ = try await server.start()
-        } catch let error as DeclaredSnapshotError {
+        } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
         }
-        let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await server.watchSnapshotFile() }
-            await signals.wait()
-            group.cancelAll()
-        }
+        await SignalWaiter(signals: [SIGINT, SIGTERM]).wait()
         await server.shutdown()
     }
 }

@@ -19,8 +19,9 @@ import XDS
     @Test func eachChangeOfContentPublishesTheNextVersionAndAnInvalidOneKeepsTheLast() throws {
         let dir = try TestEnvironment.temporaryDirectory()
         let path = dir.appendingPathComponent("s.yaml").path
-        let cache = SnapshotCache()
-        let watcher = SnapshotFileWatcher(path: path, cache: cache)
+        let server = try ControlPlaneServer(configuration: .loopback(dataDirectory: dir.appendingPathComponent("data").path, snapshotPath: path))
+        let cache = server.cache
+        let watcher = try #require(server.snapshotFile)
         try write("8080", to: path)
         try watcher.reload()
         #expect(cache.snapshot()?.version == "v1")

@@ -15,7 +15,6 @@ final class MeshHarness: @unchecked Sendable {
     let beta: HTTPUpstream
     let listenerPort: Int
     private(set) var envoy: EnvoyProcess?
-    private var watchTask: Task<Void, Never>?
 
     static let nodeID = "envoy-under-test"
 
@@ -29,10 +28,8 @@ final class MeshHarness: @unchecked Sendable {
         let ports = (listener: listenerPort, alpha: alpha.port, beta: beta.port)
         try Self.render(template, ports, routeTag: routeTag, betaConnectTimeout: "1s")
             .write(toFile: snapshotPath, atomically: true, encoding: .utf8)
-        server = ControlPlaneServer(configuration: .init(xdsHost: "127.0.0.1", xdsPort: 0, snapshotPath: snapshotPath))
-        xdsPort = try await server.start()
-        let server = self.server
-        watchTask = Task { await server.watchSnapshotFile() }
+        server = try ControlPlaneServer(configuration: .loopback(dataDirectory: directory.appendingPathComponent("data").path, snapshotPath: snapshotPath))
+        xdsPort = try await server.start().xds
     }
 
     private let template: String
@@ -73,7 +70,6 @@ final class MeshHarness: @unchecked Sendable {
     }
 
     func stop() async {
-        watchTask?.cancel()
         await envoy?.stop()
         await server.shutdown()
         await alpha.stop()

@@ -12,8 +12,8 @@ import XDS
 @Suite struct XDSServerRobustnessTests {
     /// The server serving the demo snapshot, and a healthy ADS stream that already got LDS.
     func withServer(_ body: (ControlPlaneServer, Int, RawXDSClient) async throws -> Void) async throws {
-        let server = ControlPlaneServer(configuration: .init(xdsHost: "127.0.0.1", xdsPort: 0, snapshotPath: TestEnvironment.path("Snapshots/demo.yaml")))
-        let port = try await server.start()
+        let server = try ControlPlaneServer(configuration: .loopback(dataDirectory: try TestEnvironment.temporaryDirectory().path, snapshotPath: TestEnvironment.path("Snapshots/demo.yaml")))
+        let port = try await server.start().xds
         let healthy = try await RawXDSClient.connect(port: port, nodeID: "healthy")
         #expect(try await healthy.request(typeURL: TypeURL.listener).versionInfo == "v1")
         do {
@@ -127,8 +127,8 @@ import XDS
 }
 
 @Test func shuttingDownEndsEveryStreamWithUnavailable() async throws {
-    let server = ControlPlaneServer(configuration: .init(xdsHost: "127.0.0.1", xdsPort: 0, snapshotPath: TestEnvironment.path("Snapshots/demo.yaml")))
-    let port = try await server.start()
+    let server = try ControlPlaneServer(configuration: .loopback(dataDirectory: try TestEnvironment.temporaryDirectory().path, snapshotPath: TestEnvironment.path("Snapshots/demo.yaml")))
+    let port = try await server.start().xds
     let client = try await RawXDSClient.connect(port: port, nodeID: "leaving")
     _ = try await client.request(typeURL: TypeURL.cluster)
     let started = ContinuousClock.now

@@ -4,20 +4,30 @@ import NIOPosix
 import Synchronization
 
 /// A real HTTP/1.1 upstream on 127.0.0.1:<port 0> that answers every request with its
-/// name (body and `x-upstream` header) and counts what it served.
+/// name (body and `x-upstream` header) and counts what it served. A `Behavior` makes it
+/// misbehave the way retry and timeout policies are there for.
 public final class HTTPUpstream: Sendable {
+    public enum Behavior: Sendable {
+        case ok
+        /// Answers 503 to every odd-numbered request (1st, 3rd …): a first attempt fails,
+        /// its retry succeeds.
+        case failEveryOtherWith503
+        /// Waits this long before answering.
+        case delay(Duration)
+    }
+
     public let name: String
     public let port: Int
     private let channel: any Channel
     private let counter: RequestCounter
 
-    public static func start(name: String) async throws -> HTTPUpstream {
+    public static func start(name: String, behavior: Behavior = .ok) async throws -> HTTPUpstream {
         let counter = RequestCounter()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(Responder(name: name, counter: counter))
+                    channel.pipeline.addHandler(Responder(name: name, counter: counter, behavior: behavior))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -42,11 +52,13 @@ public final class HTTPUpstream: Sendable {
         typealias OutboundOut = HTTPServerResponsePart
         let name: String
         let counter: RequestCounter
+        let behavior: Behavior
         private var keepAlive = true
 
-        init(name: String, counter: RequestCounter) {
+        init(name: String, counter: RequestCounter, behavior: Behavior) {
             self.name = name
             self.counter = counter
+            self.behavior = behavior
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -56,24 +68,42 @@ public final class HTTPUpstream: Sendable {
             case .body:
                 break
             case .end:
-                counter.increment()
+                let number = counter.increment()
+                switch behavior {
+                case .ok:
+                    respond(context: context, status: .ok)
+                case .failEveryOtherWith503:
+                    respond(context: context, status: number % 2 == 1 ? .serviceUnavailable : .ok)
+                case .delay(let duration):
+                    let loop = context.eventLoop
+                    let handler = NIOLoopBound((self, context), eventLoop: loop)
+                    loop.scheduleTask(in: .nanoseconds(Int64(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000))) {
+                        let (responder, context) = handler.value
+                        if context.channel.isActive { responder.respond(context: context, status: .ok) }
+                    }
+                }
+            }
+        }
+
+        private func respond(context: ChannelHandlerContext, status: HTTPResponseStatus) {
                 let body = "\(name)\n"
                 var headers = HTTPHeaders([("content-type", "text/plain"), ("content-length", "\(body.utf8.count)"), ("x-upstream", name)])
                 if !keepAlive { headers.add(name: "connection", value: "close") }
-                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
                 let keep = keepAlive
                 let channel = context.channel
                 context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
                     if !keep { channel.close(promise: nil) }
                 }
-            }
         }
     }
 }
 
 final class RequestCounter: Sendable {
     private let count = Mutex(0)
-    func increment() { count.withLock { $0 += 1 } }
+    /// Counts one more and returns the new count (1 for the first request).
+    @discardableResult
+    func increment() -> Int { count.withLock { $0 += 1; return $0 } }
     var value: Int { count.withLock { $0 } }
 }

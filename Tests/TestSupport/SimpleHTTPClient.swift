@@ -19,6 +19,21 @@ public enum SimpleHTTPClient {
         return try parse(raw)
     }
 
+    /// Any method, with an optional body (REST calls in tests).
+    public static func request(
+        _ method: String, port: Int, path: String, body: String? = nil, headers: [String: String] = [:], timeout: Duration = .seconds(10)
+    ) async throws -> Response {
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: \(headers["Host"] ?? "127.0.0.1")\r\nConnection: close\r\n"
+        for (name, value) in headers where name != "Host" { request += "\(name): \(value)\r\n" }
+        let bytes = Array((body ?? "").utf8)
+        if body != nil || method == "POST" || method == "PUT" {
+            request += "Content-Length: \(bytes.count)\r\n"
+            if body != nil, headers["Content-Type"] == nil { request += "Content-Type: application/json\r\n" }
+        }
+        request += "\r\n"
+        return try parse(try await exchange(port: port, bytes: Array(request.utf8) + bytes, timeout: timeout))
+    }
+
     /// Writes `bytes` to 127.0.0.1:`port` and returns everything read until the peer closes.
     public static func exchange(port: Int, bytes: [UInt8], timeout: Duration = .seconds(10)) async throws -> [UInt8] {
         let collector = Collector()

@@ -7,40 +7,38 @@ public import XDS
 ///
 /// The file is polled (content, not mtime, so editors that write in place or rename a
 /// temporary file over it both count, and touching it without change publishes nothing).
-/// Each valid change publishes `v<N+1>`; an invalid one is refused with the reason and
-/// the last good version keeps serving.
+/// Each valid change goes to the publisher, which numbers it `v<N+1>` (or holds it in
+/// manual mode); an invalid one is refused with the reason and the last good version
+/// keeps serving.
 public final class SnapshotFileWatcher: Sendable {
     public let path: String
-    private let cache: SnapshotCache
+    private let publisher: Publisher
     private let logger: Logger
     private let interval: Duration
 
     private struct State {
-        var version = 0
         var lastContent: Data?
         var lastError: DeclaredSnapshotError?
-        var current: Snapshot?
+        var published: String?
     }
     private let state = Mutex(State())
 
-    public init(path: String, cache: SnapshotCache, interval: Duration = .milliseconds(100), logger: Logger = Logger(label: "sextant.snapshot-file")) {
+    public init(path: String, publisher: Publisher, interval: Duration = .milliseconds(100), logger: Logger = Logger(label: "sextant.snapshot-file")) {
         self.path = path
-        self.cache = cache
+        self.publisher = publisher
         self.interval = interval
         self.logger = logger
     }
 
     /// The version last published from the file, e.g. "v3"; nil before the first good load.
-    public var publishedVersion: String? {
-        state.withLock { $0.version == 0 ? nil : "v\($0.version)" }
-    }
+    public var publishedVersion: String? { state.withLock { $0.published } }
 
     /// Why the latest content was refused; nil once a good version is published again.
     public var lastError: DeclaredSnapshotError? { state.withLock { $0.lastError } }
 
     /// Loads the file now. Throws when it is invalid (and keeps serving what it served).
     @discardableResult
-    public func reload() throws(DeclaredSnapshotError) -> Snapshot? {
+    public func reload() throws(DeclaredSnapshotError) -> Publisher.Outcome? {
         let content = FileManager.default.contents(atPath: path)
         let unchanged = state.withLock { $0.lastContent == content && content != nil }
         if unchanged { return nil }
@@ -57,25 +55,27 @@ public final class SnapshotFileWatcher: Sendable {
                 $0.lastContent = content
                 $0.lastError = error
             }
-            logger.error("snapshot file refused, still serving \(publishedVersion ?? "nothing")", metadata: ["error": "\(error)"])
+            logger.error("snapshot file refused, still serving \(publisher.current?.versionString ?? "nothing")", metadata: ["error": "\(error)"])
             throw error
         }
-        // Numbering and publishing under one lock, so concurrent reloads cannot reuse a
-        // version; content equal to what is served (a refused edit reverted) is not a new one.
-        let published = state.withLock { state -> Snapshot? in
-            state.lastContent = content
-            state.lastError = nil
-            if let current = state.current, current.contentHash == parsed.contentHash { return nil }
-            state.version += 1
-            let snapshot = parsed.relabeled("v\(state.version)")
-            state.current = snapshot
-            cache.set(snapshot)
-            return snapshot
+        state.withLock {
+            $0.lastContent = content
+            $0.lastError = nil
         }
-        if let published {
-            logger.info("published snapshot from file", metadata: ["version": "\(published.version)", "file": "\(path)"])
+        // The publisher numbers versions and skips content equal to what is served (a
+        // refused edit reverted); it throws only when the store cannot record it.
+        let outcome: Publisher.Outcome?
+        do {
+            outcome = try publisher.fileChanged(parsed)
+        } catch {
+            let refused = DeclaredSnapshotError(file: path, line: nil, field: nil, reason: "not published: \(error)")
+            state.withLock { $0.lastError = refused }
+            throw refused
         }
-        return published
+        guard let outcome, outcome.published else { return nil }
+        state.withLock { $0.published = outcome.version }
+        logger.info("published snapshot from file", metadata: ["version": "\(outcome.version)", "file": "\(path)"])
+        return outcome
     }
 
     /// Polls until the task is cancelled.

@@ -1,0 +1,69 @@
+public import Prometheus
+import Synchronization
+public import XDS
+
+/// Sextant's metrics, in one Prometheus registry per server (so tests running several
+/// servers in a process never share counters). `/metrics` renders it.
+public final class ControlPlaneMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    let snapshotVersion: Gauge
+    let connectedProxies: Gauge
+    let buildTime: DurationHistogram
+    let convergence: DurationHistogram
+    private let reported = Mutex(XDSCounters())
+
+    static let buildBuckets: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                                           .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
+    static let convergenceBuckets: [Duration] = [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                                                 .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)]
+
+    public init() {
+        snapshotVersion = registry.makeGauge(name: "sextant_snapshot_version", help: "N of the snapshot version v<N> being served")
+        connectedProxies = registry.makeGauge(name: "sextant_connected_proxies", help: "Proxies (distinct node ids) with an open xDS stream")
+        buildTime = registry.makeDurationHistogram(name: "sextant_snapshot_build_seconds", buckets: Self.buildBuckets,
+                                                   help: "Time to translate and encode a snapshot")
+        convergence = registry.makeDurationHistogram(name: "sextant_convergence_seconds", buckets: Self.convergenceBuckets,
+                                                     help: "From a change to its snapshot ACKed by every connected proxy")
+        for type in ResourceType.allCases {
+            // Created up front so every type shows, at zero, from the first scrape.
+            for name in ["sextant_xds_pushes_total", "sextant_xds_acks_total", "sextant_xds_nacks_total"] {
+                _ = registry.makeCounter(name: name, labels: [("type", type.shortName)], help: Self.help[name]!)
+            }
+        }
+    }
+
+    static let help = [
+        "sextant_xds_pushes_total": "xDS responses sent, by resource type",
+        "sextant_xds_acks_total": "xDS responses ACKed by proxies, by resource type",
+        "sextant_xds_nacks_total": "xDS responses NACKed by proxies, by resource type",
+        "sextant_snapshots_published_total": "Snapshot versions published, by cause",
+    ]
+
+    func published(cause: String) {
+        let kind = cause.hasPrefix("rollback") ? "rollback" : cause
+        registry.makeCounter(name: "sextant_snapshots_published_total", labels: [("cause", kind)], help: Self.help["sextant_snapshots_published_total"]!).increment()
+    }
+
+    /// Brings the xDS counters and the proxy gauge up to date, then renders the text format.
+    public func render(proxies: ProxyRegistry) -> String {
+        let all = proxies.all
+        connectedProxies.set(Int64(Set(all.map(\.node.id)).count))
+        let now = proxies.counters
+        reported.withLock { last in
+            let series: [(String, [ResourceType: Int], [ResourceType: Int])] = [
+                ("sextant_xds_pushes_total", now.pushes, last.pushes),
+                ("sextant_xds_acks_total", now.acks, last.acks),
+                ("sextant_xds_nacks_total", now.nacks, last.nacks),
+            ]
+            for (name, current, previous) in series {
+                for type in ResourceType.allCases {
+                    let delta = (current[type] ?? 0) - (previous[type] ?? 0)
+                    guard delta > 0 else { continue }
+                    registry.makeCounter(name: name, labels: [("type", type.shortName)], help: Self.help[name]!).increment(by: Int64(delta))
+                }
+            }
+            last = now
+        }
+        return registry.emitToString()
+    }
+}

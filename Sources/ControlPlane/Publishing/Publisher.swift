@@ -1,0 +1,142 @@
+public import Foundation
+public import Logging
+public import Registry
+import Synchronization
+public import XDS
+
+/// Numbers, stores and publishes snapshots (SPEC §5).
+///
+/// Every version `v<N>` is built from a *candidate* — the registry as it is now, or the
+/// last good snapshot file — recorded in the store with its cause, and only then handed
+/// to the cache. Publishing is serialised under one lock, so versions never repeat or
+/// interleave. In auto mode changes publish after the debounce; in manual mode they wait
+/// for `roll()`. A rollback republishes old content under a new version and switches to
+/// manual, so the next registry change does not undo it.
+public final class Publisher: Sendable {
+    public enum Mode: String, Sendable, CaseIterable { case auto, manual }
+    public enum Source: Sendable, Equatable { case registry, file }
+
+    public struct Published: Sendable {
+        public let version: Int
+        public let createdAt: Date
+        public let cause: String
+        public let content: SnapshotContent
+        /// The resources an unscoped default sidecar receives: what the API shows.
+        public let catalog: Snapshot
+        public var versionString: String { "v\(version)" }
+    }
+
+    public struct Outcome: Sendable, Equatable {
+        public let version: String
+        /// False when the candidate equalled what is served: no new version.
+        public let published: Bool
+    }
+
+    struct State {
+        var current: Published?
+        var mode = Mode.auto
+        var lastVersion = 0
+        /// The newest good snapshot file (file source only).
+        var declared: Snapshot?
+        /// A version whose convergence is being timed, and when its change happened.
+        var converging: (version: String, since: ContinuousClock.Instant)?
+    }
+
+    let registry: Registry
+    let store: RegistryStore
+    let cache: SnapshotCache
+    let source: Source
+    let history: Int
+    let metrics: ControlPlaneMetrics
+    let logger: Logger
+    let state = Mutex(State())
+
+    public init(registry: Registry, cache: SnapshotCache, source: Source, history: Int, metrics: ControlPlaneMetrics, logger: Logger) {
+        self.registry = registry
+        store = registry.store
+        self.cache = cache
+        self.source = source
+        self.history = history
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    public var current: Published? { state.withLock { $0.current } }
+    public var mode: Mode { state.withLock { $0.mode } }
+
+    /// Serves the latest stored version again, exactly (SPEC §5: after a restart the same
+    /// version and content). Refuses to start on a store it cannot read.
+    public func restore() throws {
+        let mode = try store.setting("mode").flatMap(Mode.init(rawValue:)) ?? .auto
+        let last = try store.setting("last_version").flatMap { Int($0) } ?? 0
+        let latest = try store.latestSnapshot()
+        try state.withLock { state in
+            state.mode = mode
+            state.lastVersion = max(last, latest?.version ?? 0)
+            guard let latest else { return }
+            let content = try SnapshotContent.decode(kind: latest.kind, payload: latest.payload)
+            let (generation, catalog) = try content.generation(version: "v\(latest.version)")
+            state.current = Published(version: latest.version, createdAt: latest.createdAt, cause: latest.cause, content: content, catalog: catalog)
+            if source == .file, case .declared(let snapshot) = content { state.declared = snapshot }
+            cache.publish(generation)
+            metrics.snapshotVersion.set(Int64(latest.version))
+            logger.info("serving stored snapshot", metadata: ["version": "v\(latest.version)", "cause": "\(latest.cause)"])
+        }
+    }
+
+    /// What would be published now.
+    func candidate() -> SnapshotContent? {
+        switch source {
+        case .registry: .registry(registry.meshState(at: Date()))
+        case .file: state.withLock { $0.declared }.map { .declared($0) }
+        }
+    }
+
+    /// Whether the candidate differs from what is served (e.g. changes held in manual mode).
+    public var hasPendingChanges: Bool {
+        guard let candidate = candidate() else { return false }
+        return state.withLock { $0.current?.content != candidate }
+    }
+
+    /// A change happened (registry, after the debounce; or a new good file): publish it
+    /// in auto mode, hold it in manual mode.
+    @discardableResult
+    func changed(cause: String, since: ContinuousClock.Instant) throws -> Outcome? {
+        guard mode == .auto, let candidate = candidate() else { return nil }
+        return try publish(candidate, cause: cause, since: since, force: false)
+    }
+
+    /// `POST /v1/snapshots`: build from the candidate and publish now, whatever the mode.
+    public func roll() throws -> Outcome {
+        guard let candidate = candidate() else {
+            throw RegistryError(.conflict, "nothing to publish yet: the snapshot file has no good version")
+        }
+        return try publish(candidate, cause: "manual", since: .now, force: false)
+    }
+
+    /// Publishes version `version`'s content again as a new version; switches to manual.
+    public func rollback(to version: Int) throws -> Outcome {
+        guard let record = try store.snapshot(version: version) else {
+            throw RegistryError.notFound("snapshot v\(version) (history keeps the last \(history))")
+        }
+        let content = try SnapshotContent.decode(kind: record.kind, payload: record.payload)
+        try setMode(.manual, publishPending: false)
+        return try publish(content, cause: "rollback of v\(version)", since: .now, force: true)
+    }
+
+    /// Switches publishing mode (persisted). Back to auto publishes what was held.
+    @discardableResult
+    public func setMode(_ mode: Mode, publishPending: Bool = true) throws -> Outcome? {
+        try store.setSetting("mode", mode.rawValue)
+        state.withLock { $0.mode = mode }
+        logger.info("publishing mode", metadata: ["mode": "\(mode.rawValue)"])
+        return publishPending ? try changed(cause: source == .file ? "file" : "registry", since: .now) : nil
+    }
+
+    /// A new good snapshot file (file source).
+    @discardableResult
+    public func fileChanged(_ snapshot: Snapshot) throws -> Outcome? {
+        state.withLock { $0.declared = snapshot }
+        return try changed(cause: "file", since: .now)
+    }
+}

@@ -1,0 +1,77 @@
+import EnvoyAPI
+
+/// `GET /openapi.json`: the OpenAPI 3 description of the REST API. A test checks that
+/// its paths and methods are exactly the router's.
+enum OpenAPIDocument {
+    struct Operation {
+        let method: String
+        let path: String
+        let summary: String
+        var body: String? = nil
+        var responses: [String: String]
+        var mutates: Bool { method != "get" }
+    }
+
+    static let operations: [Operation] = [
+        .init(method: "get", path: "/healthz", summary: "Liveness", responses: ["200": "Status"]),
+        .init(method: "get", path: "/readyz", summary: "Readiness: store open and first snapshot built", responses: ["200": "Status", "503": "Status"]),
+        .init(method: "get", path: "/metrics", summary: "Prometheus metrics (text format)", responses: ["200": "text"]),
+        .init(method: "get", path: "/openapi.json", summary: "This document", responses: ["200": "object"]),
+        .init(method: "get", path: "/v1/services", summary: "List services with their instances", responses: ["200": "ServiceList"]),
+        .init(method: "get", path: "/v1/services/{name}", summary: "One service with its instances", responses: ["200": "Service", "404": "Error"]),
+        .init(method: "put", path: "/v1/services/{name}", summary: "Create (201) or replace (200) a service", body: "ServicePolicy",
+              responses: ["200": "Service", "201": "Service", "400": "Error", "401": "Error", "413": "Error", "415": "Error"]),
+        .init(method: "delete", path: "/v1/services/{name}", summary: "Remove a service and its instances", responses: ["204": "", "401": "Error", "404": "Error"]),
+        .init(method: "put", path: "/v1/services/{name}/instances/{id}", summary: "Register (201) or replace (200) an instance", body: "InstanceRegistration",
+              responses: ["200": "Instance", "201": "Instance", "400": "Error", "401": "Error", "404": "Error", "413": "Error"]),
+        .init(method: "delete", path: "/v1/services/{name}/instances/{id}", summary: "Deregister an instance", responses: ["204": "", "401": "Error", "404": "Error"]),
+        .init(method: "put", path: "/v1/services/{name}/instances/{id}/health", summary: "Set an instance's health", body: "HealthUpdate",
+              responses: ["200": "Instance", "400": "Error", "401": "Error", "404": "Error"]),
+        .init(method: "post", path: "/v1/services/{name}/instances/{id}/heartbeat", summary: "Renew an instance's TTL", responses: ["200": "Instance", "401": "Error", "404": "Error"]),
+        .init(method: "get", path: "/v1/snapshots", summary: "Snapshot history, newest first, with mode and pending changes", responses: ["200": "SnapshotHistory"]),
+        .init(method: "post", path: "/v1/snapshots", summary: "Roll now (empty body), or switch mode with {\"mode\": \"auto\"|\"manual\"}", body: "ModeChange",
+              responses: ["200": "PublishOutcome", "201": "PublishOutcome", "400": "Error", "401": "Error", "409": "Error"]),
+        .init(method: "get", path: "/v1/snapshots/current", summary: "The snapshot being served, resources as Envoy JSON", responses: ["200": "Snapshot", "404": "Error"]),
+        .init(method: "get", path: "/v1/snapshots/{version}", summary: "One snapshot (v3 or 3), resources as Envoy JSON", responses: ["200": "Snapshot", "400": "Error", "404": "Error"]),
+        .init(method: "get", path: "/v1/snapshots/{from}/diff/{to}", summary: "Resources added, removed and changed, by type and name", responses: ["200": "SnapshotDiff", "404": "Error"]),
+        .init(method: "post", path: "/v1/snapshots/{version}/rollback", summary: "Publish that version's content as a new version; switch to manual mode",
+              responses: ["201": "PublishOutcome", "401": "Error", "404": "Error"]),
+        .init(method: "get", path: "/v1/proxies", summary: "Connected proxies and, per type, versions sent and ACKed, nonce, SYNCED/STALE/NACKED", responses: ["200": "ProxyList"]),
+    ]
+
+    static var document: JSON {
+        var paths: [String: JSON] = [:]
+        for operation in operations {
+            var entry: [String: JSON] = ["summary": .string(operation.summary), "responses": .object(operation.responses.mapValues(response))]
+            let parameters = operation.path.split(separator: "/").filter { $0.hasPrefix("{") }.map { part -> JSON in
+                ["name": .string(String(part.dropFirst().dropLast())), "in": "path", "required": true, "schema": ["type": "string"]]
+            }
+            if !parameters.isEmpty { entry["parameters"] = .array(parameters) }
+            if let body = operation.body {
+                entry["requestBody"] = ["required": .bool(body != "ModeChange"), "content": ["application/json": ["schema": ref(body)]]]
+            }
+            if operation.mutates { entry["security"] = [["bearer": []]] }
+            var item = paths[operation.path]?.objectValue ?? [:]
+            item[operation.method] = .object(entry)
+            paths[operation.path] = .object(item)
+        }
+        return [
+            "openapi": "3.0.3",
+            "info": ["title": "Sextant", "version": "1", "description": "Service registry and snapshot control of the Sextant xDS control plane."],
+            "servers": [["url": "http://127.0.0.1:18001"]],
+            "paths": .object(paths),
+            "components": ["schemas": OpenAPISchemas.all, "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]]],
+        ]
+    }
+
+    static func ref(_ name: String) -> JSON { ["$ref": .string("#/components/schemas/\(name)")] }
+
+    private static func response(_ schema: String) -> JSON {
+        switch schema {
+        case "": ["description": "No content"]
+        case "text": ["description": "OK", "content": ["text/plain": ["schema": ["type": "string"]]]]
+        case "object": ["description": "OK", "content": ["application/json": ["schema": ["type": "object"]]]]
+        default: ["description": .string(schema), "content": ["application/json": ["schema": ref(schema)]]]
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import EnvoyAPI
+import Foundation
+import XDS
+
+/// `GET /v1/proxies`: every connected proxy and, per resource type, what it was sent and
+/// what it ACKed (SPEC §4). A proxy with several streams (one per type) shows as one.
+extension RESTServer {
+    func proxiesJSON() -> JSON {
+        let byNode = Dictionary(grouping: proxies.all, by: { $0.node.id })
+        let entries = byNode.keys.sorted().map { id -> JSON in
+            let streams = byNode[id]!
+            var types: [String: JSON] = [:]
+            for stream in streams {
+                for (type, status) in stream.types {
+                    var fields: [String: JSON] = ["status": .string(status.state.rawValue)]
+                    fields["version_sent"] = status.sentVersion.map { .string($0) } ?? .null
+                    fields["version_acked"] = status.ackedVersion.map { .string($0) } ?? .null
+                    fields["nonce"] = status.nonce.map { .string($0) } ?? .null
+                    fields["error"] = status.nackMessage.map { .string($0) } ?? .null
+                    types[type.collectionName] = .object(fields)
+                }
+            }
+            let first = streams[0]
+            return [
+                "node_id": .string(id),
+                "service": .string(first.node.cluster),
+                "address": .string(first.peer),
+                "connected_at": .string(RegistryJSON.timestamp(streams.map(\.connectedAt).min()!)),
+                "streams": .number(Double(streams.count)),
+                "snapshot_version": first.snapshotVersion.map { .string($0) } ?? .null,
+                "synced": .bool(publisher.current.map { current in streams.allSatisfy { $0.isSynced(on: current.versionString) } } ?? false),
+                "types": .object(types),
+            ]
+        }
+        return ["proxies": .array(entries)]
+    }
+}

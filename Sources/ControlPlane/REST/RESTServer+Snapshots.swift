@@ -1,0 +1,91 @@
+import EnvoyAPI
+import Foundation
+import Hummingbird
+import Registry
+import XDS
+
+/// `/v1/snapshots…`: history, one snapshot as Envoy JSON, diffs, roll, rollback, mode.
+extension RESTServer {
+    func addSnapshotRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/v1/snapshots") { [self] _, _ in
+            let records = try registry.store.snapshots()
+            return Self.json([
+                "mode": .string(publisher.mode.rawValue),
+                "current": publisher.current.map { .string($0.versionString) } ?? .null,
+                "pending": .bool(publisher.hasPendingChanges),
+                "snapshots": .array(records.map { SnapshotJSON.summary($0) }),
+            ])
+        }
+        router.get("/v1/snapshots/current") { [self] _, _ in
+            guard let current = publisher.current else { throw APIError(RegistryError.notFound("snapshot (none published yet)")) }
+            return Self.json(try SnapshotJSON.full(try published(current.version)))
+        }
+        router.get("/v1/snapshots/:version") { [self] _, context in
+            Self.json(try SnapshotJSON.full(try published(try version(context, "version"))))
+        }
+        router.get("/v1/snapshots/:from/diff/:to") { [self] _, context in
+            let from = try published(try version(context, "from"))
+            let to = try published(try version(context, "to"))
+            return Self.json(SnapshotJSON.diff(from, to))
+        }
+        router.post("/v1/snapshots") { [self] request, _ in
+            let body = try await request.jsonBody()
+            if !body.isEmpty, !body.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) {
+                let change = try StrictJSON.decode(ModeChange.self, from: body)
+                let outcome = try publisher.setMode(change.mode)
+                return Self.json(outcomeJSON(outcome ?? Publisher.Outcome(version: publisher.current?.versionString ?? "", published: false)))
+            }
+            let outcome = try publisher.roll()
+            return Self.json(outcomeJSON(outcome), status: outcome.published ? .created : .ok)
+        }
+        router.post("/v1/snapshots/:version/rollback") { [self] _, context in
+            let version = try version(context, "version")
+            let outcome = try publisher.rollback(to: version)
+            var json = outcomeJSON(outcome)
+            json = json.merging(["rolled_back_to": .string("v\(version)")])
+            return Self.json(json, status: .created)
+        }
+    }
+
+    private struct ModeChange: Codable {
+        var mode: Publisher.Mode
+    }
+
+    private func outcomeJSON(_ outcome: Publisher.Outcome) -> JSON {
+        ["version": .string(outcome.version), "published": .bool(outcome.published), "mode": .string(publisher.mode.rawValue)]
+    }
+
+    /// `v3`, `3` or `current`.
+    func version(_ context: BasicRequestContext, _ parameter: String) throws -> Int {
+        let text = try context.parameters.require(parameter)
+        if text == "current" {
+            guard let current = publisher.current else { throw APIError(RegistryError.notFound("snapshot (none published yet)")) }
+            return current.version
+        }
+        guard let number = Int(text.hasPrefix("v") ? String(text.dropFirst()) : text), number > 0 else {
+            throw APIError(.badRequest, code: "invalid_value", "\(parameter): \"\(text)\" is not a version like v3", field: parameter)
+        }
+        return number
+    }
+
+    /// A version from history (the current one without touching the store).
+    func published(_ version: Int) throws -> Publisher.Published {
+        if let current = publisher.current, current.version == version { return current }
+        guard let record = try registry.store.snapshot(version: version) else {
+            throw APIError(RegistryError.notFound("snapshot v\(version)"))
+        }
+        let content = try SnapshotContent.decode(kind: record.kind, payload: record.payload)
+        let catalog = try content.generation(version: "v\(version)").catalog
+        return Publisher.Published(version: version, createdAt: record.createdAt, cause: record.cause, content: content, catalog: catalog)
+    }
+}
+
+extension Publisher.Mode: Codable {}
+
+extension JSON {
+    func merging(_ other: [String: JSON]) -> JSON {
+        guard case .object(var fields) = self else { return self }
+        for (key, value) in other { fields[key] = value }
+        return .object(fields)
+    }
+}

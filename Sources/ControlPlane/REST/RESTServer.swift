@@ -1,0 +1,95 @@
+import EnvoyAPI
+import Foundation
+public import Hummingbird
+public import Logging
+import NIOCore
+public import Registry
+import Synchronization
+public import XDS
+
+/// The REST API (SPEC §4) on Hummingbird 2: the registry, snapshots, proxies, health,
+/// metrics and the OpenAPI document.
+public final class RESTServer: Sendable {
+    let registry: Registry
+    let publisher: Publisher
+    let proxies: ProxyRegistry
+    let metrics: ControlPlaneMetrics
+    let token: String?
+    let logger: Logger
+    private let running = Mutex<Task<Void, any Error>?>(nil)
+
+    public init(registry: Registry, publisher: Publisher, proxies: ProxyRegistry, metrics: ControlPlaneMetrics, token: String?, logger: Logger) {
+        self.registry = registry
+        self.publisher = publisher
+        self.proxies = proxies
+        self.metrics = metrics
+        self.token = token.flatMap { $0.isEmpty ? nil : $0 }
+        self.logger = logger
+    }
+
+    /// Every route, with its method; the OpenAPI test compares this with the document.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestGuards<BasicRequestContext>(token: token))
+        addHealthRoutes(to: router)
+        addServiceRoutes(to: router)
+        addSnapshotRoutes(to: router)
+        router.get("/v1/proxies") { [self] _, _ in Self.json(proxiesJSON()) }
+        return router
+    }
+
+    /// Binds `host:port` (0 for any free port) and serves until `shutdown()`. Returns the port.
+    public func start(host: String, port: Int) async throws -> Int {
+        let (bound, boundSink) = AsyncStream.makeStream(of: Int.self)
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .notice)
+        let app = Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "sextant"),
+            onServerRunning: { channel in
+                boundSink.yield(channel.localAddress?.port ?? port)
+                boundSink.finish()
+            },
+            logger: quiet)
+        let task = Task {
+            defer { boundSink.finish() }
+            try await app.runService(gracefulShutdownSignals: [])
+        }
+        running.withLock { $0 = task }
+        for await port in bound { return port }
+        // The server stopped before it was listening: surface why.
+        try await task.value
+        throw APIError(.internalServerError, code: "internal", "REST server did not start on \(host):\(port)")
+    }
+
+    public func shutdown() async {
+        let task = running.withLock { $0 }
+        task?.cancel()
+        _ = try? await task?.value
+    }
+
+    static func json(_ value: JSON, status: HTTPResponse.Status = .ok) -> Response {
+        var buffer = ByteBuffer()
+        buffer.writeString(value.serialized(pretty: true))
+        buffer.writeString("\n")
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+
+    static func text(_ value: String, contentType: String) -> Response {
+        Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: value)))
+    }
+
+    private func addHealthRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in Self.json(["status": "ok"]) }
+        router.get("/readyz") { [self] _, _ in
+            guard let current = publisher.current else {
+                return Self.json(["status": "starting", "reason": "no snapshot built yet"], status: .serviceUnavailable)
+            }
+            return Self.json(["status": "ready", "version": .string(current.versionString)])
+        }
+        router.get("/metrics") { [self] _, _ in
+            Self.text(metrics.render(proxies: proxies), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.get("/openapi.json") { _, _ in Self.json(OpenAPIDocument.document) }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+public import Hummingbird
+import NIOCore
+import Registry
+
+/// Checks that run before a handler: bearer token on mutations, JSON content type,
+/// the 1 MiB body limit (SPEC §2, §4).
+struct RequestGuards<Context: RequestContext>: RouterMiddleware {
+    let token: String?
+
+    static var maxBody: Int { 1 << 20 }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            if let token, request.method != .get, request.method != .head {
+                try Self.authorize(request, token: token)
+            }
+            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > Self.maxBody { throw APIError.tooLarge }
+            if let type = request.headers[.contentType], !Self.acceptable(type) {
+                throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "Content-Type \(type) is not supported: send application/json")
+            }
+            return try await next(request, context)
+        } catch {
+            return try APIError.from(error).response(from: request, context: context)
+        }
+    }
+
+    private static func authorize(_ request: Request, token: String) throws {
+        let header = request.headers[.authorization] ?? ""
+        guard header.hasPrefix("Bearer ") else {
+            throw APIError(.unauthorized, code: "unauthorized", "this call needs Authorization: Bearer <token>")
+        }
+        // Compare every byte whatever the first difference, so timing tells nothing.
+        let given = Array(header.dropFirst("Bearer ".count).utf8), expected = Array(token.utf8)
+        var difference = given.count ^ expected.count
+        for index in 0..<given.count { difference |= Int(given[index] ^ expected[index % max(expected.count, 1)]) }
+        guard difference == 0 else { throw APIError(.unauthorized, code: "unauthorized", "invalid bearer token") }
+    }
+
+    /// JSON, or no particular type: curl's `-d` says form-urlencoded for any data.
+    private static func acceptable(_ type: String) -> Bool {
+        let media = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return media == "application/json" || media.hasSuffix("+json") || media == "application/x-www-form-urlencoded" || media.isEmpty
+    }
+}
+
+extension Request {
+    /// The whole body, refusing more than 1 MiB (413) however it is framed.
+    func jsonBody() async throws -> Data {
+        do {
+            let buffer = try await body.collect(upTo: RequestGuards<BasicRequestContext>.maxBody)
+            return Data(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw APIError.tooLarge
+        }
+    }
+
+    /// Decodes a strict JSON body (unknown fields refused, errors name the field).
+    func decode<T: Codable>(_ type: T.Type) async throws -> T {
+        try StrictJSON.decode(T.self, from: try await jsonBody())
+    }
+}

@@ -1,0 +1,103 @@
+import ControlPlane
+import EnvoyAPI
+import Foundation
+import TestSupport
+import XDS
+
+/// Sextant on its registry (real SQLite store in a temporary directory), its REST API,
+/// and one real Envoy 1.40 sidecar, all on loopback. Services and instances are
+/// registered over REST, as operators do.
+final class RegistryMesh: @unchecked Sendable {
+    let directory: URL
+    let server: ControlPlaneServer
+    let ports: ControlPlaneServer.Ports
+    let outboundPort: Int
+    private(set) var envoy: EnvoyProcess?
+    private var upstreams: [HTTPUpstream] = []
+
+    static let nodeID = "sidecar-under-test"
+
+    init(configure: (inout ControlPlaneServer.Configuration) -> Void = { _ in }) async throws {
+        directory = try TestEnvironment.temporaryDirectory("sextant-mesh")
+        var configuration = ControlPlaneServer.Configuration.loopback(dataDirectory: directory.appendingPathComponent("data").path)
+        configure(&configuration)
+        server = try ControlPlaneServer(configuration: configuration)
+        ports = try await server.start()
+        outboundPort = try TestEnvironment.freePort()
+    }
+
+    func upstream(_ name: String, behavior: HTTPUpstream.Behavior = .ok) async throws -> HTTPUpstream {
+        let upstream = try await HTTPUpstream.start(name: name, behavior: behavior)
+        upstreams.append(upstream)
+        return upstream
+    }
+
+    @discardableResult
+    func startEnvoy(service: String = "client") throws -> EnvoyProcess {
+        var bootstrap = EnvoyBootstrap(nodeID: Self.nodeID, service: service)
+        bootstrap.xdsPort = ports.xds
+        bootstrap.adminPort = try TestEnvironment.freePort()
+        bootstrap.outboundPort = outboundPort
+        bootstrap.inboundPort = try TestEnvironment.freePort()
+        let envoy = try EnvoyProcess.start(bootstrapYAML: bootstrap.yaml, adminPort: bootstrap.adminPort, in: directory)
+        self.envoy = envoy
+        return envoy
+    }
+
+    /// A REST call; the body is JSON text.
+    @discardableResult
+    func api(_ method: String, _ path: String, _ body: String? = nil, headers: [String: String] = [:]) async throws -> SimpleHTTPClient.Response {
+        try await SimpleHTTPClient.request(method, port: ports.api, path: path, body: body, headers: headers)
+    }
+
+    func register(_ service: String, policy: String = #"{"protocol": "http"}"#) async throws {
+        let response = try await api("PUT", "/v1/services/\(service)", policy)
+        guard [200, 201].contains(response.status) else { throw TestSupportError("PUT service: \(response.status) \(response.body)") }
+    }
+
+    func register(_ service: String, id: String, _ upstream: HTTPUpstream, extra: String = "") async throws {
+        let response = try await api("PUT", "/v1/services/\(service)/instances/\(id)", #"{"address": "127.0.0.1", "port": \#(upstream.port)\#(extra)}"#)
+        guard [200, 201].contains(response.status) else { throw TestSupportError("PUT instance: \(response.status) \(response.body)") }
+    }
+
+    /// A request through Envoy's outbound listener for `host`.
+    func get(_ host: String, path: String = "/", headers: [String: String] = [:]) async throws -> SimpleHTTPClient.Response {
+        var all = headers
+        all["Host"] = host
+        return try await SimpleHTTPClient.get(port: outboundPort, path: path, headers: all)
+    }
+
+    /// Which upstreams answered `count` requests (by the `x-upstream` header; "status N" otherwise).
+    func tally(_ host: String, count: Int, headers: [String: String] = [:]) async throws -> [String: Int] {
+        var seen: [String: Int] = [:]
+        for _ in 0..<count {
+            let response = try await get(host, headers: headers)
+            seen[response.status == 200 ? response.headers["x-upstream"] ?? "?" : "status \(response.status)", default: 0] += 1
+        }
+        return seen
+    }
+
+    var currentVersion: String? { server.publisher.current?.versionString }
+
+    func stop() async {
+        await envoy?.stop()
+        await server.shutdown()
+        for upstream in upstreams { await upstream.stop() }
+    }
+}
+
+/// Runs `body` against a fresh registry mesh and always tears it down; a failure carries
+/// the tail of Envoy's log.
+func withRegistryMesh(
+    configure: (inout ControlPlaneServer.Configuration) -> Void = { _ in }, _ body: (RegistryMesh) async throws -> Void
+) async throws {
+    let mesh = try await RegistryMesh(configure: configure)
+    do {
+        try await body(mesh)
+    } catch {
+        let log = mesh.envoy?.log().split(separator: "\n").suffix(25).joined(separator: "\n") ?? ""
+        await mesh.stop()
+        throw TestSupportError("\(error)\n--- envoy log tail ---\n\(log)")
+    }
+    await mesh.stop()
+}

@@ -1,0 +1,62 @@
+import Registry
+import Testing
+
+@Suite struct ValidationTests {
+    @Test(arguments: ["echo", "a", "my-service-2", String(repeating: "a", count: 63)])
+    func dnsLabelsAreServiceNames(_ name: String) { #expect(Validation.isServiceName(name)) }
+
+    @Test(arguments: ["", "-echo", "echo-", "Echo", "my_service", "a.b", String(repeating: "a", count: 64)])
+    func otherNamesAreNot(_ name: String) { #expect(!Validation.isServiceName(name)) }
+
+    @Test(arguments: ["127.0.0.1", "::1", "fe80::1", "echo.default.svc", "localhost"])
+    func addressesMayBeIPsOrHostnames(_ address: String) { #expect(Validation.isAddress(address)) }
+
+    @Test(arguments: ["999.1.1.1", "", "bad host", "-x.example"])
+    func malformedAddressesAreRefused(_ address: String) { #expect(!Validation.isAddress(address)) }
+
+    @Test(arguments: [0, 70000, -1])
+    func portsOutsideTheTCPRangeAreRefused(_ port: Int) {
+        let error = #expect(throws: RegistryError.self) { try Validation.registration(InstanceRegistration(address: "127.0.0.1", port: port)) }
+        #expect(error?.field == "port")
+    }
+
+    @Test func weightsAreOneTo128() {
+        let error = #expect(throws: RegistryError.self) { try Validation.registration(InstanceRegistration(address: "127.0.0.1", port: 80, weight: 129)) }
+        #expect(error?.field == "weight")
+    }
+
+    func canary(_ split: [String: Int]) -> ServicePolicy {
+        var policy = ServicePolicy(protocol: .http, port: 8080)
+        policy.subsets = ["v1": ["version": "v1"], "v2": ["version": "v2"]]
+        policy.routes = [.init(match: .init(prefix: "/"), split: split)]
+        return policy
+    }
+
+    @Test func splitWeightsMustSumTo100() throws {
+        try canary(["v1": 90, "v2": 10]).validate()
+        let error = #expect(throws: RegistryError.self) { try canary(["v1": 90, "v2": 20]).validate() }
+        #expect(error?.field == "routes[0].split")
+        #expect(error?.message.contains("sum to 100") == true)
+    }
+
+    @Test func splitsNameDefinedSubsetsOrTheWholeService() throws {
+        try canary(["*": 50, "v2": 50]).validate()
+        let error = #expect(throws: RegistryError.self) { try canary(["v3": 100]).validate() }
+        #expect(error?.field == "routes[0].split.v3")
+    }
+
+    @Test func aTCPServiceNeedsAPortAndHasNoRoutes() {
+        #expect(throws: RegistryError.self) { try ServicePolicy(protocol: .tcp).validate() }
+        var policy = ServicePolicy(protocol: .tcp, port: 5432)
+        policy.routes = [.init(match: .init(prefix: "/"))]
+        let error = #expect(throws: RegistryError.self) { try policy.validate() }
+        #expect(error?.field == "routes")
+    }
+
+    @Test func percentagesAndStatusesStayInRange() {
+        var policy = ServicePolicy(protocol: .http)
+        policy.routes = [.init(match: .init(prefix: "/"), fault: .init(abortStatus: 700, abortPercent: 10))]
+        let error = #expect(throws: RegistryError.self) { try policy.validate() }
+        #expect(error?.field == "routes[0].fault.abort_status")
+    }
+}
