@@ -88,7 +88,8 @@ public final class ControlPlaneServer: Sendable {
                 if publisher.current == nil { throw error }
             }
         } else if publisher.current == nil {
-            _ = try publisher.roll()
+            // The first version, whatever the mode: readiness needs a snapshot.
+            _ = try publisher.roll(cause: "registry")
         } else {
             try publisher.changed(cause: "registry", since: .now)
         }

@@ -10,13 +10,12 @@ import TestSupport
             let a = try await mesh.upstream("a"), b = try await mesh.upstream("b")
             try await mesh.register("echo")
             try await mesh.register("echo", id: "a", a)
-            try await eventually("the registration is published") {
-                mesh.server.publisher.current?.catalog.resource(.endpoint, named: "echo")?.body.isEmpty == false
-            }
+            try await eventually("the registration is published") { !mesh.server.publisher.hasPendingChanges }
             let onlyA = try #require(mesh.currentVersion)
             try mesh.startEnvoy()
             try await eventually("a serves") { try await mesh.tally("echo", count: 5) == ["a": 5] }
             try await mesh.register("echo", id: "b", b)
+            try await mesh.register("echo", policy: #"{"protocol": "http", "timeout_ms": 4321}"#)
             try await eventually("b serves too") { try await mesh.tally("echo", count: 10).keys.sorted() == ["a", "b"] }
 
             let diff = try JSON.parse(try await mesh.api("GET", "/v1/snapshots/\(onlyA)/diff/current".replacingOccurrences(of: "current", with: mesh.currentVersion!)).body)
@@ -27,13 +26,16 @@ import TestSupport
             let newVersion = try #require(try JSON.parse(rollback.body)["version"]?.stringValue)
             #expect(newVersion != onlyA)
             let envoy = try #require(mesh.envoy)
-            try await eventually("Envoy ACKed the rollback") { try await envoy.ackedVersions("dynamic_endpoint_configs")["echo"] == newVersion }
+            // Envoy's config_dump has no version for EDS; the route configuration carries it.
+            try await eventually("Envoy ACKed the rollback") { try await envoy.ackedVersions("dynamic_route_configs")["outbound_http"] == newVersion }
+            let dump = try await envoy.configDump().serialized()
+            #expect(!dump.contains("4.321s"), "the rolled-back route has no timeout")
             #expect(try await mesh.tally("echo", count: 20) == ["a": 20])
             try await eventually("Sextant sees every proxy SYNCED on \(newVersion)") {
                 let proxies = try JSON.parse(try await mesh.api("GET", "/v1/proxies").body)["proxies"]?.arrayValue ?? []
                 return !proxies.isEmpty && proxies.allSatisfy { proxy in
                     let types = proxy["types"]?.objectValue ?? [:]
-                    return proxy["synced"]?.boolValue == true && types["endpoints"]?["version_acked"]?.stringValue == newVersion
+                    return proxy["synced"]?.boolValue == true && types["routes"]?["version_acked"]?.stringValue == newVersion
                         && types.values.allSatisfy { $0["status"]?.stringValue == "SYNCED" }
                 }
             }

@@ -107,11 +107,11 @@ public final class Publisher: Sendable {
     }
 
     /// `POST /v1/snapshots`: build from the candidate and publish now, whatever the mode.
-    public func roll() throws -> Outcome {
+    public func roll(cause: String = "manual") throws -> Outcome {
         guard let candidate = candidate() else {
             throw RegistryError(.conflict, "nothing to publish yet: the snapshot file has no good version")
         }
-        return try publish(candidate, cause: "manual", since: .now, force: false)
+        return try publish(candidate, cause: cause, since: .now, force: false)
     }
 
     /// Publishes version `version`'s content again as a new version; switches to manual.

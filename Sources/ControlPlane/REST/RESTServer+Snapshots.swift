@@ -23,8 +23,10 @@ extension RESTServer {
         router.get("/v1/snapshots/:version") { [self] _, context in
             Self.json(try SnapshotJSON.full(try published(try version(context, "version"))))
         }
-        router.get("/v1/snapshots/:from/diff/:to") { [self] _, context in
-            let from = try published(try version(context, "from"))
+        // Hummingbird's route tree needs one parameter name per position: `:version` is
+        // the diff's "from" (the OpenAPI document calls it {from}).
+        router.get("/v1/snapshots/:version/diff/:to") { [self] _, context in
+            let from = try published(try version(context, "version"))
             let to = try published(try version(context, "to"))
             return Self.json(SnapshotJSON.diff(from, to))
         }
