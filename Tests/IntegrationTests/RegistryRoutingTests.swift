@@ -70,11 +70,13 @@ import TestSupport
             // Draining is sent as DRAINING: Envoy keeps the endpoint (for in-flight work;
             // its config_dump shows the host as not healthy) and sends it no new requests.
             #expect(try await mesh.api("PUT", "/v1/services/echo/instances/a/health", #"{"status": "draining"}"#).status == 200)
-            let current = try JSON.parse(try await mesh.api("GET", "/v1/snapshots/current").body)
-            let assignment = current["resources"]?.arrayValue?.first { $0["cluster_name"]?.stringValue == "echo" }
-            let endpoints = assignment?["endpoints"]?[0]?["lb_endpoints"]?.arrayValue ?? []
-            let sentA = endpoints.first { $0["endpoint"]?["address"]?["socket_address"]?["port_value"]?.numberValue == Double(a.port) }
-            #expect(sentA?["health_status"]?.stringValue == "DRAINING", "\(endpoints)")
+            try await eventually("Sextant publishes a as DRAINING") {
+                let current = try JSON.parse(try await mesh.api("GET", "/v1/snapshots/current").body)
+                let assignment = current["resources"]?.arrayValue?.first { $0["cluster_name"]?.stringValue == "echo" }
+                let endpoints = assignment?["endpoints"]?[0]?["lb_endpoints"]?.arrayValue ?? []
+                let sentA = endpoints.first { $0["endpoint"]?["address"]?["socket_address"]?["port_value"]?.numberValue == Double(a.port) }
+                return sentA?["health_status"]?.stringValue == "DRAINING"
+            }
             try await eventually("draining a gets no new requests") { try await mesh.tally("echo", count: 10) == ["c": 10] }
             let dump = try await #require(mesh.envoy).configDump().serialized()
             #expect(dump.contains("\"port_value\":\(a.port)"), "Envoy still holds the draining endpoint")
