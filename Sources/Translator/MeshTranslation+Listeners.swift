@@ -1,78 +1,165 @@
 import EnvoyAPI
 import Registry
 
-/// Listeners: outbound HTTP (RDS), one TCP proxy per tcp service, inbound to the app.
+/// Listeners: outbound HTTP (routes over RDS), one TCP proxy per tcp service, and the
+/// inbound listener in front of the local application with the cluster that reaches it.
 extension MeshTranslation {
-    static let router: JSON = ["name": "envoy.filters.http.router", "typed_config": typed("envoy.extensions.filters.http.router.v3.Router")]
-
-    func outboundListener(_ profile: ProxyProfile, _ visible: [MeshState.ServiceState]) -> TranslatedResource {
+    /// `outbound_http` on 127.0.0.1:<outbound port>: an HTTP connection manager taking its
+    /// routes over RDS from the same ADS stream. Always emitted, even with no http service
+    /// in scope, so that the proxy's port is open and answers 404 until one exists.
+    ///
+    /// RDS rather than an inline route table: a routing change then updates one
+    /// RouteConfiguration instead of re-creating the listener (which would drain its
+    /// connections) — Envoy's listener update semantics.
+    func outboundListener(_ profile: ProxyProfile, _ httpServices: [MeshState.ServiceState]) -> TranslatedResource {
         var filters: [JSON] = []
-        // The fault filter must be in the chain for per-route fault config to apply.
-        if visible.contains(where: { ($0.policy.routes ?? []).contains { $0.fault != nil } }) {
-            filters.append(["name": "envoy.filters.http.fault", "typed_config": Self.typed("envoy.extensions.filters.http.fault.v3.HTTPFault")])
+        // Per-route `typed_per_filter_config` only acts through a filter in the chain, so
+        // the fault filter (empty: it injects nothing by itself) is added exactly when
+        // some route carries a fault; otherwise requests skip it entirely.
+        if Self.needsFaultFilter(httpServices) {
+            filters.append(["name": .string(EnvoyJSON.Filter.fault), "typed_config": EnvoyJSON.typed(EnvoyJSON.Message.fault)])
         }
-        filters.append(Self.router)
-        let manager = Self.typed("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", [
+        filters.append(EnvoyJSON.router)
+        let manager = EnvoyJSON.typed(EnvoyJSON.Message.httpConnectionManager, [
             "stat_prefix": .string(Self.outboundName),
-            "rds": ["config_source": Self.adsSource, "route_config_name": .string(Self.outboundName)],
+            "rds": ["config_source": EnvoyJSON.adsSource, "route_config_name": .string(Self.outboundName)],
             "http_filters": .array(filters),
         ])
+        let json = EnvoyJSON.listener(
+            name: Self.outboundName, address: EnvoyJSON.socketAddress("127.0.0.1", profile.outboundPort),
+            direction: "OUTBOUND", filter: EnvoyJSON.networkFilter(EnvoyJSON.Filter.httpConnectionManager, manager))
+        // The listener warms until its RouteConfiguration arrives: a dependency.
         return TranslatedResource(
-            typeURL: TypeURL.listener, name: Self.outboundName,
-            json: [
-                "name": .string(Self.outboundName),
-                "address": Self.socketAddress("127.0.0.1", profile.outboundPort),
-                "filter_chains": [["filters": [["name": "envoy.filters.network.http_connection_manager", "typed_config": manager]]]],
-            ],
-            dependencies: [ResourceKey(TypeURL.route, Self.outboundName)])
+            typeURL: TypeURL.listener, name: Self.outboundName, json: json,
+            dependencies: [ResourceKey(typeURL: TypeURL.route, name: Self.outboundName)])
     }
 
-    func tcpListener(_ service: MeshState.ServiceState) -> TranslatedResource {
-        let name = Self.tcpListenerName(service.name)
-        let proxy = Self.typed("envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", ["stat_prefix": .string(name), "cluster": .string(service.name)])
-        return TranslatedResource(typeURL: TypeURL.listener, name: name, json: [
-            "name": .string(name),
-            "address": Self.socketAddress("127.0.0.1", service.policy.port ?? 0),
-            "filter_chains": [["filters": [["name": "envoy.filters.network.tcp_proxy", "typed_config": proxy]]]],
-        ])
-    }
-
-    /// The inbound listener in front of the local app, where the service's own inbound
-    /// policy (rate limit) applies; and the static cluster to the app.
-    func inbound(_ profile: ProxyProfile, appPort: Int) -> [TranslatedResource] {
-        let cluster = Self.inboundCluster(appPort)
-        var filters: [JSON] = []
-        if let name = profile.service, let limit = mesh.service(name)?.policy.rateLimit {
-            let enabled: JSON = ["default_value": Self.percent(100), "runtime_key": "sextant.inbound.rate_limit"]
-            filters.append(["name": "envoy.filters.http.local_ratelimit", "typed_config": Self.typed(
-                "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit", [
-                    "stat_prefix": "inbound_rate_limit",
-                    "token_bucket": [
-                        "max_tokens": Self.number(limit.burst ?? limit.requestsPerSecond),
-                        "tokens_per_fill": Self.number(limit.requestsPerSecond),
-                        "fill_interval": "1s",
-                    ],
-                    "filter_enabled": enabled, "filter_enforced": enabled,
-                ])])
+    /// `tcp|<service>` on 127.0.0.1:<service port> for each in-scope tcp service, in name
+    /// order, proxying to the service's cluster.
+    ///
+    /// Envoy applies an LDS update listener by listener, and one that cannot bind fails
+    /// (and is reported in the NACK). So a tcp service that has no port, or whose port is
+    /// already taken on this proxy — by the outbound or inbound listener, by the local app,
+    /// or by a tcp service earlier in name order — gets no listener here; its cluster is
+    /// still sent, and the registry's port is the operator's to fix.
+    func tcpListeners(_ profile: ProxyProfile, _ services: [MeshState.ServiceState]) -> [TranslatedResource] {
+        var taken: Set<Int> = [profile.outboundPort]
+        if let appPort = profile.appPort {
+            taken.insert(appPort)
+            taken.insert(profile.inboundPort)
         }
-        filters.append(Self.router)
-        let manager = Self.typed("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", [
-            "stat_prefix": .string(Self.inboundName),
-            "route_config": ["name": .string(Self.inboundName), "virtual_hosts": [[
-                "name": .string(Self.inboundName), "domains": ["*"],
-                "routes": [["match": ["prefix": "/"], "route": ["cluster": .string(cluster)]]],
-            ]]],
+        var listeners: [TranslatedResource] = []
+        for service in services where service.policy.protocol == .tcp {
+            guard let port = service.policy.port, (1...65535).contains(port), !taken.contains(port) else { continue }
+            taken.insert(port)
+            listeners.append(tcpListener(service, port: port))
+        }
+        return listeners
+    }
+
+    func tcpListener(_ service: MeshState.ServiceState, port: Int) -> TranslatedResource {
+        let name = Self.tcpListenerName(service.name)
+        let proxy = EnvoyJSON.typed(EnvoyJSON.Message.tcpProxy, [
+            "stat_prefix": .string(name),
+            "cluster": .string(service.name),
+        ])
+        let json = EnvoyJSON.listener(
+            name: name, address: EnvoyJSON.socketAddress("127.0.0.1", port),
+            direction: "OUTBOUND", filter: EnvoyJSON.networkFilter(EnvoyJSON.Filter.tcpProxy, proxy))
+        return TranslatedResource(typeURL: TypeURL.listener, name: name, json: json)
+    }
+
+    // MARK: Inbound
+
+    /// Listener `inbound` on 0.0.0.0:<inbound port> and cluster `inbound|<app port>`,
+    /// for a proxy whose profile names an app port (SPEC §3).
+    ///
+    /// For an http or grpc service (or an unknown one: HTTP is the mesh's default) the
+    /// listener is an HTTP connection manager with an inline route table — it has one
+    /// fixed route, so RDS would only add a round trip — where the rate limit applies. A
+    /// tcp service's bytes are not HTTP, so its inbound listener is a TCP proxy instead;
+    /// an HTTP rate limit has nothing to act on there.
+    func inbound(_ profile: ProxyProfile, appPort: Int) -> [TranslatedResource] {
+        let service = ownService(profile)
+        let cluster = Self.inboundClusterName(appPort)
+        let filter: JSON
+        if service?.policy.protocol == .tcp {
+            filter = EnvoyJSON.networkFilter(EnvoyJSON.Filter.tcpProxy, EnvoyJSON.typed(EnvoyJSON.Message.tcpProxy, [
+                "stat_prefix": .string(Self.inboundName),
+                "cluster": .string(cluster),
+            ]))
+        } else {
+            filter = EnvoyJSON.networkFilter(EnvoyJSON.Filter.httpConnectionManager, Self.inboundManager(service, cluster: cluster))
+        }
+        let listener = TranslatedResource(typeURL: TypeURL.listener, name: Self.inboundName, json: EnvoyJSON.listener(
+            name: Self.inboundName, address: EnvoyJSON.socketAddress("0.0.0.0", profile.inboundPort),
+            direction: "INBOUND", filter: filter))
+        return [listener, Self.appCluster(cluster, appPort: appPort, grpc: service?.policy.protocol == .grpc)]
+    }
+
+    /// The inbound HTTP connection manager: local rate limit (when the service has one),
+    /// then the router to the app.
+    static func inboundManager(_ service: MeshState.ServiceState?, cluster: String) -> JSON {
+        var filters: [JSON] = []
+        if let limit = service?.policy.rateLimit {
+            filters.append(rateLimitFilter(limit))
+        }
+        filters.append(EnvoyJSON.router)
+        // `timeout: 0s` turns off Envoy's 15 s default route timeout here: the caller's
+        // sidecar enforces the service's `timeout_ms` on the outbound route, and a second,
+        // fixed deadline at the inbound side would cut requests that policy allows
+        // (including `timeout_ms: 0`, "no timeout").
+        let route: JSON = ["match": ["prefix": "/"], "route": ["cluster": .string(cluster), "timeout": "0s"]]
+        return EnvoyJSON.typed(EnvoyJSON.Message.httpConnectionManager, [
+            "stat_prefix": .string(inboundName),
+            "route_config": [
+                "name": .string(inboundName),
+                "virtual_hosts": [["name": .string(inboundName), "domains": ["*"], "routes": [route]]],
+            ],
             "http_filters": .array(filters),
         ])
-        let listener = TranslatedResource(typeURL: TypeURL.listener, name: Self.inboundName, json: [
-            "name": .string(Self.inboundName),
-            "address": Self.socketAddress("0.0.0.0", profile.inboundPort),
-            "filter_chains": [["filters": [["name": "envoy.filters.network.http_connection_manager", "typed_config": manager]]]],
-        ])
-        let app = TranslatedResource(typeURL: TypeURL.cluster, name: cluster, json: [
-            "name": .string(cluster), "type": "STATIC", "connect_timeout": "1s",
-            "load_assignment": ["cluster_name": .string(cluster), "endpoints": [["lb_endpoints": [["endpoint": ["address": Self.socketAddress("127.0.0.1", appPort)]]]]]],
-        ])
-        return [listener, app]
+    }
+
+    /// Envoy's local (per-proxy) token bucket: `burst` tokens at most (default: one
+    /// second's worth), refilled with `requests_per_second` tokens every second. Requests
+    /// beyond it get 429. Both `filter_enabled` and `filter_enforced` must be set, or the
+    /// filter only counts and never limits; their runtime keys let an operator turn the
+    /// limit down through Envoy's runtime without a new snapshot.
+    static func rateLimitFilter(_ limit: ServicePolicy.RateLimit) -> JSON {
+        func always(_ key: String) -> JSON {
+            ["default_value": EnvoyJSON.percent(100), "runtime_key": .string(key)]
+        }
+        return [
+            "name": .string(EnvoyJSON.Filter.localRateLimit),
+            "typed_config": EnvoyJSON.typed(EnvoyJSON.Message.localRateLimit, [
+                "stat_prefix": "inbound_rate_limit",
+                "token_bucket": [
+                    "max_tokens": EnvoyJSON.number(limit.burst ?? limit.requestsPerSecond),
+                    "tokens_per_fill": EnvoyJSON.number(limit.requestsPerSecond),
+                    "fill_interval": "1s",
+                ],
+                "filter_enabled": always("sextant.inbound_rate_limit.enabled"),
+                "filter_enforced": always("sextant.inbound_rate_limit.enforced"),
+            ]),
+        ]
+    }
+
+    /// `inbound|<app port>`: the local app at 127.0.0.1, a STATIC cluster (an IP literal
+    /// needs no discovery). A grpc app speaks HTTP/2 only, so its cluster does too;
+    /// otherwise Envoy would forward the caller's HTTP/2 requests as HTTP/1.1.
+    static func appCluster(_ name: String, appPort: Int, grpc: Bool) -> TranslatedResource {
+        var cluster: [String: JSON] = [
+            "name": .string(name),
+            "type": "STATIC",
+            "connect_timeout": "1s",
+            "load_assignment": [
+                "cluster_name": .string(name),
+                "endpoints": [["lb_endpoints": [["endpoint": ["address": EnvoyJSON.socketAddress("127.0.0.1", appPort)]]]]],
+            ],
+        ]
+        if grpc {
+            cluster["typed_extension_protocol_options"] = EnvoyJSON.http2Options
+        }
+        return TranslatedResource(typeURL: TypeURL.cluster, name: name, json: .object(cluster))
     }
 }

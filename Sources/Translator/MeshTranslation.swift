@@ -1,85 +1,82 @@
-public import EnvoyAPI
-import Foundation
+import EnvoyAPI
 public import Registry
 
-/// Registry state → Envoy resources (SPEC §3). Pure and deterministic: the same
-/// `MeshState` gives byte-identical JSON, so a stored state rebuilds the exact snapshot.
+/// Registry state → Envoy resources for sidecars (SPEC §3).
 ///
-/// Clusters and ClusterLoadAssignments do not depend on the proxy, so they are built once
-/// here (`shared`) and every node group picks the ones in its scope; listeners and the
-/// route configuration depend on the proxy's ports and scope (`resources(for:)`).
+/// A pure function of its `MeshState`: no I/O, no clock, and every list that comes out of
+/// a dictionary is sorted, so the same state always yields byte-identical JSON. That lets
+/// a snapshot stored as its `MeshState` be rebuilt exactly after a restart or a rollback.
+///
+/// Clusters and ClusterLoadAssignments do not depend on who asks, so they are built once
+/// here (`shared`) and the caller encodes each once for every node group (ARCHITECTURE
+/// "Encode once"); listeners and the route configuration depend on the proxy's ports and
+/// scope and come from `resources(for:)`.
 public struct MeshTranslation: Sendable {
-    public let mesh: MeshState
-    /// Every Cluster and ClusterLoadAssignment, sorted by key.
+    /// Every Cluster and ClusterLoadAssignment of the mesh, sorted by key.
     public let shared: [TranslatedResource]
-    /// Per service: the keys of its shared resources.
-    private let keysByService: [String: [ResourceKey]]
+    /// The mesh's services sorted by name (MeshState's order, enforced again here).
+    private let services: [MeshState.ServiceState]
+    private let servicesByName: [String: MeshState.ServiceState]
+    /// Per service: the keys of its entries in `shared`, so scoping is a lookup.
+    private let sharedKeysByService: [String: [ResourceKey]]
 
     public init(_ mesh: MeshState) {
-        self.mesh = mesh
-        var shared: [TranslatedResource] = []
+        services = mesh.services.sorted { $0.name < $1.name }
+        var byName: [String: MeshState.ServiceState] = [:]
         var keys: [String: [ResourceKey]] = [:]
-        for service in mesh.services {
-            let built = Self.clusters(for: service)
-            shared += built
+        var shared: [TranslatedResource] = []
+        for service in services {
+            byName[service.name] = service
+            let built = Self.clusterResources(for: service)
             keys[service.name] = built.map(\.key)
+            shared += built
         }
+        servicesByName = byName
+        sharedKeysByService = keys
         self.shared = shared.sorted { $0.key < $1.key }
-        keysByService = keys
     }
 
+    /// Everything one node group receives: the shared clusters and assignments of the
+    /// services in its scope, and its own listeners, route configuration and app cluster.
     public func resources(for profile: ProxyProfile) -> ProxyResources {
         let visible = scope(for: profile)
-        var own = [outboundListener(profile, visible), routeConfiguration(visible)]
-        own += visible.filter { $0.policy.protocol == .tcp }.map(tcpListener)
-        if let app = profile.appPort {
-            own += inbound(profile, appPort: app)
+        let httpServices = visible.filter { $0.policy.protocol != .tcp }
+        var own = [outboundListener(profile, httpServices), routeConfiguration(httpServices)]
+        own += tcpListeners(profile, visible)
+        if let appPort = profile.appPort {
+            own += inbound(profile, appPort: appPort)
         }
-        return ProxyResources(shared: visible.flatMap { keysByService[$0.name] ?? [] }.sorted(), own: own)
+        let sharedKeys = visible.flatMap { sharedKeysByService[$0.name] ?? [] }.sorted()
+        return ProxyResources(shared: sharedKeys, own: own)
     }
 
-    /// Services this proxy sees: its service's `upstreams` when declared, else all.
+    /// The service a profile sits beside, when the mesh knows it.
+    func ownService(_ profile: ProxyProfile) -> MeshState.ServiceState? {
+        profile.service.flatMap { servicesByName[$0] }
+    }
+
+    /// Scoping (SPEC §3): a sidecar whose service declares `upstreams` sees only those
+    /// services; names the mesh does not know are simply absent (they appear once
+    /// registered, with the next snapshot). Any other proxy sees every service.
     func scope(for profile: ProxyProfile) -> [MeshState.ServiceState] {
-        guard let name = profile.service, let upstreams = mesh.service(name)?.policy.upstreams else { return mesh.services }
-        let wanted = Set(upstreams)
-        return mesh.services.filter { wanted.contains($0.name) }
+        guard let upstreams = ownService(profile)?.policy.upstreams else { return services }
+        return Set(upstreams).compactMap { servicesByName[$0] }.sorted { $0.name < $1.name }
     }
 
-    // MARK: Names
+    // MARK: Resource names (SPEC §3)
 
+    /// The outbound HTTP listener and the RouteConfiguration it loads over RDS.
     static let outboundName = "outbound_http"
     static let inboundName = "inbound"
-    static func subsetCluster(_ service: String, _ subset: String) -> String { "\(service)|\(subset)" }
+
+    /// Service names are DNS labels, which cannot contain `|`, so a subset cluster never
+    /// collides with a service cluster.
+    static func subsetClusterName(_ service: String, _ subset: String) -> String { "\(service)|\(subset)" }
     static func tcpListenerName(_ service: String) -> String { "tcp|\(service)" }
-    static func inboundCluster(_ port: Int) -> String { "inbound|\(port)" }
+    static func inboundClusterName(_ appPort: Int) -> String { "inbound|\(appPort)" }
 
-    /// Subsets some route rule sends traffic to (each becomes a cluster).
-    static func routedSubsets(_ service: MeshState.ServiceState) -> [String] {
-        let named = (service.policy.routes ?? []).flatMap { ($0.split ?? [:]).filter { $0.value > 0 }.keys }
-        return Set(named).subtracting(["*"]).filter { service.policy.subsets?[$0] != nil }.sorted()
-    }
-
-    // MARK: JSON helpers
-
-    /// A proto3 JSON Duration: "1.5s".
-    static func duration(ms: Int) -> JSON {
-        let seconds = ms / 1000, millis = ms % 1000
-        return .string(millis == 0 ? "\(seconds)s" : String(format: "%d.%03ds", seconds, millis))
-    }
-
-    static func number(_ value: Int) -> JSON { .number(Double(value)) }
-
-    static func typed(_ type: String, _ fields: [String: JSON] = [:]) -> JSON {
-        var all = fields
-        all["@type"] = .string(TypeURL.prefix + type)
-        return .object(all)
-    }
-
-    static func percent(_ value: Int) -> JSON { ["numerator": number(value), "denominator": "HUNDRED"] }
-
-    static let adsSource: JSON = ["ads": [:], "resource_api_version": "V3"]
-
-    static func socketAddress(_ address: String, _ port: Int) -> JSON {
-        ["socket_address": ["address": .string(address), "port_value": number(port)]]
+    /// The cluster a route's split entry sends to: `*` is the whole service.
+    static func clusterName(_ service: String, subset: String) -> String {
+        subset == "*" ? service : subsetClusterName(service, subset)
     }
 }

@@ -1,82 +1,114 @@
 public import EnvoyAPI
 
-/// What a proxy needs to be told apart: the service it sits beside and the ports its
-/// bootstrap declared (node metadata, SPEC §3). Proxies with equal profiles receive
-/// identical resources, so the profile is the node group.
+/// What tells proxies apart for translation: the service a sidecar sits beside
+/// (`node.cluster`) and the ports its bootstrap declared in node metadata (SPEC §3).
+/// Proxies with equal profiles receive identical resources, so a profile is a node group
+/// and `groupKey` names it in the snapshot cache.
 public struct ProxyProfile: Sendable, Hashable {
+    /// The service this sidecar sits beside; nil means unscoped (sees every service).
     public var service: String?
+    /// `sidecar` (the default) or, later, `gateway`.
     public var role: String
     public var outboundPort: Int
     public var inboundPort: Int
+    /// The local application's port; without it the proxy gets no inbound listener.
     public var appPort: Int?
 
+    static let defaultRole = "sidecar"
+    static let defaultOutboundPort = 15001
+    static let defaultInboundPort = 15006
+
+    /// An empty service or role counts as absent, so that a node with `cluster: ""` and one
+    /// without a cluster land in the same group.
     public init(service: String? = nil, role: String = "sidecar", outboundPort: Int = 15001, inboundPort: Int = 15006, appPort: Int? = nil) {
         self.service = service.flatMap { $0.isEmpty ? nil : $0 }
-        self.role = role
+        self.role = role.isEmpty ? Self.defaultRole : role
         self.outboundPort = outboundPort
         self.inboundPort = inboundPort
         self.appPort = appPort
     }
 
-    /// From `node.cluster` and the `sextant.*` metadata keys (numbers, or strings holding
-    /// numbers; anything else falls back to the default).
+    /// From an xDS node: `node.cluster`, and the flat metadata keys `sextant.role`,
+    /// `sextant.outbound_port`, `sextant.inbound_port`, `sextant.app_port`. Ports may be
+    /// numbers or strings holding numbers (a Struct carries every number as a double, and
+    /// YAML bootstraps often quote them); a value that is not a whole number in 1–65535
+    /// falls back to the default rather than failing the stream.
     public init(node: Node) {
+        let metadata = node.metadata
         func port(_ key: String) -> Int? {
-            let value = node.metadata[key]
-            let number = value?.numberValue.map { Int($0) } ?? value?.stringValue.flatMap { Int($0) }
-            return number.flatMap { (1...65535).contains($0) ? $0 : nil }
+            switch metadata[key] {
+            case .number(let value)?: return Self.validPort(Int(exactly: value))
+            case .string(let text)?: return Self.validPort(Int(text))
+            default: return nil
+            }
         }
         self.init(
-            service: node.cluster, role: node.metadata["sextant.role"]?.stringValue ?? "sidecar",
-            outboundPort: port("sextant.outbound_port") ?? 15001, inboundPort: port("sextant.inbound_port") ?? 15006,
+            service: node.cluster,
+            role: metadata["sextant.role"]?.stringValue ?? Self.defaultRole,
+            outboundPort: port("sextant.outbound_port") ?? Self.defaultOutboundPort,
+            inboundPort: port("sextant.inbound_port") ?? Self.defaultInboundPort,
             appPort: port("sextant.app_port"))
     }
 
-    /// `role|service|outbound|inbound|app`: stable, and parsed back by `init(groupKey:)`.
+    private static func validPort(_ value: Int?) -> Int? {
+        guard let value, (1...65535).contains(value) else { return nil }
+        return value
+    }
+
+    // MARK: Group key
+
+    /// `role|service|outbound|inbound|app`, e.g. `sidecar|echo|15001|15006|8080`; absent
+    /// service and app port are empty fields. Role and service come from the node and may
+    /// hold any text, so `%` and `|` in them are percent-escaped: the key always has
+    /// exactly five fields and `init(groupKey:)` inverts it.
     public var groupKey: String {
-        "\(role)|\(service ?? "")|\(outboundPort)|\(inboundPort)|\(appPort.map(String.init) ?? "")"
+        [Self.escape(role), Self.escape(service ?? ""), String(outboundPort), String(inboundPort), appPort.map(String.init) ?? ""]
+            .joined(separator: "|")
     }
 
+    /// Inverse of `groupKey`; nil when the text is not one.
     public init?(groupKey: String) {
-        let parts = groupKey.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 5, let outbound = Int(parts[2]), let inbound = Int(parts[3]) else { return nil }
-        let app = parts[4].isEmpty ? nil : Int(parts[4])
-        if !parts[4].isEmpty, app == nil { return nil }
-        self.init(service: parts[1], role: parts[0], outboundPort: outbound, inboundPort: inbound, appPort: app)
+        let fields = groupKey.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        guard fields.count == 5,
+              let role = Self.unescape(fields[0]), let service = Self.unescape(fields[1]),
+              let outbound = Int(fields[2]), let inbound = Int(fields[3])
+        else { return nil }
+        var app: Int?
+        if !fields[4].isEmpty {
+            guard let port = Int(fields[4]) else { return nil }
+            app = port
+        }
+        self.init(service: service, role: role, outboundPort: outbound, inboundPort: inbound, appPort: app)
     }
-}
 
-/// A resource's identity: its type URL and name.
-public struct ResourceKey: Sendable, Hashable, Comparable {
-    public let typeURL: String
-    public let name: String
-    public init(_ typeURL: String, _ name: String) {
-        self.typeURL = typeURL
-        self.name = name
+    private static func escape(_ text: String) -> String {
+        guard text.contains(where: { $0 == "%" || $0 == "|" }) else { return text }
+        var out = ""
+        for character in text {
+            switch character {
+            case "%": out += "%25"
+            case "|": out += "%7C"
+            default: out.append(character)
+            }
+        }
+        return out
     }
-    public static func < (a: ResourceKey, b: ResourceKey) -> Bool { (a.typeURL, a.name) < (b.typeURL, b.name) }
-}
 
-/// One Envoy resource in proto3 JSON (snake_case), as `ProtoJSON.encode` takes it.
-public struct TranslatedResource: Sendable, Hashable {
-    public let typeURL: String
-    public let name: String
-    public let json: JSON
-    /// What must resolve in the same snapshot: an EDS cluster's assignment, a listener's
-    /// RDS route configuration.
-    public let dependencies: [ResourceKey]
-    public var key: ResourceKey { ResourceKey(typeURL, name) }
-
-    public init(typeURL: String, name: String, json: JSON, dependencies: [ResourceKey] = []) {
-        self.typeURL = typeURL
-        self.name = name
-        self.json = json
-        self.dependencies = dependencies
+    /// Decodes exactly the two escapes `escape` writes; anything else after `%` is malformed.
+    private static func unescape(_ text: String) -> String? {
+        guard text.contains("%") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let percent = rest.firstIndex(of: "%") {
+            out += rest[..<percent]
+            let code = rest[percent...].prefix(3)
+            switch code {
+            case "%25": out += "%"
+            case "%7C": out += "|"
+            default: return nil
+            }
+            rest = rest[percent...].dropFirst(3)
+        }
+        return out + rest
     }
-}
-
-/// What one proxy receives: picks from the translation's shared resources, plus its own.
-public struct ProxyResources: Sendable, Hashable {
-    public var shared: [ResourceKey]
-    public var own: [TranslatedResource]
 }

@@ -1,0 +1,64 @@
+import EnvoyAPI
+import Testing
+import Translator
+
+@Suite struct ProxyProfileTests {
+    @Test func nodeMetadataNumbersSetTheProfile() {
+        let node = Node(id: "echo-1", cluster: "echo", metadata: [
+            "sextant.role": "sidecar", "sextant.outbound_port": 16001, "sextant.inbound_port": 16006, "sextant.app_port": 8080,
+        ])
+        #expect(ProxyProfile(node: node) == ProxyProfile(service: "echo", outboundPort: 16001, inboundPort: 16006, appPort: 8080))
+    }
+
+    @Test func nodeMetadataStringsHoldingNumbersCount() {
+        let node = Node(id: "n", cluster: "echo", metadata: ["sextant.outbound_port": "16001", "sextant.app_port": "8080", "sextant.role": "gateway"])
+        let profile = ProxyProfile(node: node)
+        #expect(profile.outboundPort == 16001)
+        #expect(profile.appPort == 8080)
+        #expect(profile.inboundPort == 15006)
+        #expect(profile.role == "gateway")
+    }
+
+    @Test func badOrMissingMetadataFallsBackToDefaults() {
+        let node = Node(id: "n", cluster: "", metadata: [
+            "sextant.outbound_port": "port", "sextant.inbound_port": 15006.5, "sextant.app_port": 70000, "sextant.role": 7,
+        ])
+        #expect(ProxyProfile(node: node) == ProxyProfile())
+        #expect(ProxyProfile(node: Node(id: "n", metadata: ["sextant.app_port": 1e300])).appPort == nil)
+        #expect(ProxyProfile(node: Node(id: "n", metadata: .null)) == ProxyProfile())
+    }
+
+    @Test func emptyClusterMeansUnscoped() {
+        #expect(ProxyProfile(node: Node(id: "n", cluster: "")).service == nil)
+        #expect(ProxyProfile(service: "") == ProxyProfile(service: nil))
+    }
+
+    @Test func groupKeyRoundTrips() {
+        let profiles = [
+            ProxyProfile(),
+            ProxyProfile(service: "echo", appPort: 8080),
+            ProxyProfile(service: "echo", role: "gateway", outboundPort: 1, inboundPort: 2),
+            ProxyProfile(service: "odd|name%7C", role: "a|b%25", appPort: 9),
+        ]
+        for profile in profiles {
+            #expect(ProxyProfile(groupKey: profile.groupKey) == profile, "\(profile.groupKey)")
+        }
+        #expect(ProxyProfile(service: "echo", appPort: 8080).groupKey == "sidecar|echo|15001|15006|8080")
+        #expect(Set(profiles.map(\.groupKey)).count == profiles.count)
+    }
+
+    @Test func equalProfilesShareAGroupKeyAndPortsSeparateThem() {
+        let a = ProxyProfile(node: Node(id: "echo-1", cluster: "echo", metadata: ["sextant.app_port": 8080]))
+        let b = ProxyProfile(node: Node(id: "echo-2", cluster: "echo", metadata: ["sextant.app_port": "8080"]))
+        let c = ProxyProfile(node: Node(id: "echo-3", cluster: "echo", metadata: ["sextant.app_port": 8081]))
+        #expect(a.groupKey == b.groupKey)
+        #expect(a.groupKey != c.groupKey)
+    }
+
+    @Test func malformedGroupKeysAreRejected() {
+        for key in ["", "sidecar", "sidecar|echo|15001|15006", "sidecar|echo|x|15006|", "sidecar|echo|15001|15006|app",
+                    "sidecar|e%zz|15001|15006|", "sidecar|echo|15001|15006||"] {
+            #expect(ProxyProfile(groupKey: key) == nil, "\(key)")
+        }
+    }
+}
