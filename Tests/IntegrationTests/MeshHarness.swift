@@ -80,7 +80,19 @@ final class MeshHarness: @unchecked Sendable {
 /// Runs `body` against a fresh mesh and always tears it down; a failure carries the tail
 /// of Envoy's log, which usually says why.
 func withMesh(_ body: (MeshHarness) async throws -> Void) async throws {
-    let mesh = try await MeshHarness()
+    try await withTeardown(try await MeshHarness(), body)
+}
+
+/// A test mesh with one Envoy, torn down by `stop()`.
+protocol EnvoyMesh: AnyObject {
+    var envoy: EnvoyProcess? { get }
+    func stop() async
+}
+
+extension MeshHarness: EnvoyMesh {}
+
+/// Runs `body`, always stops `mesh`, and adds Envoy's log tail to a failure.
+func withTeardown<Mesh: EnvoyMesh>(_ mesh: Mesh, _ body: (Mesh) async throws -> Void) async throws {
     do {
         try await body(mesh)
     } catch {

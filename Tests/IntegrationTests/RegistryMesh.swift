@@ -91,13 +91,7 @@ final class RegistryMesh: @unchecked Sendable {
 func withRegistryMesh(
     configure: (inout ControlPlaneServer.Configuration) -> Void = { _ in }, _ body: (RegistryMesh) async throws -> Void
 ) async throws {
-    let mesh = try await RegistryMesh(configure: configure)
-    do {
-        try await body(mesh)
-    } catch {
-        let log = mesh.envoy?.log().split(separator: "\n").suffix(25).joined(separator: "\n") ?? ""
-        await mesh.stop()
-        throw TestSupportError("\(error)\n--- envoy log tail ---\n\(log)")
-    }
-    await mesh.stop()
+    try await withTeardown(try await RegistryMesh(configure: configure), body)
 }
+
+extension RegistryMesh: EnvoyMesh {}
