@@ -16,7 +16,7 @@ demo: build
 test: setup
 	.venv-protos/bin/python Protos/generate.py --check
 	swift build --build-tests
-	swift test --skip-build
+	scripts/run-tests.sh
 
 protos: setup
 	.venv-protos/bin/python Protos/generate.py

@@ -57,7 +57,9 @@ import TestSupport
     let (server, port) = try await GRPCTestServer.start(handlers: [:])
     let client = try await GRPCClient.connect(host: "127.0.0.1", port: port)
     let call = try await client.call(path: "/x/y")
-    try await call.finishSending()
+    // The server answers the HEADERS alone (trailers-only) and may have closed the
+    // stream before our END_STREAM goes out, so a failed half-close is not the result.
+    try? await call.finishSending()
     let result = await GRPCTestServer.collect(call)
     #expect(result.status == GRPCStatus(.unimplemented, "unknown method /x/y"))
     await client.close()
