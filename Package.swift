@@ -16,6 +16,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sextant", targets: ["sextant"]),
+        .executable(name: "sextant-proxy", targets: ["sextant-proxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -56,6 +57,17 @@ let package = Package(
             name: "sextant",
             dependencies: ["ControlPlane", "Registry", "EnvoyAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
+        .target(
+            name: "Proxy",
+            dependencies: [
+                "XDS", "GRPC", "EnvoyAPI", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ] + nio,
+            swiftSettings: strict),
+        .executableTarget(
+            name: "sextant-proxy",
+            dependencies: ["Proxy", "EnvoyAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
 
         .target(
             name: "TestSupport",
@@ -67,6 +79,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TranslatorTests", dependencies: ["Translator", "Registry", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "XDS", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "XDS", "EnvoyAPI", "TestSupport"] + nio, swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["ControlPlane", "XDS", "GRPC", "EnvoyAPI", "TestSupport"] + nio,

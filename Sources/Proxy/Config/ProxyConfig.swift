@@ -1,0 +1,101 @@
+public import EnvoyAPI
+public import XDS
+
+/// Everything sextant-proxy runs on, as one immutable value: the last good resources of
+/// each type. A new value replaces the old one whole, so a request sees either the old
+/// configuration or the new one, never a mix (issue 4, "applied atomically").
+public struct ProxyConfig: Sendable {
+    public var listeners: [String: ListenerConfig] = [:]
+    public var routes: [String: RouteTable] = [:]
+    public var clusters: [String: ClusterConfig] = [:]
+    public var assignments: [String: LoadAssignment] = [:]
+    /// What was applied, per type: the response's version and the resources' bytes, which
+    /// the admin config dump renders through the transcoder.
+    public var applied: [ResourceType: AppliedResources] = [:]
+
+    public init() {}
+
+    /// The endpoints a cluster balances over: its EDS assignment or its inline one.
+    public func endpoints(ofCluster name: String) -> [Endpoint]? {
+        guard let cluster = clusters[name] else { return nil }
+        switch cluster.discovery {
+        case .inline(let assignment): return assignment.endpoints
+        case .eds(let serviceName): return assignments[serviceName]?.endpoints ?? []
+        }
+    }
+
+    /// EDS names the clusters need (xDS: "EDS … requests name the clusters' service names").
+    var edsNames: Set<String> {
+        Set(clusters.values.compactMap { cluster in
+            if case .eds(let name) = cluster.discovery { return name }
+            return nil
+        })
+    }
+
+    /// RDS names the listeners need.
+    var rdsNames: Set<String> {
+        Set(listeners.values.compactMap { listener in
+            if case .http(let manager) = listener.chain, case .rds(let name) = manager.routes { return name }
+            return nil
+        })
+    }
+}
+
+public struct AppliedResources: Sendable, Equatable {
+    public var version: String
+    public var resources: [String: PackedAny]
+}
+
+/// One decoded resource of a response.
+enum DecodedResource: Sendable {
+    case listener(ListenerConfig)
+    case route(RouteTable)
+    case cluster(ClusterConfig)
+    case assignment(LoadAssignment)
+
+    var name: String {
+        switch self {
+        case .listener(let value): value.name
+        case .route(let value): value.name
+        case .cluster(let value): value.name
+        case .assignment(let value): value.clusterName
+        }
+    }
+
+    /// Binary → proto3 JSON (the generic transcoder) → the typed model. A resource whose
+    /// Any says another type than the response is refused (xDS: a response carries one type).
+    static func decode(_ resource: PackedAny, as type: ResourceType) throws(ConfigError) -> DecodedResource {
+        guard resource.typeURL == type.typeURL, let messageType = MessageType.forTypeURL(type.typeURL) else {
+            throw ConfigError(path: "", reason: "a \(type) response carries a resource of type \(resource.typeURL)")
+        }
+        let json: JSON
+        do {
+            json = try ProtoJSON.decode(resource.value, as: messageType)
+        } catch {
+            throw ConfigError(path: "\(error.path)", reason: "cannot decode \(messageType.fullName): \(error.reason)")
+        }
+        do throws(ConfigError) {
+            switch type {
+            case .listener: return .listener(try ListenerConfig(json: json))
+            case .route: return .route(try RouteTable(json: json))
+            case .cluster: return .cluster(try ClusterConfig(json: json))
+            case .endpoint: return .assignment(try LoadAssignment(json: json))
+            case .secret: throw ConfigError(path: "", reason: "secrets (SDS) are not supported by sextant-proxy")
+            }
+        } catch {
+            var named = error
+            named.resource = "\(Self.noun(type)) '\(json["name"]?.stringValue ?? json["cluster_name"]?.stringValue ?? "?")'"
+            throw named
+        }
+    }
+
+    static func noun(_ type: ResourceType) -> String {
+        switch type {
+        case .listener: "listener"
+        case .route: "route configuration"
+        case .cluster: "cluster"
+        case .endpoint: "cluster load assignment"
+        case .secret: "secret"
+        }
+    }
+}

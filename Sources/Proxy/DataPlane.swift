@@ -1,0 +1,72 @@
+public import EnvoyAPI
+public import Logging
+public import NIOCore
+public import NIOPosix
+
+/// sextant-proxy as a whole: the admin endpoint, the ADS client, and the listeners it
+/// configures. `start` returns once the admin endpoint is bound; configuration arrives
+/// in the background.
+public final class DataPlane: Sendable {
+    public struct Options: Sendable {
+        public var node: Node
+        public var xdsHost = "127.0.0.1"
+        public var xdsPort = 18000
+        public var adminHost = "127.0.0.1"
+        public var adminPort = 19100
+
+        public init(node: Node) {
+            self.node = node
+        }
+    }
+
+    public let runtime: ProxyRuntime
+    public let client: XDSClient
+    private let listeners: ListenerManager
+    private let options: Options
+    private let logger: Logger
+    private let task = LockedTask()
+
+    public init(options: Options, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.options = options
+        self.logger = logger
+        runtime = ProxyRuntime(group: group)
+        listeners = ListenerManager(runtime: runtime, logger: logger)
+        client = XDSClient(node: options.node, host: options.xdsHost, port: options.xdsPort, runtime: runtime, listeners: listeners, logger: logger)
+    }
+
+    /// Binds the admin endpoint and starts the xDS client. Returns the admin port.
+    public func start() async throws -> Int {
+        let admin = try await AdminServer(runtime: runtime, client: client, listeners: listeners).start(host: options.adminHost, port: options.adminPort)
+        logger.info("admin listening", metadata: ["address": "\(options.adminHost):\(admin.port)"])
+        let client = self.client
+        task.set(Task { await client.run() }, admin: admin.channel)
+        return admin.port
+    }
+
+    /// Stops the xDS client, drains every listener and closes the admin endpoint.
+    public func shutdown() async {
+        let (running, admin) = task.take()
+        running?.cancel()
+        await running?.value
+        listeners.stopAll()
+        runtime.pool.closeAll()
+        try? await admin?.close()
+    }
+}
+
+import Synchronization
+
+private final class LockedTask: Sendable {
+    private let state = Mutex<(Task<Void, Never>?, (any Channel)?)>((nil, nil))
+
+    func set(_ task: Task<Void, Never>, admin: any Channel) {
+        state.withLock { $0 = (task, admin) }
+    }
+
+    func take() -> (Task<Void, Never>?, (any Channel)?) {
+        state.withLock { state in
+            defer { state = (nil, nil) }
+            return state
+        }
+    }
+}

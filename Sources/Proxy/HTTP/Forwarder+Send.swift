@@ -1,0 +1,127 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+extension Forwarder {
+    typealias SendOutcome = Result<(HTTPResponseHead, UpstreamConnection), AttemptFailure>
+
+    /// One attempt: a connection (pooled or new), the request head, the body (what was
+    /// kept, then the rest from downstream), and the response head.
+    func send(
+        to endpoint: Endpoint, timer: AttemptTimer, deadline: ContinuousClock.Instant?, perTry: Duration?,
+        _ requests: inout RequestParts, _ body: inout RequestBody
+    ) async -> SendOutcome {
+        // A pooled connection the upstream closed while idle fails before any response
+        // byte; such an attempt is repeated once on a fresh connection, not counted as a retry.
+        var reused = false
+        for _ in 0..<2 {
+            let connection: UpstreamConnection
+            if let pooled = runtime.pool.checkout(endpoint.address) {
+                connection = pooled
+                reused = true
+            } else {
+                do {
+                    let timeout = min(cluster.config.connectTimeout, remaining(deadline) ?? .seconds(3600))
+                    connection = try await UpstreamConnection.connect(to: endpoint, timeout: timeout, group: runtime.group)
+                    reused = false
+                } catch {
+                    return .failure(pastDeadline(deadline) ? .routeTimeout : .connectFailure)
+                }
+            }
+            let routeLeft = remaining(deadline)
+            if let perTry, perTry < routeLeft ?? .seconds(Int64.max / 2) {
+                timer.arm(.perTry, after: perTry, on: connection)
+            } else if let routeLeft {
+                timer.arm(.route, after: routeLeft, on: connection)
+            }
+            let outcome = await exchange(on: connection, timer: timer, &requests, &body)
+            if case .failure(.reset) = outcome, reused, timer.fired == nil, body.replayable {
+                timer.cancel()
+                continue
+            }
+            if case .success = outcome, perTry != nil, let routeLeft = remaining(deadline) {
+                // The per-try timer covered the wait for the head; the route timeout
+                // covers the rest of the response.
+                timer.cancel()
+                timer.arm(.route, after: routeLeft, on: connection)
+            }
+            return outcome
+        }
+        return .failure(.reset)
+    }
+
+    private func remaining(_ deadline: ContinuousClock.Instant?) -> Duration? {
+        deadline.map { max($0 - ContinuousClock.now, .milliseconds(1)) }
+    }
+
+    private func pastDeadline(_ deadline: ContinuousClock.Instant?) -> Bool {
+        deadline.map { ContinuousClock.now >= $0 } ?? false
+    }
+
+    private func exchange(on connection: UpstreamConnection, timer: AttemptTimer, _ requests: inout RequestParts, _ body: inout RequestBody) async -> SendOutcome {
+        func failure() -> SendOutcome {
+            connection.close()
+            switch timer.fired {
+            case .perTry: return .failure(.perTryTimeout)
+            case .route: return .failure(.routeTimeout)
+            case nil: return .failure(.reset)
+            }
+        }
+        do {
+            try await connection.write(.head(upstreamHead()))
+            for part in body.parts { try await connection.write(.body(.byteBuffer(part))) }
+            if body.complete {
+                try await connection.write(.end(body.trailers))
+            } else {
+                // Streamed: each part goes upstream as it arrives from downstream.
+                while !body.complete {
+                    guard let part = try await requests.next() else { return failure() }
+                    switch part {
+                    case .head: return failure()
+                    case .body(let buffer):
+                        body.record(buffer)
+                        try await connection.write(.body(.byteBuffer(buffer)))
+                    case .end(let trailers):
+                        body.markComplete(trailers)
+                        try await connection.write(.end(trailers))
+                    }
+                }
+            }
+            while let part = try await connection.next() {
+                if case .head(let head) = part { return .success((head, connection)) }
+            }
+            return failure()
+        } catch {
+            return failure()
+        }
+    }
+
+    /// The head sent upstream: HTTP/1.1, hop-by-hop headers removed, the client's
+    /// address appended to x-forwarded-for.
+    private func upstreamHead() -> HTTPRequestHead {
+        var upstream = head
+        upstream.version = .http1_1
+        Headers.stripHopByHop(&upstream.headers)
+        if let client = downstream.clientAddress {
+            let previous = upstream.headers["x-forwarded-for"].joined(separator: ", ")
+            upstream.headers.replaceOrAdd(name: "x-forwarded-for", value: previous.isEmpty ? client : "\(previous), \(client)")
+        }
+        if let timeout = route.timeout {
+            upstream.headers.replaceOrAdd(name: "x-envoy-expected-rq-timeout-ms", value: "\(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)")
+        }
+        return upstream
+    }
+}
+
+enum Headers {
+    /// RFC 9110 §7.6.1: connection-specific fields are not forwarded. Framing headers
+    /// (content-length, transfer-encoding) stay: the codec frames the body by them.
+    static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "upgrade", "te"]
+
+    static func stripHopByHop(_ headers: inout HTTPHeaders) {
+        let named = headers["connection"].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        for name in hopByHop.union(named) where name != "transfer-encoding" && name != "content-length" {
+            headers.remove(name: name)
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import NIOCore
+import NIOHTTP1
+
+typealias ResponseWriter = NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+
+/// Sends one routed request upstream: picks endpoints, retries by the route's policy,
+/// enforces the per-try and route timeouts, and streams the response back.
+struct Forwarder {
+    let runtime: ProxyRuntime
+    let cluster: ClusterRuntime
+    let route: Route
+    let downstream: DownstreamExchange
+
+    var head: HTTPRequestHead { downstream.head }
+
+    private var stats: ProxyStats { runtime.stats }
+    private var prefix: String { "cluster.\(cluster.name)" }
+
+    /// Returns false when the downstream connection must close (the response was cut).
+    func run(_ requests: inout RequestParts, _ body: inout RequestBody, _ writer: ResponseWriter) async throws -> Bool {
+        let deadline = route.timeout.map { ContinuousClock.now + $0 }
+        let policy = route.retry ?? RetryPolicy(on: [], retries: 0, perTryTimeout: nil)
+        var attempt = 0
+        while true {
+            let isRetry = attempt > 0
+            let endpoint: Endpoint
+            switch cluster.admit(isRetry: isRetry) {
+            case .overflow:
+                stats.increment("\(prefix).upstream_rq_pending_overflow")
+                return try await downstream.reply(503, "upstream connect error or disconnect/reset before headers. reset reason: overflow", writer, &requests, &body, headers: [("x-envoy-overloaded", "true")])
+            case .noHealthyUpstream:
+                stats.increment("\(prefix).upstream_cx_none_healthy")
+                return try await downstream.reply(503, "no healthy upstream", writer, &requests, &body)
+            case .endpoint(let picked):
+                endpoint = picked
+            }
+            stats.increment("\(prefix).upstream_rq_total")
+            stats.increment("\(prefix).endpoint.\(endpoint.address).rq_total")
+            let timer = AttemptTimer()
+            let outcome = await send(to: endpoint, timer: timer, deadline: deadline, perTry: policy.perTryTimeout, &requests, &body)
+            let canRetry = attempt < policy.retries && body.replayable
+            switch outcome {
+            case .failure(let failure):
+                timer.cancel()
+                cluster.finish(endpoint, isRetry: isRetry, status: nil)
+                record(failure)
+                if canRetry, failure.retried(by: policy), !pastDeadline(deadline) {
+                    attempt += 1
+                    stats.increment("\(prefix).upstream_rq_retry")
+                    try await backOff(attempt)
+                    continue
+                }
+                return try await replyForFailure(failure, writer, &requests, &body)
+            case .success(let (responseHead, connection)):
+                let status = Int(responseHead.status.code)
+                if canRetry, policy.retries(status: status), !pastDeadline(deadline) {
+                    // The answer is dropped with its connection (its body is never read).
+                    timer.cancel()
+                    connection.close()
+                    cluster.finish(endpoint, isRetry: isRetry, status: status)
+                    stats.increment("\(prefix).upstream_rq_\(status)")
+                    attempt += 1
+                    stats.increment("\(prefix).upstream_rq_retry")
+                    try await backOff(attempt)
+                    continue
+                }
+                defer { cluster.finish(endpoint, isRetry: isRetry, status: status) }
+                stats.increment("\(prefix).upstream_rq_\(status)")
+                stats.increment("\(prefix).upstream_rq_\(status / 100)xx")
+                return try await relay(responseHead, from: connection, timer: timer, writer)
+            }
+        }
+    }
+
+    private func pastDeadline(_ deadline: ContinuousClock.Instant?) -> Bool {
+        deadline.map { ContinuousClock.now >= $0 } ?? false
+    }
+
+    /// Envoy's default retry back-off: 25 ms base, doubling, full jitter.
+    private func backOff(_ attempt: Int) async throws {
+        let ceiling = 25 * (1 << min(attempt - 1, 4))
+        try await Task.sleep(for: .milliseconds(Int.random(in: 0...ceiling)))
+    }
+
+    private func record(_ failure: AttemptFailure) {
+        switch failure {
+        case .connectFailure: stats.increment("\(prefix).upstream_cx_connect_fail")
+        case .reset: stats.increment("\(prefix).upstream_rq_rx_reset")
+        case .perTryTimeout: stats.increment("\(prefix).upstream_rq_per_try_timeout")
+        case .routeTimeout: stats.increment("\(prefix).upstream_rq_timeout")
+        }
+    }
+
+    private func replyForFailure(_ failure: AttemptFailure, _ writer: ResponseWriter, _ requests: inout RequestParts, _ body: inout RequestBody) async throws -> Bool {
+        switch failure {
+        case .connectFailure:
+            return try await downstream.reply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure", writer, &requests, &body)
+        case .reset:
+            return try await downstream.reply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection termination", writer, &requests, &body)
+        case .perTryTimeout, .routeTimeout:
+            return try await downstream.reply(504, "upstream request timeout", writer, &requests, &body)
+        }
+    }
+
+    /// Streams the response to the downstream; the route timer keeps running until the
+    /// last part. Returns whether the downstream connection may be reused.
+    private func relay(_ upstreamHead: HTTPResponseHead, from connection: UpstreamConnection, timer: AttemptTimer, _ writer: ResponseWriter) async throws -> Bool {
+        var head = upstreamHead
+        head.version = self.head.version
+        Headers.stripHopByHop(&head.headers)
+        let keepDownstream = downstream.keepAlive
+        stats.increment("http.\(downstream.listener.name).downstream_rq_\(head.status.code / 100)xx")
+        if !keepDownstream { head.headers.replaceOrAdd(name: "connection", value: "close") }
+        try await writer.write(.head(head))
+        do {
+            while let part = try await connection.next() {
+                switch part {
+                case .head: continue  // 1xx were already consumed by the codec
+                case .body(let buffer): try await writer.write(.body(.byteBuffer(buffer)))
+                case .end(let trailers):
+                    timer.cancel()
+                    try await writer.write(.end(trailers))
+                    if upstreamHead.isKeepAlive { runtime.pool.checkin(connection) } else { connection.close() }
+                    return keepDownstream
+                }
+            }
+        } catch {
+            connection.close()
+        }
+        // The upstream went away mid-response, or the route timeout cut it: the status is
+        // already sent, so the only honest signal left is closing the connection.
+        timer.cancel()
+        stats.increment(timer.fired == nil ? "\(prefix).upstream_rq_rx_reset" : "\(prefix).upstream_rq_timeout")
+        return false
+    }
+}

@@ -1,0 +1,161 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// One HTTP/1.1 connection to an upstream endpoint, used by one request at a time and
+/// kept in `ConnectionPool` between requests (keep-alive).
+///
+/// Reads are pulled: autoRead is off and `next()` asks the socket for more only when the
+/// caller wants another part, so a slow downstream slows the upstream down instead of
+/// the proxy buffering a whole body.
+final class UpstreamConnection: Sendable {
+    let channel: any Channel
+    let address: String
+    private let reader: ResponseReader
+
+    private init(channel: any Channel, address: String, reader: ResponseReader) {
+        self.channel = channel
+        self.address = address
+        self.reader = reader
+    }
+
+    static func connect(to endpoint: Endpoint, timeout: Duration, group: any EventLoopGroup) async throws -> UpstreamConnection {
+        let reader = ResponseReader()
+        let milliseconds = max(Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000), 1)
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(.milliseconds(milliseconds))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.autoRead, value: false)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(reader)
+                }
+            }
+            .connect(host: endpoint.host, port: endpoint.port)
+            .get()
+        return UpstreamConnection(channel: channel, address: endpoint.address, reader: reader)
+    }
+
+    func write(_ part: HTTPClientRequestPart) async throws {
+        try await channel.writeAndFlush(part).get()
+    }
+
+    /// The next response part; nil once the connection has closed.
+    func next() async throws -> HTTPClientResponsePart? {
+        try await reader.next(channel)
+    }
+
+    var isActive: Bool { channel.isActive }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+}
+
+/// Hands response parts to one waiting reader. All state is under a lock because
+/// `next()` runs on Swift concurrency threads and the callbacks on the event loop.
+final class ResponseReader: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTPClientResponsePart
+
+    private struct State {
+        var buffered: [HTTPClientResponsePart] = []
+        var waiter: CheckedContinuation<HTTPClientResponsePart?, any Error>?
+        var finished: (any Error)?? = nil
+    }
+
+    private let state = Mutex(State())
+
+    func next(_ channel: any Channel) async throws -> HTTPClientResponsePart? {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready: Result<HTTPClientResponsePart?, any Error>? = state.withLock { state in
+                if !state.buffered.isEmpty { return .success(state.buffered.removeFirst()) }
+                if let finished = state.finished {
+                    if let error = finished { return .failure(error) }
+                    return .success(nil)
+                }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready {
+                continuation.resume(with: ready)
+            } else {
+                channel.read()
+            }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        let waiter = state.withLock { state -> CheckedContinuation<HTTPClientResponsePart?, any Error>? in
+            guard let waiter = state.waiter else {
+                state.buffered.append(part)
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume(returning: part)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish(nil)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        finish(error)
+        context.close(promise: nil)
+    }
+
+    private func finish(_ error: (any Error)?) {
+        let waiter = state.withLock { state -> CheckedContinuation<HTTPClientResponsePart?, any Error>? in
+            if state.finished == nil { state.finished = .some(error) }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        if let error { waiter?.resume(throwing: error) } else { waiter?.resume(returning: nil) }
+    }
+}
+
+/// Idle keep-alive connections per endpoint address, most recently used first.
+final class ConnectionPool: Sendable {
+    private let idle = Mutex<[String: [UpstreamConnection]]>([:])
+    let maxIdlePerEndpoint: Int
+
+    init(maxIdlePerEndpoint: Int = 64) {
+        self.maxIdlePerEndpoint = maxIdlePerEndpoint
+    }
+
+    /// An idle connection still open, if any; closed ones are dropped on the way.
+    func checkout(_ address: String) -> UpstreamConnection? {
+        idle.withLock { idle in
+            while let connection = idle[address]?.popLast() {
+                if connection.isActive { return connection }
+            }
+            return nil
+        }
+    }
+
+    func checkin(_ connection: UpstreamConnection) {
+        let kept = idle.withLock { idle -> Bool in
+            guard connection.isActive, idle[connection.address, default: []].count < maxIdlePerEndpoint else { return false }
+            idle[connection.address, default: []].append(connection)
+            return true
+        }
+        // One outstanding read while idle, so an upstream that closes the connection is
+        // noticed (channelInactive) and the connection is not handed out again.
+        if kept { connection.channel.read() } else { connection.close() }
+    }
+
+    var idleCount: Int { idle.withLock { $0.values.reduce(0) { $0 + $1.count } } }
+
+    func closeAll() {
+        let all = idle.withLock { idle -> [UpstreamConnection] in
+            defer { idle = [:] }
+            return idle.values.flatMap { $0 }
+        }
+        for connection in all { connection.close() }
+    }
+}

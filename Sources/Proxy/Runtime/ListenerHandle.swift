@@ -1,0 +1,114 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A bound listener. Its configuration can be replaced in place (same address); when it
+/// is removed it drains: it stops accepting, idle connections close at once, and busy
+/// ones close after their current response.
+final class ListenerHandle: Sendable {
+    let name: String
+    let address: String
+    let connections = ConnectionTracker()
+    private let state: Mutex<(config: ListenerConfig, draining: Bool)>
+    private let server = Mutex<(any Channel)?>(nil)
+
+    init(config: ListenerConfig) {
+        name = config.name
+        address = "\(config.host):\(config.port)"
+        state = Mutex((config, false))
+    }
+
+    var config: ListenerConfig { state.withLock { $0.config } }
+    var isDraining: Bool { state.withLock { $0.draining } }
+
+    func replace(_ config: ListenerConfig) {
+        state.withLock { $0.config = config }
+    }
+
+    /// Binds and starts accepting. Throws if the address cannot be bound.
+    func start(runtime: ProxyRuntime) async throws {
+        let config = self.config
+        switch config.chain {
+        case .http:
+            let bound = try await ServerBootstrap(group: runtime.group)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bind(host: config.host, port: config.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            server.withLock { $0 = bound.channel }
+            Task { [self] in
+                try? await bound.executeThenClose { inbound in
+                    try await withThrowingDiscardingTaskGroup { group in
+                        for try await child in inbound {
+                            let client = child.channel.remoteAddress?.ipAddress
+                            group.addTask {
+                                await DownstreamConnection(runtime: runtime, listener: self, clientAddress: client).serve(child)
+                            }
+                        }
+                    }
+                }
+            }
+        case .tcp:
+            let channel = try await ServerBootstrap(group: runtime.group)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { [self] channel in
+                    TCPProxy(runtime: runtime, listener: self).accept(channel)
+                }
+                .bind(host: config.host, port: config.port)
+                .get()
+            server.withLock { $0 = channel }
+        }
+    }
+
+    /// Stops accepting and lets the connections finish (Envoy's listener drain).
+    func drain() {
+        state.withLock { $0.draining = true }
+        let channel = server.withLock { channel -> (any Channel)? in
+            defer { channel = nil }
+            return channel
+        }
+        channel?.close(promise: nil)
+        connections.closeIdle()
+    }
+}
+
+/// The downstream connections of one listener and whether each is in a request.
+final class ConnectionTracker: Sendable {
+    private struct Entry {
+        let channel: any Channel
+        var busy = false
+    }
+
+    private let entries = Mutex<(next: Int, open: [Int: Entry])>((0, [:]))
+
+    func register(_ channel: any Channel) -> Int {
+        entries.withLock { state in
+            state.next += 1
+            state.open[state.next] = Entry(channel: channel)
+            return state.next
+        }
+    }
+
+    func setBusy(_ id: Int, _ busy: Bool) {
+        entries.withLock { $0.open[id]?.busy = busy }
+    }
+
+    func unregister(_ id: Int) {
+        entries.withLock { _ = $0.open.removeValue(forKey: id) }
+    }
+
+    var count: Int { entries.withLock { $0.open.count } }
+
+    func closeIdle() {
+        let idle = entries.withLock { $0.open.values.filter { !$0.busy }.map(\.channel) }
+        for channel in idle { channel.close(promise: nil) }
+    }
+}

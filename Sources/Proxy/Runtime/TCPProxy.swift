@@ -1,0 +1,111 @@
+import NIOCore
+import NIOPosix
+
+/// A tcp_proxy listener's connection: pick an endpoint of the cluster, connect within
+/// its connect_timeout, then copy bytes both ways with backpressure (each side reads
+/// only while the other side is writable). No endpoint or a failed connect closes the
+/// downstream connection, as Envoy does.
+struct TCPProxy {
+    let runtime: ProxyRuntime
+    let listener: ListenerHandle
+
+    func accept(_ downstream: any Channel) -> EventLoopFuture<Void> {
+        guard case .tcp(let clusterName) = listener.config.chain, let cluster = runtime.cluster(clusterName) else {
+            runtime.stats.increment("tcp.\(listener.name).no_cluster")
+            return downstream.close()
+        }
+        guard case .endpoint(let endpoint) = cluster.admit(isRetry: false) else {
+            runtime.stats.increment("cluster.\(clusterName).upstream_cx_none_healthy")
+            return downstream.close()
+        }
+        runtime.stats.increment("tcp.\(listener.name).downstream_cx_total")
+        runtime.stats.increment("cluster.\(clusterName).upstream_cx_total")
+        runtime.stats.increment("cluster.\(clusterName).endpoint.\(endpoint.address).cx_total")
+        let timeout = cluster.config.connectTimeout
+        let stats = runtime.stats
+        let downstreamGlue = GlueHandler(), upstreamGlue = GlueHandler()
+        GlueHandler.pair(downstreamGlue, upstreamGlue)
+        // Both halves on the downstream's event loop: the pair shares no lock.
+        let connected = ClientBootstrap(group: downstream.eventLoop)
+            .connectTimeout(.milliseconds(max(Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000), 1)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in channel.pipeline.addHandler(upstreamGlue) }
+            .connect(host: endpoint.host, port: endpoint.port)
+        connected.whenComplete { result in
+            switch result {
+            case .failure:
+                stats.increment("cluster.\(clusterName).upstream_cx_connect_fail")
+                cluster.finish(endpoint, isRetry: false, status: nil)
+                downstream.close(promise: nil)
+            case .success(let upstream):
+                upstream.closeFuture.whenComplete { _ in cluster.finish(endpoint, isRetry: false, status: 200) }
+                // Reads from the client were held back until there was somewhere to write.
+                downstreamGlue.resumeRead()
+            }
+        }
+        return downstream.pipeline.addHandler(downstreamGlue)
+    }
+}
+
+/// Joins two channels: what one reads, the other writes. Half of a pair; each lives on
+/// its own channel's event loop (both are the downstream's loop here).
+final class GlueHandler: ChannelDuplexHandler, @unchecked Sendable {
+    typealias InboundIn = NIOAny
+    typealias OutboundIn = NIOAny
+    typealias OutboundOut = NIOAny
+
+    private var partner: GlueHandler?
+    private var context: ChannelHandlerContext?
+    private var pendingRead = false
+
+    static func pair(_ a: GlueHandler, _ b: GlueHandler) {
+        a.partner = b
+        b.partner = a
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        partner = nil
+    }
+
+    private func partnerWrite(_ data: NIOAny) { context?.write(data, promise: nil) }
+    private func partnerFlush() { context?.flush() }
+    private func partnerClose() { context?.close(promise: nil) }
+    private var partnerWritable: Bool { context.map { $0.channel.isActive && $0.channel.isWritable } ?? false }
+
+    func resumeRead() { partnerBecameWritable() }
+
+    private func partnerBecameWritable() {
+        if pendingRead {
+            pendingRead = false
+            context?.read()
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { partner?.partnerWrite(data) }
+    func channelReadComplete(context: ChannelHandlerContext) { partner?.partnerFlush() }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        partner?.partnerClose()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { partner?.partnerBecameWritable() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if let partner, partner.partnerWritable {
+            context.read()
+        } else {
+            pendingRead = true
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import EnvoyAPI
+import GRPC
+import Logging
+import Synchronization
+public import XDS
+
+/// The ADS stream to the control plane: opens it, applies what arrives, ACKs or NACKs,
+/// and on any failure reconnects with jittered exponential back-off, resuming from the
+/// versions it last ACKed. Meanwhile traffic keeps flowing on the last good config.
+public final class XDSClient: Sendable {
+    static let adsPath = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources"
+
+    private let host: String
+    private let port: Int
+    private let runtime: ProxyRuntime
+    private let listeners: ListenerManager
+    private let logger: Logger
+    private let state: Mutex<ADSClientState>
+    private let connected = Mutex(false)
+
+    init(node: Node, host: String, port: Int, runtime: ProxyRuntime, listeners: ListenerManager, logger: Logger) {
+        self.host = host
+        self.port = port
+        self.runtime = runtime
+        self.listeners = listeners
+        self.logger = logger
+        state = Mutex(ADSClientState(node: node))
+    }
+
+    public var types: [ResourceType: ADSClientState.TypeState] { state.withLock { $0.types } }
+    public var isConnected: Bool { connected.withLock { $0 } }
+
+    /// True once CDS and LDS have each been applied once (the proxy is initialised).
+    public var isReady: Bool {
+        state.withLock { $0.types[.cluster]!.acks > 0 && $0.types[.listener]!.acks > 0 }
+    }
+
+    /// Runs until the task is cancelled.
+    func run() async {
+        var backoff = Backoff()
+        while !Task.isCancelled {
+            var client: GRPCClient?
+            do {
+                let grpc = try await GRPCClient.connect(host: host, port: port, group: runtime.group)
+                client = grpc
+                try await stream(on: grpc, backoff: &backoff)
+                logger.warning("xDS stream ended by the server; reconnecting")
+            } catch {
+                logger.warning("xDS stream failed; reconnecting", metadata: ["error": "\(error)", "xds": "\(host):\(port)"])
+            }
+            connected.withLock { $0 = false }
+            await client?.close()
+            runtime.stats.increment("control_plane.reconnects")
+            try? await Task.sleep(for: backoff.next())
+        }
+    }
+
+    private func stream(on client: GRPCClient, backoff: inout Backoff) async throws {
+        let call = try await client.call(path: Self.adsPath)
+        for request in state.withLock({ $0.openingRequests() }) {
+            try await call.send(request.encoded())
+        }
+        connected.withLock { $0 = true }
+        logger.info("xDS stream open", metadata: ["xds": "\(host):\(port)"])
+        for try await message in call.responses {
+            backoff.reset()
+            let response = try DiscoveryResponse.decode(message)
+            for request in await handle(response) {
+                try await call.send(request.encoded())
+            }
+        }
+    }
+
+    /// One response: decode, apply, and the requests that answer it (ACK or NACK, and
+    /// any new EDS/RDS subscription).
+    func handle(_ response: DiscoveryResponse) async -> [DiscoveryRequest] {
+        switch state.withLock({ $0.receive(response) }) {
+        case .ignored:
+            return []
+        case .refused(let nack, let error):
+            rejected(response, error)
+            return [nack]
+        case .proposal(let proposal):
+            do {
+                try await apply(proposal)
+            } catch {
+                rejected(response, error)
+                return [state.withLock { $0.reject(proposal, error: error) }]
+            }
+            let type = ResourceType(typeURL: response.typeURL)!
+            runtime.stats.increment("control_plane.\(type.shortName.lowercased()).update_success")
+            logger.info("applied", metadata: ["type": "\(type)", "version": "\(response.versionInfo)", "resources": "\(response.resources.count)"])
+            return state.withLock { $0.commit(proposal) }
+        }
+    }
+
+    private func rejected(_ response: DiscoveryResponse, _ error: ConfigError) {
+        let type = ResourceType(typeURL: response.typeURL).map { $0.shortName.lowercased() } ?? "unknown"
+        runtime.stats.increment("control_plane.\(type).update_rejected")
+        logger.error("rejected (NACK); keeping the last good config", metadata: ["type": "\(type)", "version": "\(response.versionInfo)", "error": "\(error)"])
+    }
+
+    /// Installs the proposal's config for new requests; an LDS update also binds and
+    /// drains listeners. If that fails, the previous config is put back.
+    private func apply(_ proposal: ADSClientState.Proposal) async throws(ConfigError) {
+        let previous = runtime.config
+        runtime.install(proposal.config)
+        guard proposal.type == .listener else { return }
+        do {
+            try await listeners.apply(proposal.config.listeners)
+        } catch {
+            runtime.install(previous)
+            throw error
+        }
+    }
+}
+
+/// Reconnect delays: 100 ms doubling to 5 s, with full jitter so a fleet of proxies
+/// does not reconnect in lockstep after a control-plane restart.
+struct Backoff {
+    private var attempt = 0
+
+    mutating func next() -> Duration {
+        let ceiling = min(100 * (1 << min(attempt, 6)), 5000)
+        attempt += 1
+        return .milliseconds(Int.random(in: ceiling / 2...ceiling))
+    }
+
+    mutating func reset() {
+        attempt = 0
+    }
+}
