@@ -83,22 +83,24 @@ func withMesh(_ body: (MeshHarness) async throws -> Void) async throws {
     try await withTeardown(try await MeshHarness(), body)
 }
 
-/// A test mesh with one Envoy, torn down by `stop()`.
-protocol EnvoyMesh: AnyObject {
-    var envoy: EnvoyProcess? { get }
+/// A test mesh with one proxy (Envoy or sextant-proxy), torn down by `stop()`.
+protocol ProxyMesh: AnyObject {
+    var proxy: (any ProxyProcess)? { get }
     func stop() async
 }
 
-extension MeshHarness: EnvoyMesh {}
+extension MeshHarness: ProxyMesh {
+    var proxy: (any ProxyProcess)? { envoy }
+}
 
-/// Runs `body`, always stops `mesh`, and adds Envoy's log tail to a failure.
-func withTeardown<Mesh: EnvoyMesh>(_ mesh: Mesh, _ body: (Mesh) async throws -> Void) async throws {
+/// Runs `body`, always stops `mesh`, and adds the proxy's log tail to a failure.
+func withTeardown<Mesh: ProxyMesh>(_ mesh: Mesh, _ body: (Mesh) async throws -> Void) async throws {
     do {
         try await body(mesh)
     } catch {
-        let log = mesh.envoy?.log().split(separator: "\n").suffix(25).joined(separator: "\n") ?? ""
+        let log = mesh.proxy?.log().split(separator: "\n").suffix(25).joined(separator: "\n") ?? ""
         await mesh.stop()
-        throw TestSupportError("\(error)\n--- envoy log tail ---\n\(log)")
+        throw TestSupportError("\(error)\n--- \(mesh.proxy?.kind.rawValue ?? "proxy") log tail ---\n\(log)")
     }
     await mesh.stop()
 }

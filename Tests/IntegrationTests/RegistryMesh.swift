@@ -5,14 +5,14 @@ import TestSupport
 import XDS
 
 /// Sextant on its registry (real SQLite store in a temporary directory), its REST API,
-/// and one real Envoy 1.40 sidecar, all on loopback. Services and instances are
+/// and one real sidecar (Envoy 1.40 or sextant-proxy), all on loopback. Services and instances are
 /// registered over REST, as operators do.
 final class RegistryMesh: @unchecked Sendable {
     let directory: URL
     let server: ControlPlaneServer
     let ports: ControlPlaneServer.Ports
     let outboundPort: Int
-    private(set) var envoy: EnvoyProcess?
+    private(set) var proxy: (any ProxyProcess)?
     private var upstreams: [HTTPUpstream] = []
 
     static let nodeID = "sidecar-under-test"
@@ -32,16 +32,14 @@ final class RegistryMesh: @unchecked Sendable {
         return upstream
     }
 
+    /// Starts the sidecar under test: a real Envoy or a real sextant-proxy process.
     @discardableResult
-    func startEnvoy(service: String = "client") throws -> EnvoyProcess {
-        var bootstrap = EnvoyBootstrap(nodeID: Self.nodeID, service: service)
-        bootstrap.xdsPort = ports.xds
-        bootstrap.adminPort = try TestEnvironment.freePort()
-        bootstrap.outboundPort = outboundPort
-        bootstrap.inboundPort = try TestEnvironment.freePort()
-        let envoy = try EnvoyProcess.start(bootstrapYAML: bootstrap.yaml, adminPort: bootstrap.adminPort, in: directory)
-        self.envoy = envoy
-        return envoy
+    func startProxy(_ kind: DataPlaneKind, service: String = "client") throws -> any ProxyProcess {
+        let spec = SidecarSpec(
+            nodeID: Self.nodeID, service: service, xdsPort: ports.xds, outboundPort: outboundPort, inboundPort: try TestEnvironment.freePort())
+        let proxy = try kind.start(spec, in: directory)
+        self.proxy = proxy
+        return proxy
     }
 
     /// A REST call; the body is JSON text.
@@ -60,7 +58,7 @@ final class RegistryMesh: @unchecked Sendable {
         guard [200, 201].contains(response.status) else { throw TestSupportError("PUT instance: \(response.status) \(response.body)") }
     }
 
-    /// A request through Envoy's outbound listener for `host`.
+    /// A request through the sidecar's outbound listener for `host`.
     func get(_ host: String, path: String = "/", headers: [String: String] = [:]) async throws -> SimpleHTTPClient.Response {
         var all = headers
         all["Host"] = host
@@ -80,18 +78,18 @@ final class RegistryMesh: @unchecked Sendable {
     var currentVersion: String? { server.publisher.current?.versionString }
 
     func stop() async {
-        await envoy?.stop()
+        await proxy?.stop()
         await server.shutdown()
         for upstream in upstreams { await upstream.stop() }
     }
 }
 
 /// Runs `body` against a fresh registry mesh and always tears it down; a failure carries
-/// the tail of Envoy's log.
+/// the tail of the proxy's log.
 func withRegistryMesh(
     configure: (inout ControlPlaneServer.Configuration) -> Void = { _ in }, _ body: (RegistryMesh) async throws -> Void
 ) async throws {
     try await withTeardown(try await RegistryMesh(configure: configure), body)
 }
 
-extension RegistryMesh: EnvoyMesh {}
+extension RegistryMesh: ProxyMesh {}

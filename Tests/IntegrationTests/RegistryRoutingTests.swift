@@ -3,16 +3,17 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Services registered over REST reach a real Envoy and route real traffic (issue 3).
+/// Services registered over REST reach a real sidecar — Envoy and sextant-proxy — and
+/// route real traffic (issues 3 and 4).
 @Suite(.serialized) struct RegistryRoutingTests {
-    @Test func aRegisteredServiceWithTwoInstancesGetsTrafficOnBoth() async throws {
+    @Test(arguments: DataPlaneKind.allCases) func aRegisteredServiceWithTwoInstancesGetsTrafficOnBoth(_ plane: DataPlaneKind) async throws {
         try await withRegistryMesh { mesh in
             let a = try await mesh.upstream("echo-a"), b = try await mesh.upstream("echo-b")
             try await mesh.register("echo")
             try await mesh.register("echo", id: "a", a)
             try await mesh.register("echo", id: "b", b)
-            try mesh.startEnvoy()
-            try await eventually("Envoy routes Host: echo") { try await mesh.get("echo").status == 200 }
+            try mesh.startProxy(plane)
+            try await eventually("\(plane) routes Host: echo") { try await mesh.get("echo").status == 200 }
             let seen = try await mesh.tally("echo", count: 40)
             #expect(seen["echo-a", default: 0] > 0 && seen["echo-b", default: 0] > 0, "both instances serve: \(seen)")
             #expect(seen.keys.allSatisfy { $0.hasPrefix("echo-") }, "\(seen)")
@@ -21,7 +22,7 @@ import TestSupport
         }
     }
 
-    @Test func aCanarySplitSendsItsShareAndAHeaderRuleSendsOnlyToV2() async throws {
+    @Test(arguments: DataPlaneKind.allCases) func aCanarySplitSendsItsShareAndAHeaderRuleSendsOnlyToV2(_ plane: DataPlaneKind) async throws {
         try await withRegistryMesh { mesh in
             let v1 = try await mesh.upstream("v1"), v2 = try await mesh.upstream("v2")
             try await mesh.register("echo", policy: """
@@ -31,8 +32,8 @@ import TestSupport
                 """)
             try await mesh.register("echo", id: "one", v1, extra: #", "labels": {"version": "v1"}"#)
             try await mesh.register("echo", id: "two", v2, extra: #", "labels": {"version": "v2"}"#)
-            try mesh.startEnvoy()
-            try await eventually("Envoy routes Host: echo") { try await mesh.get("echo").status == 200 }
+            try mesh.startProxy(plane)
+            try await eventually("\(plane) routes Host: echo") { try await mesh.get("echo").status == 200 }
             let seen = try await mesh.tally("echo", count: 1000)
             let share = Double(seen["v2", default: 0]) / 10
             #expect(seen["v1", default: 0] + seen["v2", default: 0] == 1000, "\(seen)")
@@ -42,13 +43,13 @@ import TestSupport
         }
     }
 
-    @Test func deregisteredUnhealthyAndLapsedInstancesStopGettingTraffic() async throws {
+    @Test(arguments: DataPlaneKind.allCases) func deregisteredUnhealthyAndLapsedInstancesStopGettingTraffic(_ plane: DataPlaneKind) async throws {
         try await withRegistryMesh { mesh in
             let a = try await mesh.upstream("a"), b = try await mesh.upstream("b"), c = try await mesh.upstream("c")
             try await mesh.register("echo")
             try await mesh.register("echo", id: "a", a)
             try await mesh.register("echo", id: "b", b)
-            try mesh.startEnvoy()
+            try mesh.startProxy(plane)
             try await eventually("both serve") { try await mesh.tally("echo", count: 10).keys.sorted() == ["a", "b"] }
 
             #expect(try await mesh.api("PUT", "/v1/services/echo/instances/b/health", #"{"status": "unhealthy"}"#).status == 200)
@@ -67,8 +68,8 @@ import TestSupport
             #expect(try await mesh.api("POST", "/v1/services/echo/instances/c/heartbeat").status == 200)
             try await eventually("a heartbeat revives c") { try await mesh.tally("echo", count: 10)["c"] != nil }
 
-            // Draining is sent as DRAINING: Envoy keeps the endpoint (for in-flight work;
-            // its config_dump shows the host as not healthy) and sends it no new requests.
+            // Draining is sent as DRAINING: the proxy keeps the endpoint (for in-flight
+            // work; Envoy's config_dump shows the host as not healthy) and sends it no new requests.
             #expect(try await mesh.api("PUT", "/v1/services/echo/instances/a/health", #"{"status": "draining"}"#).status == 200)
             try await eventually("Sextant publishes a as DRAINING") {
                 let current = try JSON.parse(try await mesh.api("GET", "/v1/snapshots/current").body)
@@ -78,12 +79,12 @@ import TestSupport
                 return sentA?["health_status"]?.stringValue == "DRAINING"
             }
             try await eventually("draining a gets no new requests") { try await mesh.tally("echo", count: 10) == ["c": 10] }
-            let dump = try await #require(mesh.envoy).configDump().serialized()
-            #expect(dump.contains("\"port_value\":\(a.port)"), "Envoy still holds the draining endpoint")
+            let dump = try await #require(mesh.proxy).configDump().serialized()
+            #expect(dump.contains("\"port_value\":\(a.port)"), "\(plane) still holds the draining endpoint")
         }
     }
 
-    @Test func retriesHideAFailedFirstAttemptAndATimeoutCutsASlowUpstream() async throws {
+    @Test(arguments: DataPlaneKind.allCases) func retriesHideAFailedFirstAttemptAndATimeoutCutsASlowUpstream(_ plane: DataPlaneKind) async throws {
         try await withRegistryMesh { mesh in
             let flaky = try await mesh.upstream("flaky", behavior: .failEveryOtherWith503)
             let slow = try await mesh.upstream("slow", behavior: .delay(.seconds(3)))
@@ -91,7 +92,7 @@ import TestSupport
             try await mesh.register("flaky", id: "f", flaky)
             try await mesh.register("slow", policy: #"{"protocol": "http", "timeout_ms": 300}"#)
             try await mesh.register("slow", id: "s", slow)
-            try mesh.startEnvoy()
+            try mesh.startProxy(plane)
             try await eventually("flaky is routed") { try await mesh.get("flaky").status == 200 }
             let before = flaky.requestCount
             let seen = try await mesh.tally("flaky", count: 20)

@@ -5,14 +5,15 @@ import Testing
 import TestSupport
 
 /// `sextant serve` killed with SIGKILL and started again on the same data directory
-/// loses nothing it acknowledged, serves the same version, and Envoy keeps routing.
+/// loses nothing it acknowledged, serves the same version, and the sidecar (Envoy or
+/// sextant-proxy) keeps routing throughout.
 @Suite struct RestartTests {
     final class Serve: @unchecked Sendable {
         let process = Process()
         init(dataDir: String, xds: Int, api: Int, log: URL) throws {
             process.executableURL = TestEnvironment.repoRoot.appendingPathComponent(".build/debug/sextant")
             process.arguments = ["serve", "--data-dir", dataDir, "--xds-address", "127.0.0.1:\(xds)", "--api-address", "127.0.0.1:\(api)"]
-            if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+            if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
             let handle = try FileHandle(forWritingTo: log)
             handle.seekToEndOfFile()
             process.standardError = handle
@@ -25,7 +26,7 @@ import TestSupport
         }
     }
 
-    @Test func aKilledControlPlaneRestartsWithEverythingItAcknowledged() async throws {
+    @Test(arguments: DataPlaneKind.allCases) func aKilledControlPlaneRestartsWithEverythingItAcknowledged(_ plane: DataPlaneKind) async throws {
         let dir = try TestEnvironment.temporaryDirectory("sextant-restart")
         let (xds, api, outbound) = (try TestEnvironment.freePort(), try TestEnvironment.freePort(), try TestEnvironment.freePort())
         let data = dir.appendingPathComponent("data").path, log = dir.appendingPathComponent("sextant.log")
@@ -34,11 +35,8 @@ import TestSupport
         }
         let a = try await HTTPUpstream.start(name: "a"), b = try await HTTPUpstream.start(name: "b")
         var serve = try Serve(dataDir: data, xds: xds, api: api, log: log)
-        var bootstrap = EnvoyBootstrap(nodeID: "survivor", service: "client")
-        bootstrap.xdsPort = xds
-        bootstrap.adminPort = try TestEnvironment.freePort()
-        bootstrap.outboundPort = outbound
-        let envoy = try EnvoyProcess.start(bootstrapYAML: bootstrap.yaml, adminPort: bootstrap.adminPort, in: dir)
+        let spec = SidecarSpec(nodeID: "survivor", service: "client", xdsPort: xds, outboundPort: outbound, inboundPort: try TestEnvironment.freePort())
+        let envoy = try plane.start(spec, in: dir)
         defer { serve.kill9(); Task { await envoy.stop(); await a.stop(); await b.stop() } }
 
         try await eventually("REST is up") { try await call("GET", "/readyz").status == 200 }
@@ -46,12 +44,12 @@ import TestSupport
         #expect(try await call("PUT", "/v1/services/echo/instances/a", #"{"address": "127.0.0.1", "port": \#(a.port)}"#).status == 201)
         #expect(try await call("PUT", "/v1/services/echo/instances/b", #"{"address": "127.0.0.1", "port": \#(b.port), "weight": 2}"#).status == 201)
         func route() async throws -> Int { try await SimpleHTTPClient.get(port: outbound, path: "/", headers: ["Host": "echo"]).status }
-        try await eventually("Envoy routes to echo") { try await route() == 200 }
+        try await eventually("\(plane) routes to echo") { try await route() == 200 }
         try await eventually("published") { try JSON.parse(try await call("GET", "/v1/snapshots").body)["pending"]?.boolValue == false }
         let before = try JSON.parse(try await call("GET", "/v1/snapshots/current").body)
 
         serve.kill9()
-        for _ in 0..<20 { #expect(try await route() == 200, "Envoy keeps routing while Sextant is down") }
+        for _ in 0..<20 { #expect(try await route() == 200, "\(plane) keeps routing while Sextant is down") }
 
         serve = try Serve(dataDir: data, xds: xds, api: api, log: log)
         try await eventually("REST is back") { try await call("GET", "/readyz").status == 200 }
@@ -62,7 +60,7 @@ import TestSupport
         let service = try JSON.parse(try await call("GET", "/v1/services/echo").body)
         #expect(service["instances"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["a", "b"])
         #expect(service["instances"]?[1]?["weight"]?.numberValue == 2)
-        try await eventually("Envoy reconnected") {
+        try await eventually("\(plane) reconnected") {
             let proxies = try JSON.parse(try await call("GET", "/v1/proxies").body)["proxies"]?.arrayValue ?? []
             return proxies.contains { $0["node_id"]?.stringValue == "survivor" && $0["synced"]?.boolValue == true }
         }

@@ -3,16 +3,16 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Rolling, rolling back and proxy status, against a real Envoy (issue 3).
+/// Rolling, rolling back and proxy status, against a real Envoy and a real sextant-proxy.
 @Suite(.serialized) struct SnapshotLifecycleTests {
-    @Test func aRollbackServesOldContentUnderANewVersionAndEveryProxyIsSyncedOnIt() async throws {
+    @Test(arguments: DataPlaneKind.allCases) func aRollbackServesOldContentUnderANewVersionAndEveryProxyIsSyncedOnIt(_ plane: DataPlaneKind) async throws {
         try await withRegistryMesh { mesh in
             let a = try await mesh.upstream("a"), b = try await mesh.upstream("b")
             try await mesh.register("echo")
             try await mesh.register("echo", id: "a", a)
             try await eventually("the registration is published") { !mesh.server.publisher.hasPendingChanges }
             let onlyA = try #require(mesh.currentVersion)
-            try mesh.startEnvoy()
+            try mesh.startProxy(plane)
             try await eventually("a serves") { try await mesh.tally("echo", count: 5) == ["a": 5] }
             try await mesh.register("echo", id: "b", b)
             try await mesh.register("echo", policy: #"{"protocol": "http", "timeout_ms": 4321}"#)
@@ -25,9 +25,9 @@ import TestSupport
             #expect(rollback.status == 201, "\(rollback.body)")
             let newVersion = try #require(try JSON.parse(rollback.body)["version"]?.stringValue)
             #expect(newVersion != onlyA)
-            let envoy = try #require(mesh.envoy)
+            let envoy = try #require(mesh.proxy)
             // Envoy's config_dump has no version for EDS; the route configuration carries it.
-            try await eventually("Envoy ACKed the rollback") { try await envoy.ackedVersions("dynamic_route_configs")["outbound_http"] == newVersion }
+            try await eventually("\(plane) ACKed the rollback") { try await envoy.ackedVersions("dynamic_route_configs")["outbound_http"] == newVersion }
             let dump = try await envoy.configDump().serialized()
             #expect(!dump.contains("4.321s"), "the rolled-back route has no timeout")
             #expect(try await mesh.tally("echo", count: 20) == ["a": 20])

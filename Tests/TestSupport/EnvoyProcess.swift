@@ -1,9 +1,10 @@
-public import EnvoyAPI
+import EnvoyAPI
 public import Foundation
 
 /// A real Envoy 1.40 process for integration tests, with its admin API on a free
 /// loopback port. Stopped (SIGTERM, then SIGKILL) by `stop()`; logs kept in `logPath`.
-public final class EnvoyProcess: @unchecked Sendable {
+public final class EnvoyProcess: ProxyProcess, @unchecked Sendable {
+    public let kind = DataPlaneKind.envoy
     public let adminPort: Int
     public let logPath: String
     private let process: Process
@@ -34,28 +35,6 @@ public final class EnvoyProcess: @unchecked Sendable {
     }
 
     public var isRunning: Bool { process.isRunning }
-
-    /// Envoy's `/config_dump?include_eds`, parsed.
-    public func configDump() async throws -> JSON {
-        let response = try await SimpleHTTPClient.get(port: adminPort, path: "/config_dump?include_eds")
-        guard response.status == 200 else { throw TestSupportError("config_dump answered \(response.status)") }
-        return try JSON.parse(response.body)
-    }
-
-    /// The version_info Envoy ACKed for each dynamic resource of one kind, by name, e.g.
-    /// `ackedVersions("dynamic_active_clusters")`.
-    public func ackedVersions(_ section: String) async throws -> [String: String] {
-        var versions: [String: String] = [:]
-        for config in try await configDump()["configs"]?.arrayValue ?? [] {
-            for entry in config[section]?.arrayValue ?? [] {
-                let inner = entry["cluster"] ?? entry["route_config"] ?? entry["endpoint_config"] ?? entry["active_state"]?["listener"] ?? .null
-                let name = entry["name"]?.stringValue ?? inner["name"]?.stringValue ?? inner["cluster_name"]?.stringValue ?? "?"
-                let version = entry["version_info"]?.stringValue ?? entry["active_state"]?["version_info"]?.stringValue ?? ""
-                versions[name] = version
-            }
-        }
-        return versions
-    }
 
     public func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 

@@ -67,6 +67,15 @@ extension ListenerConfig {
         }
         try chains[0].only(["filters"], ignoring: ["name"])
         let filters = chains[0].array("filters")
+        // Name the filter we cannot run before complaining about the chain's shape.
+        for filter in filters {
+            let type = filter.child("typed_config")?.anyType
+            guard type == NetworkFilterName.httpManagerType || type == NetworkFilterName.tcpProxyType else {
+                throw filter.error(
+                    "unsupported network filter '\(filter.string("name") ?? "")' (\(type ?? "no @type")); sextant-proxy supports \(NetworkFilterName.httpConnectionManager) and \(NetworkFilterName.tcpProxy)",
+                    at: "name")
+            }
+        }
         guard filters.count == 1 else {
             throw chains[0].error("exactly one network filter is supported (got \(filters.count))", at: "filters")
         }

@@ -1,0 +1,38 @@
+import ControlPlane
+import Foundation
+import TestSupport
+
+/// What a sidecar under test is told: who it is and where its listeners go (SPEC §3
+/// node metadata). The same spec starts an Envoy (through `sextant bootstrap`'s
+/// generator) or a sextant-proxy (through its flags).
+struct SidecarSpec {
+    var nodeID: String
+    var service: String
+    var xdsPort: Int
+    var outboundPort: Int
+    var inboundPort: Int
+    var appPort: Int?
+}
+
+extension DataPlaneKind {
+    func start(_ spec: SidecarSpec, in directory: URL) throws -> any ProxyProcess {
+        let adminPort = try TestEnvironment.freePort()
+        switch self {
+        case .envoy:
+            var bootstrap = EnvoyBootstrap(nodeID: spec.nodeID, service: spec.service)
+            bootstrap.xdsPort = spec.xdsPort
+            bootstrap.adminPort = adminPort
+            bootstrap.outboundPort = spec.outboundPort
+            bootstrap.inboundPort = spec.inboundPort
+            bootstrap.appPort = spec.appPort
+            return try EnvoyProcess.start(bootstrapYAML: bootstrap.yaml, adminPort: adminPort, in: directory)
+        case .sextantProxy:
+            var arguments = [
+                "--node-id", spec.nodeID, "--service", spec.service, "--xds-address", "127.0.0.1:\(spec.xdsPort)",
+                "--outbound-port", "\(spec.outboundPort)", "--inbound-port", "\(spec.inboundPort)",
+            ]
+            if let appPort = spec.appPort { arguments += ["--app-port", "\(appPort)"] }
+            return try SextantProxyProcess.start(adminPort: adminPort, arguments: arguments, in: directory)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+public import EnvoyAPI
+public import Foundation
+
+/// The two data planes every end-to-end scenario runs against (issue 4).
+public enum DataPlaneKind: String, Sendable, CaseIterable, CustomStringConvertible {
+    case envoy
+    case sextantProxy = "sextant-proxy"
+
+    public var description: String { rawValue }
+}
+
+/// A data-plane process under test: Envoy or sextant-proxy. Both answer an Envoy-shaped
+/// `/config_dump` on their admin port, so version checks read the same way.
+public protocol ProxyProcess: AnyObject, Sendable {
+    var kind: DataPlaneKind { get }
+    var adminPort: Int { get }
+    var isRunning: Bool { get }
+    func log() -> String
+    func stop() async
+}
+
+extension ProxyProcess {
+    /// `/config_dump` (with EDS), parsed.
+    public func configDump() async throws -> JSON {
+        let response = try await SimpleHTTPClient.get(port: adminPort, path: "/config_dump?include_eds")
+        guard response.status == 200 else { throw TestSupportError("config_dump answered \(response.status)") }
+        return try JSON.parse(response.body)
+    }
+
+    /// The version_info applied for each dynamic resource of one kind, by name, e.g.
+    /// `ackedVersions("dynamic_active_clusters")`.
+    public func ackedVersions(_ section: String) async throws -> [String: String] {
+        var versions: [String: String] = [:]
+        for config in try await configDump()["configs"]?.arrayValue ?? [] {
+            for entry in config[section]?.arrayValue ?? [] {
+                let inner = entry["cluster"] ?? entry["route_config"] ?? entry["endpoint_config"] ?? entry["active_state"]?["listener"] ?? .null
+                let name = entry["name"]?.stringValue ?? inner["name"]?.stringValue ?? inner["cluster_name"]?.stringValue ?? "?"
+                let version = entry["version_info"]?.stringValue ?? entry["active_state"]?["version_info"]?.stringValue ?? ""
+                versions[name] = version
+            }
+        }
+        return versions
+    }
+}
+
+/// A real `sextant-proxy` process (the debug build), admin on a free loopback port.
+public final class SextantProxyProcess: ProxyProcess, @unchecked Sendable {
+    public let kind = DataPlaneKind.sextantProxy
+    public let adminPort: Int
+    public let logPath: String
+    private let process: Process
+
+    /// `arguments` are the proxy's flags after `--admin-address`.
+    public static func start(adminPort: Int, arguments: [String], in directory: URL) throws -> SextantProxyProcess {
+        let binary = TestEnvironment.repoRoot.appendingPathComponent(".build/debug/sextant-proxy")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw TestSupportError("sextant-proxy not built at \(binary.path): run `swift build`")
+        }
+        let log = directory.appendingPathComponent("sextant-proxy-\(adminPort).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["--admin-address", "127.0.0.1:\(adminPort)"] + arguments
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return SextantProxyProcess(process: process, adminPort: adminPort, logPath: log.path)
+    }
+
+    private init(process: Process, adminPort: Int, logPath: String) {
+        self.process = process
+        self.adminPort = adminPort
+        self.logPath = logPath
+    }
+
+    public var isRunning: Bool { process.isRunning }
+
+    public func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    public func stop() async {
+        guard process.isRunning else { return }
+        process.terminate()
+        for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
