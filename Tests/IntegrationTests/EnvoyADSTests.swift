@@ -5,13 +5,14 @@ import Testing
 import TestSupport
 import XDS
 
-/// A real Envoy 1.40 takes its whole configuration from Sextant over ADS.
+/// A real Envoy 1.40 (and, where marked, sextant-proxy) takes its whole configuration
+/// from Sextant over ADS, from a declared snapshot file.
 @Suite(.serialized) struct EnvoyADSTests {
-    @Test func envoyAcksAllFourTypesAndRoutesToTheUpstreamsOfTheSnapshot() async throws {
+    @Test(arguments: DataPlaneKind.allCases) func envoyAcksAllFourTypesAndRoutesToTheUpstreamsOfTheSnapshot(_ plane: DataPlaneKind) async throws {
         try await withMesh { mesh in
-            let envoy = try mesh.startEnvoy()
+            let envoy = try mesh.startProxy(plane)
 
-            try await eventually("Envoy ACKs v1 of every type") {
+            try await eventually("\(plane) ACKs v1 of every type") {
                 let clusters = try await envoy.ackedVersions("dynamic_active_clusters")
                 let listeners = try await envoy.ackedVersions("dynamic_listeners")
                 let routes = try await envoy.ackedVersions("dynamic_route_configs")
@@ -36,13 +37,13 @@ import XDS
         }
     }
 
-    @Test func editingTheSnapshotFileMovesEnvoyToTheNewVersion() async throws {
+    @Test(arguments: DataPlaneKind.allCases) func editingTheSnapshotFileMovesEnvoyToTheNewVersion(_ plane: DataPlaneKind) async throws {
         try await withMesh { mesh in
-            let envoy = try mesh.startEnvoy()
+            let envoy = try mesh.startProxy(plane)
             try await eventually("v1 routes traffic") { try await mesh.get("/b").headers["x-route-tag"] == "one" }
 
             try mesh.writeSnapshot(routeTag: "two")
-            try await eventually("Envoy serves the v2 route") { try await mesh.get("/b").headers["x-route-tag"] == "two" }
+            try await eventually("\(plane) serves the v2 route") { try await mesh.get("/b").headers["x-route-tag"] == "two" }
             #expect(try await envoy.ackedVersions("dynamic_route_configs") == ["outbound_http": "v2"])
             #expect(mesh.server.snapshotFile?.publishedVersion == "v2")
             #expect(mesh.sextantView()[.route]?.ackedVersion == "v2")

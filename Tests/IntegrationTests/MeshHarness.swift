@@ -4,19 +4,20 @@ import Foundation
 import TestSupport
 import XDS
 
-/// Sextant serving a snapshot file, two real HTTP upstreams and one real Envoy 1.40
-/// bootstrapped by `sextant bootstrap`'s generator, all on loopback.
+/// Sextant serving a snapshot file, two real HTTP upstreams and one real proxy (Envoy
+/// 1.40 bootstrapped by `sextant bootstrap`'s generator, or sextant-proxy), on loopback.
 final class MeshHarness: @unchecked Sendable {
     let directory: URL
     let snapshotPath: String
     let server: ControlPlaneServer
     let xdsPort: Int
+    let apiPort: Int
     let alpha: HTTPUpstream
     let beta: HTTPUpstream
     let listenerPort: Int
-    private(set) var envoy: EnvoyProcess?
+    private(set) var proxy: (any ProxyProcess)?
 
-    static let nodeID = "envoy-under-test"
+    static let nodeID = "proxy-under-test"
 
     init(fixture: String = "Snapshots/fixtures/two-routes.yaml", routeTag: String = "one") async throws {
         directory = try TestEnvironment.temporaryDirectory()
@@ -29,7 +30,8 @@ final class MeshHarness: @unchecked Sendable {
         try Self.render(template, ports, routeTag: routeTag, betaConnectTimeout: "1s")
             .write(toFile: snapshotPath, atomically: true, encoding: .utf8)
         server = try ControlPlaneServer(configuration: .loopback(dataDirectory: directory.appendingPathComponent("data").path, snapshotPath: snapshotPath))
-        xdsPort = try await server.start().xds
+        let bound = try await server.start()
+        (xdsPort, apiPort) = (bound.xds, bound.api)
     }
 
     private let template: String
@@ -56,8 +58,26 @@ final class MeshHarness: @unchecked Sendable {
         bootstrap.xdsPort = xdsPort
         bootstrap.adminPort = try TestEnvironment.freePort()
         let envoy = try EnvoyProcess.start(bootstrapYAML: bootstrap.yaml, adminPort: bootstrap.adminPort, in: directory)
-        self.envoy = envoy
+        self.proxy = envoy
         return envoy
+    }
+
+    /// Envoy or sextant-proxy, with the node id `nodeID`; the listeners come from the file.
+    @discardableResult
+    func startProxy(_ kind: DataPlaneKind) throws -> any ProxyProcess {
+        guard kind == .sextantProxy else { return try startEnvoy() }
+        let spec = SidecarSpec(
+            nodeID: Self.nodeID, service: "tests", xdsPort: xdsPort, outboundPort: try TestEnvironment.freePort(),
+            inboundPort: try TestEnvironment.freePort())
+        let proxy = try kind.start(spec, in: directory)
+        self.proxy = proxy
+        return proxy
+    }
+
+    /// The snapshot file as written, plus `yaml` (more items of its `resources:` list).
+    func appendToSnapshot(_ yaml: String) throws {
+        let current = try String(contentsOfFile: snapshotPath, encoding: .utf8)
+        try (current + yaml).write(toFile: snapshotPath, atomically: true, encoding: .utf8)
     }
 
     /// Sextant's own view of the Envoy's ADS stream, per type.
@@ -70,7 +90,7 @@ final class MeshHarness: @unchecked Sendable {
     }
 
     func stop() async {
-        await envoy?.stop()
+        await proxy?.stop()
         await server.shutdown()
         await alpha.stop()
         await beta.stop()
@@ -89,9 +109,7 @@ protocol ProxyMesh: AnyObject {
     func stop() async
 }
 
-extension MeshHarness: ProxyMesh {
-    var proxy: (any ProxyProcess)? { envoy }
-}
+extension MeshHarness: ProxyMesh {}
 
 /// Runs `body`, always stops `mesh`, and adds the proxy's log tail to a failure.
 func withTeardown<Mesh: ProxyMesh>(_ mesh: Mesh, _ body: (Mesh) async throws -> Void) async throws {

@@ -20,6 +20,22 @@ public struct Route: Sendable, Equatable {
     public var timeout: Duration?
     public var retry: RetryPolicy?
     public var fault: FaultConfig?
+    public var requestHeadersToAdd: [HeaderToAdd] = []
+    public var responseHeadersToAdd: [HeaderToAdd] = []
+}
+
+/// envoy.config.core.v3.HeaderValueOption.
+public struct HeaderToAdd: Sendable, Equatable {
+    public enum Action: String, Sendable {
+        case append = "APPEND_IF_EXISTS_OR_ADD"
+        case addIfAbsent = "ADD_IF_ABSENT"
+        case overwrite = "OVERWRITE_IF_EXISTS_OR_ADD"
+        case overwriteIfExists = "OVERWRITE_IF_EXISTS"
+    }
+
+    public var name: String
+    public var value: String
+    public var action: Action
 }
 
 public enum RouteAction: Sendable, Equatable {
@@ -82,7 +98,7 @@ extension RouteTable {
 
 extension Route {
     init(_ node: ConfigNode) throws(ConfigError) {
-        try node.only(["match", "route", "typed_per_filter_config"], ignoring: ["name"])
+        try node.only(["match", "route", "typed_per_filter_config", "request_headers_to_add", "response_headers_to_add"], ignoring: ["name"])
         guard let match = node.child("match") else { throw node.error("match is required") }
         self.match = try RouteMatch(match)
         guard let action = node.child("route") else {
@@ -107,6 +123,8 @@ extension Route {
         self.timeout = timeout == .zero ? nil : timeout
         retry = try action.child("retry_policy").map { (policy) throws(ConfigError) in try RetryPolicy(policy) }
         fault = nil
+        requestHeadersToAdd = try node.array("request_headers_to_add").map { (entry) throws(ConfigError) in try HeaderToAdd(entry) }
+        responseHeadersToAdd = try node.array("response_headers_to_add").map { (entry) throws(ConfigError) in try HeaderToAdd(entry) }
         if let perFilter = node.child("typed_per_filter_config") {
             for key in perFilter.json.objectValue?.keys.sorted() ?? [] {
                 let config = perFilter.child(key)!
@@ -115,6 +133,23 @@ extension Route {
                 }
                 fault = try FaultConfig(config)
             }
+        }
+    }
+}
+
+extension HeaderToAdd {
+    init(_ node: ConfigNode) throws(ConfigError) {
+        try node.only(["header", "append_action", "append"], ignoring: ["keep_empty_value"])
+        guard let header = node.child("header") else { throw node.error("header is required") }
+        try header.only(["key", "value"])
+        name = try header.requiredString("key").lowercased()
+        value = header.string("value") ?? ""
+        if let append = node.bool("append") {
+            action = append ? .append : .overwrite
+        } else {
+            let raw = node.string("append_action") ?? Action.append.rawValue
+            guard let action = Action(rawValue: raw) else { throw node.error("unknown append_action \(raw)", at: "append_action") }
+            self.action = action
         }
     }
 }

@@ -102,6 +102,7 @@ extension Forwarder {
         var upstream = head
         upstream.version = .http1_1
         Headers.stripHopByHop(&upstream.headers)
+        HeaderToAdd.apply(route.requestHeadersToAdd, to: &upstream.headers)
         if let client = downstream.clientAddress {
             let previous = upstream.headers["x-forwarded-for"].joined(separator: ", ")
             upstream.headers.replaceOrAdd(name: "x-forwarded-for", value: previous.isEmpty ? client : "\(previous), \(client)")
@@ -122,6 +123,20 @@ enum Headers {
         let named = headers["connection"].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         for name in hopByHop.union(named) where name != "transfer-encoding" && name != "content-length" {
             headers.remove(name: name)
+        }
+    }
+}
+
+extension HeaderToAdd {
+    static func apply(_ additions: [HeaderToAdd], to headers: inout HTTPHeaders) {
+        for addition in additions {
+            let present = headers.contains(name: addition.name)
+            switch addition.action {
+            case .append: headers.add(name: addition.name, value: addition.value)
+            case .addIfAbsent: if !present { headers.add(name: addition.name, value: addition.value) }
+            case .overwrite: headers.replaceOrAdd(name: addition.name, value: addition.value)
+            case .overwriteIfExists: if present { headers.replaceOrAdd(name: addition.name, value: addition.value) }
+            }
         }
     }
 }

@@ -108,6 +108,7 @@ struct Forwarder {
         var head = upstreamHead
         head.version = self.head.version
         Headers.stripHopByHop(&head.headers)
+        HeaderToAdd.apply(route.responseHeadersToAdd, to: &head.headers)
         let keepDownstream = downstream.keepAlive
         stats.increment("http.\(downstream.listener.name).downstream_rq_\(head.status.code / 100)xx")
         if !keepDownstream { head.headers.replaceOrAdd(name: "connection", value: "close") }

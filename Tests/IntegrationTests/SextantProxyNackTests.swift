@@ -1,0 +1,84 @@
+import EnvoyAPI
+import Foundation
+import Testing
+import TestSupport
+
+/// sextant-proxy refuses what it cannot run with a precise NACK, Sextant reports it in
+/// `GET /v1/proxies`, and traffic keeps flowing on the last good config (issue 4).
+@Suite struct SextantProxyNackTests {
+    /// A listener whose chain starts with network RBAC, which sextant-proxy does not implement.
+    static func rbacListener(port: Int, cluster: String) -> String {
+        """
+        - "@type": type.googleapis.com/envoy.config.listener.v3.Listener
+          name: guarded
+          address:
+            socket_address: { address: 127.0.0.1, port_value: \(port) }
+          filter_chains:
+          - filters:
+            - name: envoy.filters.network.rbac
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC
+                stat_prefix: guarded
+                rules: { action: ALLOW }
+            - name: envoy.filters.network.tcp_proxy
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+                stat_prefix: guarded
+                cluster: \(cluster)
+
+        """
+    }
+
+    func listenerStatus(_ mesh: MeshHarness) async throws -> JSON? {
+        let body = try await SimpleHTTPClient.get(port: mesh.apiPort, path: "/v1/proxies").body
+        let proxies = try JSON.parse(body)["proxies"]?.arrayValue ?? []
+        return proxies.first { $0["node_id"]?.stringValue == MeshHarness.nodeID }
+    }
+
+    @Test func anUnsupportedNetworkFilterIsNackedWithTheProxysReasonAndTrafficKeepsFlowing() async throws {
+        try await withMesh { mesh in
+            let proxy = try mesh.startProxy(.sextantProxy)
+            try await eventually("v1 is SYNCED in /v1/proxies") {
+                let status = try await listenerStatus(mesh)
+                return status?["synced"]?.boolValue == true && status?["snapshot_version"]?.stringValue == "v1"
+            }
+            #expect(try await mesh.get("/a").body == "alpha\n")
+
+            let guardedPort = try TestEnvironment.freePort()
+            try mesh.appendToSnapshot(Self.rbacListener(port: guardedPort, cluster: "alpha"))
+            try await eventually("Sextant reports the NACK of v2's listeners") {
+                try await listenerStatus(mesh)?["types"]?["listeners"]?["status"]?.stringValue == "NACKED"
+            }
+            let status = try #require(try await listenerStatus(mesh))
+            let listeners = try #require(status["types"]?["listeners"])
+            #expect(listeners["version_sent"]?.stringValue == "v2")
+            #expect(listeners["version_acked"]?.stringValue == "v1", "the proxy keeps its last good listeners")
+            let message = listeners["error"]?.stringValue ?? ""
+            #expect(message.contains("listener 'guarded'"), "\(message)")
+            #expect(message.contains("filter_chains[0].filters[0].name"), "\(message)")
+            #expect(message.contains("unsupported network filter 'envoy.filters.network.rbac'"), "\(message)")
+            #expect(status["synced"]?.boolValue == false)
+            // Only LDS is refused; the other types stay SYNCED.
+            for type in ["clusters", "endpoints", "routes"] {
+                #expect(status["types"]?[type]?["status"]?.stringValue == "SYNCED", "\(type): \(status)")
+            }
+
+            // Traffic flows on the last good listener; the refused one was never bound.
+            for _ in 0..<20 { #expect(try await mesh.get("/a").body == "alpha\n") }
+            await #expect(throws: (any Error).self) { try await SimpleHTTPClient.get(port: guardedPort, path: "/") }
+            let dump = try await proxy.configDump()
+            #expect(dump["xds"]?["LDS"]?["last_nack"]?.stringValue == message)
+            #expect(try await proxy.ackedVersions("dynamic_listeners") == ["outbound_http": "v1"])
+            let stats = try await SimpleHTTPClient.get(port: proxy.adminPort, path: "/stats").body
+            #expect(stats.contains("control_plane.lds.nack: 1"), "\(stats)")
+
+            // Fixing the file publishes v3, which the proxy ACKs whole.
+            try mesh.writeSnapshot(routeTag: "three")
+            try await eventually("v3 SYNCED") {
+                let status = try await listenerStatus(mesh)
+                return status?["synced"]?.boolValue == true && status?["snapshot_version"]?.stringValue == "v3"
+            }
+            #expect(try await mesh.get("/b").headers["x-route-tag"] == "three")
+        }
+    }
+}
