@@ -9,6 +9,10 @@ extension SotwStream {
         var actions: [Action] = []
         for type in ResourceType.allCases {
             guard let sub = subscriptions[type] else { continue }
+            if mustHold(type) {
+                held.insert(type)
+                continue
+            }
             let content = select(type, sub)
             if let sent = sub.sent {
                 if needsPush(type, sub, sent: sent, content) { actions.append(respond(type, content)) }
@@ -17,7 +21,7 @@ extension SotwStream {
                 actions.append(respond(type, content))
             }
         }
-        return actions + retireIfSettled()
+        return actions + releaseHeld() + retireIfSettled()
     }
 
     /// Make-before-break: clusters (and their assignments) that the proxy holds but the new

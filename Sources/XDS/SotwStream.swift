@@ -14,7 +14,8 @@ public import EnvoyAPI
 ///   and a named resource that does not exist yet is sent as soon as it appears;
 /// - ADS pushes in make-before-break order, CDS → EDS → LDS → RDS, and clusters removed
 ///   by a snapshot are kept until the proxy has ACKed the listeners and routes that moved
-///   off them ("removals after additions").
+///   off them ("removals after additions"); listeners and routes also wait until the
+///   proxy has subscribed to the assignments of clusters it has just been sent.
 public struct SotwStream: Sendable {
     public enum Scope: Sendable, Equatable {
         case aggregated
@@ -59,6 +60,8 @@ public struct SotwStream: Sendable {
     /// Clusters and assignments a new snapshot removed, still served until the proxy ACKs
     /// the listeners and routes of that snapshot (ADS only).
     var retiring: [ResourceType: [String: Resource]] = [:]
+    /// LDS/RDS pushes waiting for new clusters to warm (SotwStream+Warming.swift).
+    var held: Set<ResourceType> = []
 
     public init(scope: Scope, controlPlane: String? = nil) {
         self.scope = scope
@@ -103,7 +106,9 @@ public struct SotwStream: Sendable {
         let added = updateNames(&sub, requested: request.resourceNames, isNew: isNew, type: type)
         subscriptions[type] = sub
 
-        if let snapshot {
+        if snapshot != nil, mustHold(type) {
+            held.insert(type)
+        } else if let snapshot {
             let content = select(type, sub)
             if sub.sent == nil {
                 if sub.wildcard || !content.isEmpty { actions.append(respond(type, content)) }
@@ -117,6 +122,7 @@ public struct SotwStream: Sendable {
                 actions.append(respond(type, content))
             }
         }
+        actions += releaseHeld()
         actions += retireIfSettled()
         return actions
     }

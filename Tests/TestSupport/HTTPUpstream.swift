@@ -14,34 +14,42 @@ public final class HTTPUpstream: Sendable {
         case failEveryOtherWith503
         /// Waits this long before answering.
         case delay(Duration)
+        /// Answers with the request body, and in `x-seen-forwarded-for` the
+        /// x-forwarded-for it received.
+        case echo
     }
 
     public let name: String
     public let port: Int
     private let channel: any Channel
     private let counter: RequestCounter
+    private let connections: RequestCounter
 
     public static func start(name: String, behavior: Behavior = .ok) async throws -> HTTPUpstream {
-        let counter = RequestCounter()
+        let counter = RequestCounter(), connections = RequestCounter()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                connections.increment()
+                return channel.pipeline.configureHTTPServerPipeline().flatMap {
                     channel.pipeline.addHandler(Responder(name: name, counter: counter, behavior: behavior))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        return HTTPUpstream(name: name, port: channel.localAddress!.port!, channel: channel, counter: counter)
+        return HTTPUpstream(name: name, port: channel.localAddress!.port!, channel: channel, counter: counter, connections: connections)
     }
 
-    private init(name: String, port: Int, channel: any Channel, counter: RequestCounter) {
+    private init(name: String, port: Int, channel: any Channel, counter: RequestCounter, connections: RequestCounter) {
         self.name = name
         self.port = port
         self.channel = channel
         self.counter = counter
+        self.connections = connections
     }
 
     public var requestCount: Int { counter.value }
+    /// TCP connections accepted so far (keep-alive reuse shows as fewer than requests).
+    public var connectionCount: Int { connections.value }
 
     public func stop() async {
         try? await channel.close()
@@ -54,6 +62,8 @@ public final class HTTPUpstream: Sendable {
         let counter: RequestCounter
         let behavior: Behavior
         private var keepAlive = true
+        private var received = ByteBuffer()
+        private var forwardedFor = ""
 
         init(name: String, counter: RequestCounter, behavior: Behavior) {
             self.name = name
@@ -65,13 +75,17 @@ public final class HTTPUpstream: Sendable {
             switch unwrapInboundIn(data) {
             case .head(let head):
                 keepAlive = head.isKeepAlive
-            case .body:
-                break
+                forwardedFor = head.headers["x-forwarded-for"].joined(separator: ", ")
+                received.clear()
+            case .body(var chunk):
+                received.writeBuffer(&chunk)
             case .end:
                 let number = counter.increment()
                 switch behavior {
                 case .ok:
                     respond(context: context, status: .ok)
+                case .echo:
+                    respond(context: context, status: .ok, body: received, extra: [("x-seen-forwarded-for", forwardedFor)])
                 case .failEveryOtherWith503:
                     respond(context: context, status: number % 2 == 1 ? .serviceUnavailable : .ok)
                 case .delay(let duration):
@@ -85,12 +99,12 @@ public final class HTTPUpstream: Sendable {
             }
         }
 
-        private func respond(context: ChannelHandlerContext, status: HTTPResponseStatus) {
-                let body = "\(name)\n"
-                var headers = HTTPHeaders([("content-type", "text/plain"), ("content-length", "\(body.utf8.count)"), ("x-upstream", name)])
+        private func respond(context: ChannelHandlerContext, status: HTTPResponseStatus, body custom: ByteBuffer? = nil, extra: [(String, String)] = []) {
+                let body = custom ?? ByteBuffer(string: "\(name)\n")
+                var headers = HTTPHeaders([("content-type", "text/plain"), ("content-length", "\(body.readableBytes)"), ("x-upstream", name)] + extra)
                 if !keepAlive { headers.add(name: "connection", value: "close") }
                 context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
                 let keep = keepAlive
                 let channel = context.channel
                 context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in

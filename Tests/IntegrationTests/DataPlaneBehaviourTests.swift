@@ -1,0 +1,144 @@
+import EnvoyAPI
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+
+/// What a sidecar does with traffic beyond routing, for both data planes: bodies both
+/// ways, keep-alive pools, x-forwarded-for, a clear 503 without endpoints, TCP services,
+/// the balancing policies, and configuration changes under load (issue 4).
+@Suite(.serialized) struct DataPlaneBehaviourTests {
+    @Test(arguments: DataPlaneKind.allCases) func bodiesPassBothWaysOverPooledConnections(_ plane: DataPlaneKind) async throws {
+        try await withRegistryMesh { mesh in
+            let echo = try await mesh.upstream("echo", behavior: .echo)
+            try await mesh.register("echo")
+            try await mesh.register("echo", id: "e", echo)
+            try mesh.startProxy(plane)
+            try await eventually("\(plane) routes Host: echo") { try await mesh.get("echo").status == 200 }
+            // 3 MiB, far over any buffer: it has to stream through.
+            let big = String(repeating: "0123456789abcdef", count: 3 << 16)
+            let response = try await SimpleHTTPClient.request("POST", port: mesh.outboundPort, path: "/upload", body: big, headers: ["Host": "echo"], timeout: .seconds(30))
+            #expect(response.status == 200)
+            #expect(response.body.count == big.count)
+            #expect(response.body == big)
+
+            let before = (requests: echo.requestCount, connections: echo.connectionCount)
+            for _ in 0..<30 { #expect(try await mesh.get("echo").status == 200) }
+            #expect(echo.requestCount - before.requests == 30)
+            // Each downstream request came on its own connection; upstream, the proxy reused.
+            #expect(echo.connectionCount - before.connections <= 3, "upstream connections: \(echo.connectionCount - before.connections)")
+
+            let forwarded = try await mesh.get("echo", headers: ["x-forwarded-for": "10.1.2.3"]).headers["x-seen-forwarded-for"]
+            switch plane {
+            case .sextantProxy:
+                // sextant-proxy appends the downstream address, as Envoy does with use_remote_address.
+                #expect(forwarded == "10.1.2.3, 127.0.0.1")
+            case .envoy:
+                // Envoy's sidecar HCM (use_remote_address false) passes the header on untouched.
+                #expect(forwarded == "10.1.2.3")
+            }
+        }
+    }
+
+    @Test(arguments: DataPlaneKind.allCases) func aServiceWithoutHealthyEndpointsAnswers503NoHealthyUpstream(_ plane: DataPlaneKind) async throws {
+        try await withRegistryMesh { mesh in
+            let a = try await mesh.upstream("a")
+            try await mesh.register("echo")
+            try await mesh.register("empty")
+            try await mesh.register("echo", id: "a", a)
+            try mesh.startProxy(plane)
+            try await eventually("\(plane) routes Host: echo") { try await mesh.get("echo").status == 200 }
+            let response = try await mesh.get("empty")
+            #expect(response.status == 503)
+            #expect(response.body == "no healthy upstream")
+            #expect(try await mesh.get("nobody-registered").status == 404)
+        }
+    }
+
+    @Test(arguments: DataPlaneKind.allCases) func aTCPServiceIsProxiedOnItsPort(_ plane: DataPlaneKind) async throws {
+        try await withRegistryMesh { mesh in
+            let db = try await TCPUpstream.start(name: "db")
+            defer { Task { await db.stop() } }
+            let port = try TestEnvironment.freePort()
+            try await mesh.register("db", policy: #"{"protocol": "tcp", "port": \#(port)}"#)
+            let instance = try await mesh.api("PUT", "/v1/services/db/instances/d", #"{"address": "127.0.0.1", "port": \#(db.port)}"#)
+            #expect(instance.status == 201)
+            try mesh.startProxy(plane)
+            try await eventually("\(plane) proxies tcp") { try await TCPUpstream.ask(port: port, "hello") == "db: hello\n" }
+            for index in 0..<10 { #expect(try await TCPUpstream.ask(port: port, "ping \(index)") == "db: ping \(index)\n") }
+        }
+    }
+
+    @Test(arguments: DataPlaneKind.allCases) func weightsLeastRequestAndRandomAllSpreadLoad(_ plane: DataPlaneKind) async throws {
+        try await withRegistryMesh { mesh in
+            let light = try await mesh.upstream("light"), heavy = try await mesh.upstream("heavy")
+            try await mesh.register("echo", policy: #"{"protocol": "http", "lb_policy": "round_robin"}"#)
+            try await mesh.register("echo", id: "light", light)
+            try await mesh.register("echo", id: "heavy", heavy, extra: #", "weight": 3"#)
+            try mesh.startProxy(plane)
+            try await eventually("\(plane) routes Host: echo") { try await mesh.get("echo").status == 200 }
+            let weighted = try await mesh.tally("echo", count: 200)
+            #expect((120...180).contains(weighted["heavy", default: 0]), "weight 3 of 4 gets about 150 of 200: \(weighted)")
+            for policy in ["least_request", "random"] {
+                try await mesh.register("echo", policy: #"{"protocol": "http", "lb_policy": "\#(policy)"}"#)
+                try await eventually("\(policy) published") { mesh.server.publisher.hasPendingChanges == false }
+                let seen = try await mesh.tally("echo", count: 100)
+                #expect(seen["light", default: 0] > 0 && seen["heavy", default: 0] > 0 && seen.count == 2, "\(policy): \(seen)")
+            }
+        }
+    }
+
+    @Test(arguments: DataPlaneKind.allCases) func configurationChangesUnderLoadDropNoRequest(_ plane: DataPlaneKind) async throws {
+        try await withRegistryMesh { mesh in
+            let a = try await mesh.upstream("a"), b = try await mesh.upstream("b"), c = try await mesh.upstream("c")
+            try await mesh.register("echo")
+            try await mesh.register("echo", id: "a", a)
+            try mesh.startProxy(plane)
+            try await eventually("\(plane) routes Host: echo") { try await mesh.get("echo").status == 200 }
+            let load = LoadLoop(port: mesh.outboundPort, host: "echo")
+            let running = Task { await load.run() }
+            // Every kind of change while requests flow: endpoints added, a policy change
+            // (new RDS and CDS), a subset split, an endpoint drained, one removed.
+            try await mesh.register("echo", id: "b", b)
+            try await Task.sleep(for: .milliseconds(300))
+            try await mesh.register("echo", policy: #"{"protocol": "http", "timeout_ms": 5000, "retries": {"attempts": 1}}"#)
+            try await Task.sleep(for: .milliseconds(300))
+            try await mesh.register("echo", id: "c", c, extra: #", "labels": {"version": "v2"}"#)
+            try await mesh.register("echo", policy: #"{"protocol": "http", "subsets": {"v2": {"version": "v2"}}, "routes": [{"match": {"prefix": "/"}, "split": {"*": 50, "v2": 50}}]}"#)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await mesh.api("PUT", "/v1/services/echo/instances/a/health", #"{"status": "draining"}"#).status == 200)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await mesh.api("DELETE", "/v1/services/echo/instances/a").status == 204)
+            try await Task.sleep(for: .milliseconds(500))
+            running.cancel()
+            let result = await running.value
+            #expect(result.ok > 50, "requests kept flowing: \(result)")
+            #expect(result.failures.isEmpty, "no request dropped: \(result.failures.prefix(5))")
+        }
+    }
+}
+
+/// Sequential requests as fast as they complete, until cancelled; collects failures.
+struct LoadLoop {
+    let port: Int
+    let host: String
+
+    struct Result: Sendable, CustomStringConvertible {
+        var ok = 0
+        var failures: [String] = []
+        var description: String { "\(ok) ok, \(failures.count) failed" }
+    }
+
+    func run() async -> Result {
+        var result = Result()
+        while !Task.isCancelled {
+            do {
+                let response = try await SimpleHTTPClient.get(port: port, headers: ["Host": host])
+                if response.status == 200 { result.ok += 1 } else { result.failures.append("status \(response.status): \(response.body)") }
+            } catch {
+                if !Task.isCancelled { result.failures.append("\(error)") }
+            }
+        }
+        return result
+    }
+}
