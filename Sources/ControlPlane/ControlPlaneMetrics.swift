@@ -18,18 +18,21 @@ public final class ControlPlaneMetrics: Sendable {
                                                  .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)]
 
     public init() {
-        snapshotVersion = registry.makeGauge(name: "sextant_snapshot_version", help: "N of the snapshot version v<N> being served")
-        connectedProxies = registry.makeGauge(name: "sextant_connected_proxies", help: "Proxies (distinct node ids) with an open xDS stream")
-        buildTime = registry.makeDurationHistogram(name: "sextant_snapshot_build_seconds", buckets: Self.buildBuckets,
-                                                   help: "Time to translate and encode a snapshot")
-        convergence = registry.makeDurationHistogram(name: "sextant_convergence_seconds", buckets: Self.convergenceBuckets,
-                                                     help: "From a change to its snapshot ACKed by every connected proxy")
+        snapshotVersion = registry.makeGauge(descriptor: Self.describe("sextant_snapshot_version", "N of the snapshot version v<N> being served"))
+        connectedProxies = registry.makeGauge(descriptor: Self.describe("sextant_connected_proxies", "Proxies (distinct node ids) with an open xDS stream"))
+        buildTime = registry.makeDurationHistogram(descriptor: Self.describe("sextant_snapshot_build_seconds", "Time to translate and encode a snapshot"), buckets: Self.buildBuckets)
+        convergence = registry.makeDurationHistogram(descriptor: Self.describe("sextant_convergence_seconds", "From a change to its snapshot ACKed by every connected proxy"), buckets: Self.convergenceBuckets)
         for type in ResourceType.allCases {
             // Created up front so every type shows, at zero, from the first scrape.
             for name in ["sextant_xds_pushes_total", "sextant_xds_acks_total", "sextant_xds_nacks_total"] {
-                _ = registry.makeCounter(name: name, labels: [("type", type.shortName)], help: Self.help[name]!)
+                _ = registry.makeCounter(descriptor: Self.describe(name, Self.help[name]!), labels: [("type", type.shortName)])
             }
         }
+    }
+
+    /// The full name goes in `metricName`; an empty unit adds no suffix.
+    static func describe(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     static let help = [
@@ -41,7 +44,7 @@ public final class ControlPlaneMetrics: Sendable {
 
     func published(cause: String) {
         let kind = cause.hasPrefix("rollback") ? "rollback" : cause
-        registry.makeCounter(name: "sextant_snapshots_published_total", labels: [("cause", kind)], help: Self.help["sextant_snapshots_published_total"]!).increment()
+        registry.makeCounter(descriptor: Self.describe("sextant_snapshots_published_total", Self.help["sextant_snapshots_published_total"]!), labels: [("cause", kind)]).increment()
     }
 
     /// Brings the xDS counters and the proxy gauge up to date, then renders the text format.
@@ -59,7 +62,7 @@ public final class ControlPlaneMetrics: Sendable {
                 for type in ResourceType.allCases {
                     let delta = (current[type] ?? 0) - (previous[type] ?? 0)
                     guard delta > 0 else { continue }
-                    registry.makeCounter(name: name, labels: [("type", type.shortName)], help: Self.help[name]!).increment(by: Int64(delta))
+                    registry.makeCounter(descriptor: Self.describe(name, Self.help[name]!), labels: [("type", type.shortName)]).increment(by: Int64(delta))
                 }
             }
             last = now

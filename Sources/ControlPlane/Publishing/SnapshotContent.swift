@@ -1,5 +1,5 @@
 import EnvoyAPI
-public import Foundation
+import Foundation
 public import Registry
 public import XDS
 

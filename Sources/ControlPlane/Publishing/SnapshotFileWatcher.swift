@@ -1,7 +1,7 @@
 import Foundation
 public import Logging
 import Synchronization
-public import XDS
+import XDS
 
 /// Serves a declared snapshot file and follows its edits (SPEC §5).
 ///

@@ -62,7 +62,7 @@ struct ServiceCommand: AsyncParsableCommand {
     }
 
     static func describe(_ service: JSON) -> String {
-        var text = "service \(service["name"]?.cell ?? "")\npolicy  \(service["policy"]?.serialized() ?? "{}")\n\n"
+        let text = "service \(service["name"]?.cell ?? "")\npolicy  \(service["policy"]?.serialized() ?? "{}")\n\n"
         var table = Table("ID", "ADDRESS", "PORT", "WEIGHT", "ZONE", "HEALTH", "LABELS")
         for instance in service["instances"]?.arrayValue ?? [] {
             let labels = (instance["labels"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.cell)" }.joined(separator: ",")
