@@ -98,12 +98,13 @@ extension RouteTable {
 
 extension Route {
     init(_ node: ConfigNode) throws(ConfigError) {
+        guard node.child("route") != nil else {
+            throw node.error("only `route` actions are supported (not redirect or direct_response)")
+        }
         try node.only(["match", "route", "typed_per_filter_config", "request_headers_to_add", "response_headers_to_add"], ignoring: ["name"])
         guard let match = node.child("match") else { throw node.error("match is required") }
         self.match = try RouteMatch(match)
-        guard let action = node.child("route") else {
-            throw node.error("only `route` actions are supported (not redirect or direct_response)")
-        }
+        let action = node.child("route")!
         try action.only(["cluster", "weighted_clusters", "timeout", "retry_policy"])
         if let cluster = action.string("cluster") {
             self.action = .cluster(cluster)
