@@ -48,8 +48,11 @@ import TestSupport
         try await eventually("published") { try JSON.parse(try await call("GET", "/v1/snapshots").body)["pending"]?.boolValue == false }
         let before = try JSON.parse(try await call("GET", "/v1/snapshots/current").body)
 
+        // Requests flow without pause from before the kill until after the reconnect.
+        let load = Task { await LoadLoop(port: outbound, host: "echo").run() }
+        try await Task.sleep(for: .milliseconds(200))
         serve.kill9()
-        for _ in 0..<20 { #expect(try await route() == 200, "\(plane) keeps routing while Sextant is down") }
+        try await Task.sleep(for: .milliseconds(500))
 
         serve = try Serve(dataDir: data, xds: xds, api: api, log: log)
         try await eventually("REST is back") { try await call("GET", "/readyz").status == 200 }
@@ -64,6 +67,11 @@ import TestSupport
             let proxies = try JSON.parse(try await call("GET", "/v1/proxies").body)["proxies"]?.arrayValue ?? []
             return proxies.contains { $0["node_id"]?.stringValue == "survivor" && $0["synced"]?.boolValue == true }
         }
+        try await Task.sleep(for: .milliseconds(300))
+        load.cancel()
+        let result = await load.value
+        #expect(result.ok > 20, "\(result)")
+        #expect(result.failures.isEmpty, "no request dropped across the restart: \(result.failures.prefix(5))")
         for _ in 0..<20 { #expect(try await route() == 200) }
     }
 }
