@@ -17,6 +17,7 @@ let package = Package(
     products: [
         .executable(name: "sextant", targets: ["sextant"]),
         .executable(name: "sextant-proxy", targets: ["sextant-proxy"]),
+        .executable(name: "sextant-bench", targets: ["sextant-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -67,6 +68,13 @@ let package = Package(
         .executableTarget(
             name: "sextant-proxy",
             dependencies: ["Proxy", "EnvoyAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "sextant-bench",
+            dependencies: [
+                "ControlPlane", "Registry", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ] + nio,
             swiftSettings: strict),
 
         .target(

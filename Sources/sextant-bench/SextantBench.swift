@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `sextant-bench`: the project's benchmarks (SPEC §7 and issue 4). Figures are measured
+/// here, never asserted by timed tests.
+@main
+struct SextantBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sextant-bench",
+        abstract: "Benchmarks for Sextant and sextant-proxy.",
+        subcommands: [ProxyBenchmark.self])
+}
