@@ -47,6 +47,7 @@ public final class DataPlane: Sendable {
     public func shutdown() async {
         let (running, admin) = task.take()
         running?.cancel()
+        await client.stop()
         await running?.value
         listeners.stopAll()
         runtime.pool.closeAll()

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import GRDB
 
 /// The embedded store: SQLite through GRDB in WAL mode, in `<data-dir>/sextant.sqlite`.

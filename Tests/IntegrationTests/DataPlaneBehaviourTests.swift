@@ -88,6 +88,28 @@ import TestSupport
         }
     }
 
+    @Test(arguments: DataPlaneKind.allCases) func retriesCoverConnectFailuresAndPerTryTimeouts(_ plane: DataPlaneKind) async throws {
+        try await withRegistryMesh { mesh in
+            let live = try await mesh.upstream("live"), slow = try await mesh.upstream("slow", behavior: .delay(.seconds(5)))
+            let dead = try TestEnvironment.freePort()  // nothing listens: connect fails at once
+            try await mesh.register("echo", policy: #"{"protocol": "http", "retries": {"attempts": 2, "on": ["connect-failure"]}}"#)
+            try await mesh.register("echo", id: "live", live)
+            let instance = try await mesh.api("PUT", "/v1/services/echo/instances/dead", #"{"address": "127.0.0.1", "port": \#(dead)}"#)
+            #expect(instance.status == 201)
+            try await mesh.register("lazy", policy: #"{"protocol": "http", "timeout_ms": 3000, "retries": {"attempts": 2, "per_try_timeout_ms": 300, "on": ["5xx"]}}"#)
+            try await mesh.register("lazy", id: "slow", slow)
+            try await mesh.register("lazy", id: "live", live)
+            try mesh.startProxy(plane)
+            try await eventually("\(plane) routes Host: echo") { try await mesh.get("echo").status == 200 }
+            try await eventually("\(plane) routes Host: lazy") { try await mesh.get("lazy").status == 200 }
+            // Half the first attempts go to the dead instance; the retry goes elsewhere.
+            #expect(try await mesh.tally("echo", count: 20) == ["live": 20])
+            // Half the first attempts hang on the slow instance; 300 ms later the retry
+            // goes to the live one, well inside the 3 s route timeout.
+            #expect(try await mesh.tally("lazy", count: 10) == ["live": 10])
+        }
+    }
+
     @Test(arguments: DataPlaneKind.allCases) func configurationChangesUnderLoadDropNoRequest(_ plane: DataPlaneKind) async throws {
         try await withRegistryMesh { mesh in
             let a = try await mesh.upstream("a"), b = try await mesh.upstream("b"), c = try await mesh.upstream("c")

@@ -39,11 +39,11 @@ extension Forwarder {
                 timer.cancel()
                 continue
             }
-            if case .success = outcome, perTry != nil, let routeLeft = remaining(deadline) {
-                // The per-try timer covered the wait for the head; the route timeout
-                // covers the rest of the response.
+            if case .success = outcome, perTry != nil {
+                // The per-try timer covered the wait for the head; the route timeout (if
+                // any) covers the rest of the response.
                 timer.cancel()
-                timer.arm(.route, after: routeLeft, on: connection)
+                if let routeLeft = remaining(deadline) { timer.arm(.route, after: routeLeft, on: connection) }
             }
             return outcome
         }

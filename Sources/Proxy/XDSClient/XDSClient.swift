@@ -17,6 +17,8 @@ public final class XDSClient: Sendable {
     private let logger: Logger
     private let state: Mutex<ADSClientState>
     private let connected = Mutex(false)
+    /// The connection in use, so `stop()` can end a stream blocked on the next response.
+    private let current = Mutex<(client: GRPCClient?, stopped: Bool)>((nil, false))
 
     init(node: Node, host: String, port: Int, runtime: ProxyRuntime, listeners: ListenerManager, logger: Logger) {
         self.host = host
@@ -38,21 +40,37 @@ public final class XDSClient: Sendable {
     /// Runs until the task is cancelled.
     func run() async {
         var backoff = Backoff()
-        while !Task.isCancelled {
+        while !Task.isCancelled, !current.withLock({ $0.stopped }) {
             var client: GRPCClient?
             do {
                 let grpc = try await GRPCClient.connect(host: host, port: port, group: runtime.group)
                 client = grpc
+                let stopped = current.withLock { state -> Bool in
+                    state.client = grpc
+                    return state.stopped
+                }
+                if stopped { break }
                 try await stream(on: grpc, backoff: &backoff)
                 logger.warning("xDS stream ended by the server; reconnecting")
             } catch {
                 logger.warning("xDS stream failed; reconnecting", metadata: ["error": "\(error)", "xds": "\(host):\(port)"])
             }
             connected.withLock { $0 = false }
+            current.withLock { $0.client = nil }
             await client?.close()
+            if current.withLock({ $0.stopped }) { break }
             runtime.stats.increment("control_plane.reconnects")
             try? await Task.sleep(for: backoff.next())
         }
+    }
+
+    /// Ends the stream and the reconnect loop; `run()` returns soon after.
+    func stop() async {
+        let client = current.withLock { state -> GRPCClient? in
+            state.stopped = true
+            return state.client
+        }
+        await client?.close()
     }
 
     private func stream(on client: GRPCClient, backoff: inout Backoff) async throws {
