@@ -54,9 +54,10 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ] + nio,
             swiftSettings: strict),
+        .target(name: "ProcessSupport", swiftSettings: strict),
         .executableTarget(
             name: "sextant",
-            dependencies: ["ControlPlane", "Registry", "EnvoyAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ControlPlane", "Registry", "EnvoyAPI", "ProcessSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         .target(
             name: "Proxy",
@@ -67,7 +68,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "sextant-proxy",
-            dependencies: ["Proxy", "EnvoyAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Proxy", "EnvoyAPI", "ProcessSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         .executableTarget(
             name: "sextant-bench",

@@ -1,3 +1,4 @@
+import ProcessSupport
 import ArgumentParser
 import EnvoyAPI
 import Foundation

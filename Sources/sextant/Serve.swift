@@ -1,5 +1,6 @@
 public import ArgumentParser
 public import ControlPlane
+import ProcessSupport
 import Foundation
 public import Logging
 

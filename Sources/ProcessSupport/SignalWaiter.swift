@@ -2,11 +2,15 @@ import Dispatch
 import Foundation
 
 /// Waits for the first of some signals (SIGINT, SIGTERM) so the server can shut down
-/// gracefully: GOAWAY to every proxy, in-flight streams given a moment to finish.
-struct SignalWaiter: Sendable {
-    let signals: [Int32]
+/// gracefully (`sextant serve`: GOAWAY to every proxy; `sextant-proxy`: listeners drain).
+public struct SignalWaiter: Sendable {
+    public let signals: [Int32]
 
-    func wait() async {
+    public init(signals: [Int32]) {
+        self.signals = signals
+    }
+
+    public func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let once = Once(continuation)
             for number in signals {
