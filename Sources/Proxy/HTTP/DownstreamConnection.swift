@@ -101,11 +101,10 @@ struct DownstreamExchange {
         let keep = keepAlive
         if !keep { headers.add(name: "connection", value: "close") }
         stats.increment("http.\(listener.name).downstream_rq_\(status / 100)xx")
-        try await writer.write(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)))
-        if !text.isEmpty {
-            try await writer.write(.body(.byteBuffer(ByteBuffer(string: text))))
-        }
-        try await writer.write(.end(nil))
+        var parts: [HTTPServerResponsePart] = [.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers))]
+        if !text.isEmpty { parts.append(.body(.byteBuffer(ByteBuffer(string: text)))) }
+        parts.append(.end(nil))
+        try await writer.write(contentsOf: parts)
         return keep
     }
 }

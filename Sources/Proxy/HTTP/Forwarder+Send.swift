@@ -68,11 +68,12 @@ extension Forwarder {
             }
         }
         do {
-            try await connection.write(.head(upstreamHead()))
-            for part in body.parts { try await connection.write(.body(.byteBuffer(part))) }
+            var first: [HTTPClientRequestPart] = [.head(upstreamHead())] + body.parts.map { .body(.byteBuffer($0)) }
             if body.complete {
-                try await connection.write(.end(body.trailers))
+                first.append(.end(body.trailers))
+                try await connection.write(contentsOf: first)
             } else {
+                try await connection.write(contentsOf: first)
                 // Streamed: each part goes upstream as it arrives from downstream.
                 while !body.complete {
                     guard let part = try await requests.next() else { return failure() }

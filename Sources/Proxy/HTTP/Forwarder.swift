@@ -112,17 +112,30 @@ struct Forwarder {
         let keepDownstream = downstream.keepAlive
         stats.increment("http.\(downstream.listener.name).downstream_rq_\(head.status.code / 100)xx")
         if !keepDownstream { head.headers.replaceOrAdd(name: "connection", value: "close") }
-        try await writer.write(.head(head))
+        // Parts that arrived together leave together: one write (and flush) per batch.
+        var out: [HTTPServerResponsePart] = [.head(head)]
         do {
-            while let part = try await connection.next() {
-                switch part {
-                case .head: continue  // 1xx were already consumed by the codec
-                case .body(let buffer): try await writer.write(.body(.byteBuffer(buffer)))
-                case .end(let trailers):
-                    timer.cancel()
-                    try await writer.write(.end(trailers))
-                    if upstreamHead.isKeepAlive { runtime.pool.checkin(connection) } else { connection.close() }
-                    return keepDownstream
+            while true {
+                var parts = connection.takeBuffered()
+                if parts.isEmpty {
+                    if !out.isEmpty {
+                        try await writer.write(contentsOf: out)
+                        out = []
+                    }
+                    guard let part = try await connection.next() else { break }
+                    parts = [part]
+                }
+                for part in parts {
+                    switch part {
+                    case .head: continue  // 1xx were already consumed by the codec
+                    case .body(let buffer): out.append(.body(.byteBuffer(buffer)))
+                    case .end(let trailers):
+                        timer.cancel()
+                        out.append(.end(trailers))
+                        try await writer.write(contentsOf: out)
+                        if upstreamHead.isKeepAlive { runtime.pool.checkin(connection) } else { connection.close() }
+                        return keepDownstream
+                    }
                 }
             }
         } catch {

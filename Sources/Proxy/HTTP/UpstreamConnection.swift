@@ -42,6 +42,18 @@ final class UpstreamConnection: Sendable {
         try await channel.writeAndFlush(part).get()
     }
 
+    /// Several parts in one flush (a whole small request: one syscall, one wait).
+    func write(contentsOf parts: [HTTPClientRequestPart]) async throws {
+        guard let last = parts.last else { return }
+        for part in parts.dropLast() { channel.write(part, promise: nil) }
+        try await channel.writeAndFlush(last).get()
+    }
+
+    /// Parts already read and not yet taken, without waiting for more.
+    func takeBuffered() -> [HTTPClientResponsePart] {
+        reader.takeBuffered()
+    }
+
     /// The next response part; nil once the connection has closed.
     func next() async throws -> HTTPClientResponsePart? {
         try await reader.next(channel)
@@ -83,6 +95,13 @@ final class ResponseReader: ChannelInboundHandler, Sendable {
             } else {
                 channel.read()
             }
+        }
+    }
+
+    func takeBuffered() -> [HTTPClientResponsePart] {
+        state.withLock { state in
+            defer { state.buffered = [] }
+            return state.buffered
         }
     }
 
