@@ -73,14 +73,14 @@ let package = Package(
         .executableTarget(
             name: "sextant-bench",
             dependencies: [
-                "ControlPlane", "Registry", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ControlPlane", "Registry", "ProcessSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio,
             swiftSettings: strict),
 
         .target(
             name: "TestSupport",
-            dependencies: ["GRPC", "HTTP2", "EnvoyAPI", .product(name: "NIOHTTP1", package: "swift-nio")] + nio,
+            dependencies: ["GRPC", "HTTP2", "EnvoyAPI", "ProcessSupport", .product(name: "NIOHTTP1", package: "swift-nio")] + nio,
             path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "EnvoyAPITests", dependencies: ["EnvoyAPI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"] + nio, swiftSettings: strict),

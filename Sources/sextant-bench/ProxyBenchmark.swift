@@ -3,6 +3,7 @@ import ControlPlane
 import Foundation
 import NIOCore
 import NIOPosix
+import ProcessSupport
 import Registry
 
 /// Requests per second and p50/p99 latency to one upstream: directly, through Envoy and
@@ -51,12 +52,22 @@ struct ProxyBenchmark: AsyncParsableCommand {
             "--admin-address", "127.0.0.1:\(try freePort())", "--outbound-port", "\(proxyPort)", "--inbound-port", "\(try freePort())",
             "--log-level", "warning",
         ], log: directory.appendingPathComponent("sextant-proxy.log"))
-        defer {
-            envoyProcess.terminate()
-            proxyProcess.terminate()
-        }
 
         let targets: [(name: String, port: Int)] = [("direct to upstream", upstream.port), ("through Envoy 1.40", envoyPort), ("through sextant-proxy", proxyPort)]
+        do {
+            try await measure(targets, group: group)
+        } catch {
+            await envoyProcess.stop()
+            await proxyProcess.stop()
+            throw error
+        }
+        await envoyProcess.stop()
+        await proxyProcess.stop()
+        await server.shutdown()
+        try? await upstream.channel.close()
+    }
+
+    private func measure(_ targets: [(name: String, port: Int)], group: any EventLoopGroup) async throws {
         for target in targets.dropFirst() { try await waitRouting(port: target.port, group: group, name: target.name) }
         print("| path | requests/s | p50 ms | p99 ms | errors |")
         print("|---|---:|---:|---:|---:|")
@@ -66,23 +77,13 @@ struct ProxyBenchmark: AsyncParsableCommand {
             print(String(format: "| %@ | %.0f | %.3f | %.3f | %d |", target.name, result.rps, result.percentile(0.50), result.percentile(0.99), result.errors))
         }
         print("\n\(connections) connections, \(seconds) s per path, \(ProcessInfo.processInfo.activeProcessorCount) cores shared by load generator, proxies and upstream.")
-        await server.shutdown()
-        try? await upstream.channel.close()
     }
 
-    private func spawn(_ binary: String, _ arguments: [String], log: URL) throws -> Process {
+    private func spawn(_ binary: String, _ arguments: [String], log: URL) throws -> ChildProcess {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw ValidationError("\(binary) not found (run `make setup`, and `swift build -c release --product sextant-proxy`)")
         }
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
+        return try ChildProcess.spawn(binary, arguments, logPath: log.path)
     }
 
     /// Waits until a proxy has its configuration and answers 200.

@@ -57,8 +57,7 @@ import TestSupport
 
     @Test(arguments: DataPlaneKind.allCases) func aTCPServiceIsProxiedOnItsPort(_ plane: DataPlaneKind) async throws {
         try await withRegistryMesh { mesh in
-            let db = try await TCPUpstream.start(name: "db")
-            defer { Task { await db.stop() } }
+            let db = try await mesh.tcpUpstream("db")
             let port = try TestEnvironment.freePort()
             try await mesh.register("db", policy: #"{"protocol": "tcp", "port": \#(port)}"#)
             let instance = try await mesh.api("PUT", "/v1/services/db/instances/d", #"{"address": "127.0.0.1", "port": \#(db.port)}"#)

@@ -26,6 +26,14 @@ final class RegistryMesh: @unchecked Sendable {
         outboundPort = try TestEnvironment.freePort()
     }
 
+    func tcpUpstream(_ name: String) async throws -> TCPUpstream {
+        let upstream = try await TCPUpstream.start(name: name)
+        tcpUpstreams.append(upstream)
+        return upstream
+    }
+
+    private var tcpUpstreams: [TCPUpstream] = []
+
     func upstream(_ name: String, behavior: HTTPUpstream.Behavior = .ok) async throws -> HTTPUpstream {
         let upstream = try await HTTPUpstream.start(name: name, behavior: behavior)
         upstreams.append(upstream)
@@ -77,10 +85,19 @@ final class RegistryMesh: @unchecked Sendable {
 
     var currentVersion: String? { server.publisher.current?.versionString }
 
+    /// A second proxy started by the test, stopped with the mesh.
+    func adopt(_ extra: any ProxyProcess) {
+        extras.append(extra)
+    }
+
+    private var extras: [any ProxyProcess] = []
+
     func stop() async {
+        for extra in extras { await extra.stop() }
         await proxy?.stop()
         await server.shutdown()
         for upstream in upstreams { await upstream.stop() }
+        for upstream in tcpUpstreams { await upstream.stop() }
     }
 }
 

@@ -1,6 +1,7 @@
 import ControlPlane
 import EnvoyAPI
 import Foundation
+import ProcessSupport
 import Testing
 import TestSupport
 
@@ -8,22 +9,12 @@ import TestSupport
 /// loses nothing it acknowledged, serves the same version, and the sidecar (Envoy or
 /// sextant-proxy) keeps routing throughout.
 @Suite struct RestartTests {
-    final class Serve: @unchecked Sendable {
-        let process = Process()
-        init(dataDir: String, xds: Int, api: Int, log: URL) throws {
-            process.executableURL = TestEnvironment.repoRoot.appendingPathComponent(".build/debug/sextant")
-            process.arguments = ["serve", "--data-dir", dataDir, "--xds-address", "127.0.0.1:\(xds)", "--api-address", "127.0.0.1:\(api)"]
-            if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
-            let handle = try FileHandle(forWritingTo: log)
-            handle.seekToEndOfFile()
-            process.standardError = handle
-            process.standardOutput = handle
-            try process.run()
-        }
-        func kill9() {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+    /// The real `sextant serve` binary; both runs append to one log.
+    static func serve(dataDir: String, xds: Int, api: Int, log: URL) throws -> ChildProcess {
+        try ChildProcess.spawn(
+            TestEnvironment.repoRoot.appendingPathComponent(".build/debug/sextant").path,
+            ["serve", "--data-dir", dataDir, "--xds-address", "127.0.0.1:\(xds)", "--api-address", "127.0.0.1:\(api)"],
+            logPath: log.path)
     }
 
     @Test(arguments: DataPlaneKind.allCases) func aKilledControlPlaneRestartsWithEverythingItAcknowledged(_ plane: DataPlaneKind) async throws {
@@ -34,10 +25,26 @@ import TestSupport
             try await SimpleHTTPClient.request(method, port: api, path: path, body: body)
         }
         let a = try await HTTPUpstream.start(name: "a"), b = try await HTTPUpstream.start(name: "b")
-        var serve = try Serve(dataDir: data, xds: xds, api: api, log: log)
+        var serve = try Self.serve(dataDir: data, xds: xds, api: api, log: log)
         let spec = SidecarSpec(nodeID: "survivor", service: "client", xdsPort: xds, outboundPort: outbound, inboundPort: try TestEnvironment.freePort())
         let envoy = try plane.start(spec, in: dir)
-        defer { serve.kill9(); Task { await envoy.stop(); await a.stop(); await b.stop() } }
+        // Not `defer { Task { … } }`: a task started at the end of the test may never run
+        // before the test process exits, and the sidecar would outlive it.
+        do {
+            try await scenario()
+        } catch {
+            serve.kill9()
+            await envoy.stop()
+            await a.stop()
+            await b.stop()
+            throw error
+        }
+        serve.kill9()
+        await envoy.stop()
+        await a.stop()
+        await b.stop()
+
+        func scenario() async throws {
 
         try await eventually("REST is up") { try await call("GET", "/readyz").status == 200 }
         #expect(try await call("PUT", "/v1/services/echo", #"{"protocol": "http"}"#).status == 201)
@@ -54,7 +61,7 @@ import TestSupport
         serve.kill9()
         try await Task.sleep(for: .milliseconds(500))
 
-        serve = try Serve(dataDir: data, xds: xds, api: api, log: log)
+        serve = try Self.serve(dataDir: data, xds: xds, api: api, log: log)
         try await eventually("REST is back") { try await call("GET", "/readyz").status == 200 }
         let after = try JSON.parse(try await call("GET", "/v1/snapshots/current").body)
         #expect(after["version"] == before["version"], "the same version is served")
@@ -73,5 +80,6 @@ import TestSupport
         #expect(result.ok > 20, "\(result)")
         #expect(result.failures.isEmpty, "no request dropped across the restart: \(result.failures.prefix(5))")
         for _ in 0..<20 { #expect(try await route() == 200) }
+        }
     }
 }

@@ -23,7 +23,7 @@ import TestSupport
                 """.write(to: bootstrap, atomically: true, encoding: .utf8)
             let adminPort = try TestEnvironment.freePort()
             let proxy = try SextantProxyProcess.start(adminPort: adminPort, arguments: ["--bootstrap", bootstrap.path], in: mesh.directory)
-            defer { Task { await proxy.stop() } }
+            mesh.adopt(proxy)
             try await eventually("routes on the outbound port from the file") { try await mesh.get("echo").status == 200 }
             let ready = try await SimpleHTTPClient.get(port: adminPort, path: "/ready")
             #expect(ready.status == 200 && ready.body == "LIVE\n")
@@ -40,10 +40,22 @@ import TestSupport
         let directory = try TestEnvironment.temporaryDirectory("sextant-proxy-alone")
         let adminPort = try TestEnvironment.freePort(), xds = try TestEnvironment.freePort()
         let proxy = try SextantProxyProcess.start(adminPort: adminPort, arguments: ["--node-id", "alone", "--service", "web", "--xds-address", "127.0.0.1:\(xds)"], in: directory)
-        defer { Task { await proxy.stop() } }
-        try await eventually("admin is up") { try await SimpleHTTPClient.get(port: adminPort, path: "/ready").status == 503 }
-        try await eventually("it retried") { try await SimpleHTTPClient.get(port: adminPort, path: "/stats").body.contains("control_plane.reconnects: 2") }
-        #expect(proxy.isRunning)
+        do {
+            try await eventually("admin is up") { try await SimpleHTTPClient.get(port: adminPort, path: "/ready").status == 503 }
+            try await eventually("it retried") {
+                let stats = try await SimpleHTTPClient.get(port: adminPort, path: "/stats").body
+                let line = stats.split(separator: "\n").first { $0.hasPrefix("control_plane.reconnects: ") }
+                return (line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0) >= 2
+            }
+            #expect(proxy.isRunning)
+        } catch {
+            await proxy.stop()
+            throw error
+        }
+        // SIGTERM is honoured: it shuts down on its own, well before the SIGKILL fallback.
+        let started = ContinuousClock.now
+        await proxy.stop()
+        #expect(ContinuousClock.now - started < .seconds(4), "stopped by SIGTERM")
     }
 
     @Test func aMissingServiceIsAClearErrorAtStartup() async throws {

@@ -1,5 +1,6 @@
 public import EnvoyAPI
 public import Foundation
+public import ProcessSupport
 
 /// The two data planes every end-to-end scenario runs against (issue 4).
 public enum DataPlaneKind: String, Sendable, CaseIterable, CustomStringConvertible {
@@ -14,12 +15,17 @@ public enum DataPlaneKind: String, Sendable, CaseIterable, CustomStringConvertib
 public protocol ProxyProcess: AnyObject, Sendable {
     var kind: DataPlaneKind { get }
     var adminPort: Int { get }
-    var isRunning: Bool { get }
-    func log() -> String
-    func stop() async
+    var child: ChildProcess { get }
 }
 
 extension ProxyProcess {
+    public var isRunning: Bool { child.isRunning }
+
+    public func log() -> String { (try? String(contentsOfFile: child.logPath, encoding: .utf8)) ?? "" }
+
+    /// SIGTERM (both drain and exit), SIGKILL after 5 s.
+    public func stop() async { await child.stop() }
+
     /// `/config_dump` (with EDS), parsed.
     public func configDump() async throws -> JSON {
         let response = try await SimpleHTTPClient.get(port: adminPort, path: "/config_dump?include_eds")
@@ -44,11 +50,10 @@ extension ProxyProcess {
 }
 
 /// A real `sextant-proxy` process (the debug build), admin on a free loopback port.
-public final class SextantProxyProcess: ProxyProcess, @unchecked Sendable {
+public final class SextantProxyProcess: ProxyProcess {
     public let kind = DataPlaneKind.sextantProxy
     public let adminPort: Int
-    public let logPath: String
-    private let process: Process
+    public let child: ChildProcess
 
     /// `arguments` are the proxy's flags after `--admin-address`.
     public static func start(adminPort: Int, arguments: [String], in directory: URL) throws -> SextantProxyProcess {
@@ -56,36 +61,16 @@ public final class SextantProxyProcess: ProxyProcess, @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw TestSupportError("sextant-proxy not built at \(binary.path): run `swift build`")
         }
-        let log = directory.appendingPathComponent("sextant-proxy-\(adminPort).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["--admin-address", "127.0.0.1:\(adminPort)"] + arguments
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return SextantProxyProcess(process: process, adminPort: adminPort, logPath: log.path)
+        let child = try ChildProcess.spawn(
+            binary.path, ["--admin-address", "127.0.0.1:\(adminPort)"] + arguments,
+            logPath: directory.appendingPathComponent("sextant-proxy-\(adminPort).log").path)
+        return SextantProxyProcess(child: child, adminPort: adminPort)
     }
 
-    private init(process: Process, adminPort: Int, logPath: String) {
-        self.process = process
+    private init(child: ChildProcess, adminPort: Int) {
+        self.child = child
         self.adminPort = adminPort
-        self.logPath = logPath
     }
 
-    public var isRunning: Bool { process.isRunning }
-
-    public func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-
-    public func stop() async {
-        guard process.isRunning else { return }
-        process.terminate()
-        for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
+    deinit { child.kill9() }
 }
