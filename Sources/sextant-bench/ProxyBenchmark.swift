@@ -16,8 +16,11 @@ struct ProxyBenchmark: AsyncParsableCommand {
     @Option(help: "Concurrent keep-alive connections of the load generator.")
     var connections = 16
 
-    @Option(help: "Seconds of load per target (after a 2 s warm-up).")
+    @Option(help: "Seconds of load per target and round (after a 2 s warm-up).")
     var seconds = 10
+
+    @Option(help: "Rounds; the paths take turns in each, so drift on a shared machine hits all alike. The median round is reported.")
+    var rounds = 3
 
     @Option(help: "Envoy binary.")
     var envoy = ".venv/bin/envoy"
@@ -69,14 +72,25 @@ struct ProxyBenchmark: AsyncParsableCommand {
 
     private func measure(_ targets: [(name: String, port: Int)], group: any EventLoopGroup) async throws {
         for target in targets.dropFirst() { try await waitRouting(port: target.port, group: group, name: target.name) }
-        print("| path | requests/s | p50 ms | p99 ms | errors |")
-        print("|---|---:|---:|---:|---:|")
+        var results: [String: [LoadGenerator.Result]] = [:]
         for target in targets {
             _ = try await LoadGenerator(port: target.port, host: "echo", connections: connections, duration: .seconds(2), group: group).run()
-            let result = try await LoadGenerator(port: target.port, host: "echo", connections: connections, duration: .seconds(seconds), group: group).run()
-            print(String(format: "| %@ | %.0f | %.3f | %.3f | %d |", target.name, result.rps, result.percentile(0.50), result.percentile(0.99), result.errors))
         }
-        print("\n\(connections) connections, \(seconds) s per path, \(ProcessInfo.processInfo.activeProcessorCount) cores shared by load generator, proxies and upstream.")
+        for _ in 0..<rounds {
+            for target in targets {
+                results[target.name, default: []].append(
+                    try await LoadGenerator(port: target.port, host: "echo", connections: connections, duration: .seconds(seconds), group: group).run())
+            }
+        }
+        print("| path | requests/s (median round) | p50 ms | p99 ms | errors |")
+        print("|---|---:|---:|---:|---:|")
+        for target in targets {
+            let runs = results[target.name]!.sorted { $0.rps < $1.rps }
+            let median = runs[runs.count / 2]
+            let errors = runs.reduce(0) { $0 + $1.errors }
+            print(String(format: "| %@ | %.0f | %.3f | %.3f | %d |", target.name, median.rps, median.percentile(0.50), median.percentile(0.99), errors))
+        }
+        print("\n\(rounds) rounds × \(seconds) s per path, \(connections) connections, \(ProcessInfo.processInfo.activeProcessorCount) cores shared by load generator, proxies and upstream.")
     }
 
     private func spawn(_ binary: String, _ arguments: [String], log: URL) throws -> ChildProcess {
