@@ -68,6 +68,24 @@ import TestSupport
         }
     }
 
+    @Test(arguments: DataPlaneKind.allCases) func aRemovedListenerDrainsItsOpenConnectionsAndTakesNoNewOnes(_ plane: DataPlaneKind) async throws {
+        try await withRegistryMesh { mesh in
+            let db = try await mesh.tcpUpstream("db")
+            let port = try TestEnvironment.freePort()
+            try await mesh.register("db", policy: #"{"protocol": "tcp", "port": \#(port)}"#)
+            #expect(try await mesh.api("PUT", "/v1/services/db/instances/d", #"{"address": "127.0.0.1", "port": \#(db.port)}"#).status == 201)
+            try mesh.startProxy(plane)
+            try await eventually("\(plane) proxies tcp") { try await TCPUpstream.ask(port: port, "hello") == "db: hello\n" }
+            let open = try await TCPSession.open(port: port)
+            try await Task.sleep(for: .milliseconds(200))  // the proxy has connected upstream
+
+            #expect(try await mesh.api("DELETE", "/v1/services/db").status == 204)
+            try await eventually("the listener is gone for new connections") { (try? await TCPUpstream.ask(port: port, "new")) == nil }
+            // The connection accepted before the removal still works end to end.
+            #expect(try await open.ask("still there") == "db: still there\n")
+        }
+    }
+
     @Test(arguments: DataPlaneKind.allCases) func weightsLeastRequestAndRandomAllSpreadLoad(_ plane: DataPlaneKind) async throws {
         try await withRegistryMesh { mesh in
             let light = try await mesh.upstream("light"), heavy = try await mesh.upstream("heavy")

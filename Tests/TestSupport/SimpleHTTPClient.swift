@@ -85,12 +85,14 @@ public enum SimpleHTTPClient {
         return out
     }
 
-    private final class Collector: ChannelInboundHandler, @unchecked Sendable {
-        typealias InboundIn = ByteBuffer
-        private(set) var bytes: [UInt8] = []
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            var buffer = unwrapInboundIn(data)
-            bytes += buffer.readBytes(length: buffer.readableBytes) ?? []
-        }
+}
+
+/// Everything a connection reads, kept for the test to look at once it closed.
+final class Collector: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    private(set) var bytes: [UInt8] = []
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        bytes += buffer.readBytes(length: buffer.readableBytes) ?? []
     }
 }

@@ -51,3 +51,40 @@ public final class TCPUpstream: Sendable {
         }
     }
 }
+
+/// One open TCP connection (e.g. through a proxy's tcp listener) that sends later: for
+/// checking that an established connection outlives a listener's removal.
+public final class TCPSession: Sendable {
+    private let channel: any Channel
+    private let collector: Collector
+
+    public static func open(port: Int) async throws -> TCPSession {
+        let collector = Collector()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { $0.pipeline.addHandler(collector) }
+            .connect(host: "127.0.0.1", port: port).get()
+        return TCPSession(channel: channel, collector: collector)
+    }
+
+    private init(channel: any Channel, collector: Collector) {
+        self.channel = channel
+        self.collector = collector
+    }
+
+    /// Sends `line` and returns everything read until the peer closes.
+    public func ask(_ line: String, timeout: Duration = .seconds(10)) async throws -> String {
+        try await channel.writeAndFlush(ByteBuffer(string: "\(line)\n"))
+        let closed = channel.closeFuture
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await closed.get() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw TestSupportError("no answer within \(timeout)")
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+        return String(decoding: collector.bytes, as: UTF8.self)
+    }
+}
