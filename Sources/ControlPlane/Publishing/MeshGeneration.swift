@@ -1,7 +1,7 @@
 import EnvoyAPI
 import Registry
 import Translator
-import XDS
+public import XDS
 
 /// A registry-built version: the translation of one frozen `MeshState`, rendered per
 /// node group on demand. Clusters and assignments are the same for every group, so they
@@ -53,7 +53,7 @@ struct MeshGeneration: SnapshotGeneration {
 
 extension SnapshotContent {
     /// The generation that serves this content as `version`, and the snapshot shown for it.
-    func generation(version: String) throws -> (any SnapshotGeneration, catalog: Snapshot) {
+    public func generation(version: String) throws -> (any SnapshotGeneration, catalog: Snapshot) {
         switch self {
         case .registry(let mesh):
             let generation = try MeshGeneration(version: version, mesh: mesh)
