@@ -114,33 +114,42 @@ struct Forwarder {
         if !keepDownstream { head.headers.replaceOrAdd(name: "connection", value: "close") }
         // Parts that arrived together leave together: one write (and flush) per batch.
         var out: [HTTPServerResponsePart] = [.head(head)]
-        do {
-            while true {
-                var parts = connection.takeBuffered()
-                if parts.isEmpty {
-                    if !out.isEmpty {
-                        try await writer.write(contentsOf: out)
-                        out = []
-                    }
-                    guard let part = try await connection.next() else { break }
-                    parts = [part]
+        // A failed write means the client went away; a failed read, the upstream.
+        func deliver() async -> Bool {
+            do {
+                try await writer.write(contentsOf: out)
+                out = []
+                return true
+            } catch {
+                stats.increment("http.\(downstream.listener.name).downstream_rq_rx_reset")
+                return false
+            }
+        }
+        while true {
+            var parts = connection.takeBuffered()
+            if parts.isEmpty {
+                if !out.isEmpty, await !deliver() {
+                    timer.cancel()
+                    connection.close()
+                    return false
                 }
-                for part in parts {
-                    switch part {
-                    case .head: continue  // 1xx were already consumed by the codec
-                    case .body(let buffer): out.append(.body(.byteBuffer(buffer)))
-                    case .end(let trailers):
-                        timer.cancel()
-                        out.append(.end(trailers))
-                        try await writer.write(contentsOf: out)
-                        if upstreamHead.isKeepAlive { runtime.pool.checkin(connection) } else { connection.close() }
-                        return keepDownstream
-                    }
+                guard let part = try? await connection.next() else { break }
+                parts = [part]
+            }
+            for part in parts {
+                switch part {
+                case .head: continue  // 1xx were already consumed by the codec
+                case .body(let buffer): out.append(.body(.byteBuffer(buffer)))
+                case .end(let trailers):
+                    // The upstream exchange is complete whatever the client does now.
+                    timer.cancel()
+                    if upstreamHead.isKeepAlive { runtime.pool.checkin(connection) } else { connection.close() }
+                    out.append(.end(trailers))
+                    return await deliver() && keepDownstream
                 }
             }
-        } catch {
-            connection.close()
         }
+        connection.close()
         // The upstream went away mid-response, or the route timeout cut it: the status is
         // already sent, so the only honest signal left is closing the connection.
         timer.cancel()
