@@ -32,7 +32,7 @@ struct LoadGenerator {
     func run() async throws -> Result {
         let collector = Collector()
         let start = NIODeadline.now()
-        let deadline = start + .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        let deadline = start + TimeAmount(duration)
         var channels: [any Channel] = []
         for _ in 0..<connections {
             let driver = Driver(host: host, deadline: deadline, collector: collector)

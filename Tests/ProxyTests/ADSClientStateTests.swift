@@ -17,7 +17,8 @@ import XDS
     }
 
     @Test func aStreamOpensWithWildcardCDSAndLDSAndTheNodeOnTheFirstRequest() {
-        let requests = ADSClientState(node: node).openingRequests()
+        var state = ADSClientState(node: node)
+        let requests = state.openingRequests()
         #expect(requests.map(\.typeURL) == [TypeURL.cluster, TypeURL.listener])
         #expect(requests.allSatisfy { $0.resourceNames.isEmpty && $0.responseNonce.isEmpty && $0.versionInfo.isEmpty })
         #expect(requests[0].node == node)
@@ -101,6 +102,15 @@ import XDS
         #expect(requests.map(\.versionInfo) == ["v7", "v6", "v7", ""])
         #expect(requests[2].resourceNames == ["db", "echo", "echo|v1", "echo|v2"])
         #expect(requests.allSatisfy { $0.responseNonce.isEmpty }, "a new stream has no nonce yet")
+        // The old stream's nonces are forgotten: the first EDS change on the new stream
+        // must not echo a nonce the new stream never sent.
+        #expect(state.types.values.allSatisfy { $0.nonce.isEmpty })
+        let fewer = all[.cluster]!.filter { (try? DecodedResource.decode($0, as: .cluster).name) != "db" }
+        let cds = try accept(&state, .cluster, version: "v8", nonce: "1")
+        #expect(cds.count == 1, "same clusters, same EDS names")
+        let changed = try accept(&state, .cluster, version: "v9", nonce: "2", fewer)
+        #expect(changed.last?.typeURL == TypeURL.endpoint)
+        #expect(changed.last?.responseNonce == "", "EDS has seen no response on this stream")
     }
 
     @Test func twoListenersOnOneAddressAreRefused() throws {

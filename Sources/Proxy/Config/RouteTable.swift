@@ -55,11 +55,15 @@ public struct RetryPolicy: Sendable, Equatable {
         case reset
         case connectFailure = "connect-failure"
         case refusedStream = "refused-stream"
+        case retriable4xx = "retriable-4xx"
+        case retriableStatusCodes = "retriable-status-codes"
     }
 
     public var on: Set<Condition>
     public var retries: Int
     public var perTryTimeout: Duration?
+    /// For `retriable-status-codes` (Envoy's RetryPolicy.retriable_status_codes).
+    public var statusCodes: Set<Int> = []
 }
 
 /// envoy.extensions.filters.http.fault.v3.HTTPFault, per route.
@@ -157,7 +161,7 @@ extension HeaderToAdd {
 
 extension RetryPolicy {
     init(_ node: ConfigNode) throws(ConfigError) {
-        try node.only(["retry_on", "num_retries", "per_try_timeout"])
+        try node.only(["retry_on", "num_retries", "per_try_timeout", "retriable_status_codes"])
         var conditions: Set<Condition> = []
         for word in (node.string("retry_on") ?? "").split(separator: ",") {
             let trimmed = word.trimmingCharacters(in: .whitespaces)
@@ -169,10 +173,13 @@ extension RetryPolicy {
         on = conditions
         retries = node.wrappedInt("num_retries") ?? 1
         perTryTimeout = try node.duration("per_try_timeout")
+        statusCodes = Set(node.json["retriable_status_codes"]?.arrayValue?.compactMap { $0.numberValue.map(Int.init) } ?? [])
     }
 
+    /// Envoy's meanings: `retriable-4xx` is 409 only; `retriable-status-codes` the listed codes.
     func retries(status: Int) -> Bool {
         on.contains(.serverError) && status >= 500 || on.contains(.gatewayError) && (502...504).contains(status)
+            || on.contains(.retriable4xx) && status == 409 || on.contains(.retriableStatusCodes) && statusCodes.contains(status)
     }
 }
 

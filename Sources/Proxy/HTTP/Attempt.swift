@@ -63,8 +63,7 @@ final class AttemptTimer: Sendable {
     }
 
     func arm(_ kind: Kind, after delay: Duration, on connection: UpstreamConnection) {
-        let nanos = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-        let scheduled = connection.channel.eventLoop.scheduleTask(in: .nanoseconds(max(nanos, 0))) { [self] in
+        let scheduled = connection.channel.eventLoop.scheduleTask(in: TimeAmount(max(delay, .zero))) { [self] in
             fire(kind)
             connection.close()
         }
@@ -79,6 +78,9 @@ final class AttemptTimer: Sendable {
 /// How an attempt ended before a response head arrived.
 enum AttemptFailure: Error, Sendable, Equatable {
     case connectFailure, reset, perTryTimeout, routeTimeout
+    /// The client went away before its request was whole: nothing to retry or answer,
+    /// and not the upstream's fault.
+    case downstreamGone
 
     /// Envoy's retry_on semantics: `5xx` also covers connect failures, resets and per-try
     /// timeouts; `gateway-error` covers connect failures and per-try timeouts.
@@ -90,7 +92,7 @@ enum AttemptFailure: Error, Sendable, Equatable {
             return !policy.on.isDisjoint(with: [.serverError, .reset])
         case .perTryTimeout:
             return !policy.on.isDisjoint(with: [.serverError, .gatewayError, .reset])
-        case .routeTimeout:
+        case .routeTimeout, .downstreamGone:
             return false
         }
     }

@@ -35,7 +35,9 @@ extension Forwarder {
                 timer.arm(.route, after: routeLeft, on: connection)
             }
             let outcome = await exchange(on: connection, timer: timer, &requests, &body)
-            if case .failure(.reset) = outcome, reused, timer.fired == nil, body.replayable {
+            // Only for idempotent methods (RFC 9110 §9.2.2): the upstream may have acted on
+            // the request before closing.
+            if case .failure(.reset) = outcome, reused, timer.fired == nil, body.replayable, Self.idempotent.contains(head.method) {
                 timer.cancel()
                 continue
             }
@@ -49,6 +51,8 @@ extension Forwarder {
         }
         return .failure(.reset)
     }
+
+    static let idempotent: [HTTPMethod] = [.GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE]
 
     private func remaining(_ deadline: ContinuousClock.Instant?) -> Duration? {
         deadline.map { max($0 - ContinuousClock.now, .milliseconds(1)) }
@@ -76,9 +80,18 @@ extension Forwarder {
                 try await connection.write(contentsOf: first)
                 // Streamed: each part goes upstream as it arrives from downstream.
                 while !body.complete {
-                    guard let part = try await requests.next() else { return failure() }
+                    let next: HTTPServerRequestPart?
+                    do {
+                        next = try await requests.next()
+                    } catch {
+                        next = nil
+                    }
+                    guard let part = next, !isHead(part) else {
+                        connection.close()
+                        return .failure(.downstreamGone)
+                    }
                     switch part {
-                    case .head: return failure()
+                    case .head: continue
                     case .body(let buffer):
                         body.record(buffer)
                         try await connection.write(.body(.byteBuffer(buffer)))
@@ -97,6 +110,11 @@ extension Forwarder {
         }
     }
 
+    private func isHead(_ part: HTTPServerRequestPart) -> Bool {
+        if case .head = part { return true }
+        return false
+    }
+
     /// The head sent upstream: HTTP/1.1, hop-by-hop headers removed, the client's
     /// address appended to x-forwarded-for.
     private func upstreamHead() -> HTTPRequestHead {
@@ -109,7 +127,7 @@ extension Forwarder {
             upstream.headers.replaceOrAdd(name: "x-forwarded-for", value: previous.isEmpty ? client : "\(previous), \(client)")
         }
         if let timeout = route.timeout {
-            upstream.headers.replaceOrAdd(name: "x-envoy-expected-rq-timeout-ms", value: "\(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)")
+            upstream.headers.replaceOrAdd(name: "x-envoy-expected-rq-timeout-ms", value: "\(TimeAmount(timeout).nanoseconds / 1_000_000)")
         }
         return upstream
     }

@@ -40,6 +40,11 @@ struct Forwarder {
             let outcome = await send(to: endpoint, timer: timer, deadline: deadline, perTry: policy.perTryTimeout, &requests, &body)
             let canRetry = attempt < policy.retries && body.replayable
             switch outcome {
+            case .failure(.downstreamGone):
+                timer.cancel()
+                cluster.finish(endpoint, isRetry: isRetry, status: 0)
+                record(.downstreamGone)
+                return false
             case .failure(let failure):
                 timer.cancel()
                 cluster.finish(endpoint, isRetry: isRetry, status: nil)
@@ -88,6 +93,7 @@ struct Forwarder {
         case .reset: stats.increment("\(prefix).upstream_rq_rx_reset")
         case .perTryTimeout: stats.increment("\(prefix).upstream_rq_per_try_timeout")
         case .routeTimeout: stats.increment("\(prefix).upstream_rq_timeout")
+        case .downstreamGone: stats.increment("http.\(downstream.listener.name).downstream_rq_rx_reset")
         }
     }
 
@@ -97,6 +103,8 @@ struct Forwarder {
             return try await downstream.reply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure", writer, &requests, &body)
         case .reset:
             return try await downstream.reply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection termination", writer, &requests, &body)
+        case .downstreamGone:
+            return false
         case .perTryTimeout, .routeTimeout:
             return try await downstream.reply(504, "upstream request timeout", writer, &requests, &body)
         }

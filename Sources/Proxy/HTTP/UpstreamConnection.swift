@@ -22,9 +22,8 @@ final class UpstreamConnection: Sendable {
 
     static func connect(to endpoint: Endpoint, timeout: Duration, group: any EventLoopGroup) async throws -> UpstreamConnection {
         let reader = ResponseReader()
-        let milliseconds = max(Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000), 1)
         let channel = try await ClientBootstrap(group: group)
-            .connectTimeout(.milliseconds(milliseconds))
+            .connectTimeout(TimeAmount(max(timeout, .milliseconds(1))))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.autoRead, value: false)
             .channelInitializer { channel in
@@ -116,6 +115,14 @@ final class ResponseReader: ChannelInboundHandler, Sendable {
             return waiter
         }
         waiter?.resume(returning: part)
+    }
+
+    /// A read that completed no HTTP part (a head split across segments, a lone chunk-size
+    /// line, a dropped 1xx) leaves the waiter waiting: the decoder does not ask for more by
+    /// itself with autoRead off, so ask again while someone waits.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if state.withLock({ $0.waiter != nil }) { context.read() }
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

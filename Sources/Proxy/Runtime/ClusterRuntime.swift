@@ -71,13 +71,14 @@ public final class ClusterRuntime: Sendable {
     /// Ends a request on `endpoint`. `status` is the upstream's answer, or nil when the
     /// attempt failed without one (reset, connect failure, timeout): outlier detection
     /// counts those as 5xx too, as Envoy's consecutive_5xx does for locally caused errors.
+    /// Status 0: the client gave up; it says nothing about the endpoint.
     func finish(_ endpoint: Endpoint, isRetry: Bool, status: Int?) {
         let now = ContinuousClock.now
         let ejected: Bool = state.withLock { state in
             state.activeRequests -= 1
             if isRetry { state.activeRetries -= 1 }
             state.active[endpoint.address, default: 1] -= 1
-            guard let outlier = state.config.outlier else { return false }
+            guard let outlier = state.config.outlier, status != 0 else { return false }
             if let status, status < 500 {
                 state.consecutive5xx[endpoint.address] = 0
                 return false

@@ -27,7 +27,7 @@ struct TCPProxy {
         GlueHandler.pair(downstreamGlue, upstreamGlue)
         // Both halves on the downstream's event loop: the pair shares no lock.
         let connected = ClientBootstrap(group: downstream.eventLoop)
-            .connectTimeout(.milliseconds(max(Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000), 1)))
+            .connectTimeout(TimeAmount(max(timeout, .milliseconds(1))))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in channel.pipeline.addHandler(upstreamGlue) }
             .connect(host: endpoint.host, port: endpoint.port)

@@ -49,8 +49,10 @@ public struct ADSClientState: Sendable {
 
     /// The requests that open a stream, also after a reconnect: CDS and LDS as wildcards,
     /// EDS and RDS for the names already known, each with the version last ACKed and no
-    /// nonce (xDS: a new stream starts a new nonce sequence). The node goes on the first.
-    public func openingRequests() -> [DiscoveryRequest] {
+    /// nonce (xDS: a new stream starts a new nonce sequence, so the old stream's nonces
+    /// are forgotten). The node goes on the first.
+    public mutating func openingRequests() -> [DiscoveryRequest] {
+        for type in Self.subscribed { types[type]!.nonce = "" }
         var requests: [DiscoveryRequest] = []
         for type in Self.subscribed {
             let state = types[type]!

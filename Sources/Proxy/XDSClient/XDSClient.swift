@@ -49,7 +49,10 @@ public final class XDSClient: Sendable {
                     state.client = grpc
                     return state.stopped
                 }
-                if stopped { break }
+                if stopped {
+                    await grpc.close()
+                    break
+                }
                 try await stream(on: grpc, backoff: &backoff)
                 logger.warning("xDS stream ended by the server; reconnecting")
             } catch {
