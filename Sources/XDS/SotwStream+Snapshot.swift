@@ -10,7 +10,7 @@ extension SotwStream {
         for type in ResourceType.allCases {
             guard let sub = subscriptions[type] else { continue }
             if mustHold(type) {
-                held.insert(type)
+                hold(type)
                 continue
             }
             let content = select(type, sub)

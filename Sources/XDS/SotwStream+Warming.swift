@@ -3,10 +3,16 @@ extension SotwStream {
     /// subscribed to yet: such clusters are still warming on the proxy (xDS protocol,
     /// "Eventual consistency considerations": a cluster warms until its
     /// ClusterLoadAssignment arrives). ADS only; a CDS the proxy NACKed warms nothing.
+    ///
+    /// The hold is bounded: once the proxy has answered the CDS response (ACK or NACK)
+    /// without asking for an assignment, it is not going to ask on this stream (Envoy asks
+    /// for new assignments before it ACKs the clusters; a cluster may also use another
+    /// EDS source), and a wildcard EDS subscription covers every name.
     var coldClusters: Set<String> {
-        guard scope == .aggregated, let cds = subscriptions[.cluster], let clusters = cds.sent else { return [] }
-        if let nack = cds.nack, nack.version == cds.sentVersion { return [] }
-        let subscribed = subscriptions[.endpoint]?.names ?? []
+        guard scope == .aggregated, let cds = subscriptions[.cluster], let clusters = cds.sent, cds.awaitingReply else { return [] }
+        let eds = subscriptions[.endpoint]
+        if eds?.wildcard == true { return [] }
+        let subscribed = eds?.names ?? []
         var cold = Set<String>()
         for resource in clusters.values {
             for dependency in resource.dependencies where dependency.type == .endpoint && !subscribed.contains(dependency.name) {
@@ -24,17 +30,28 @@ extension SotwStream {
         (type == .listener || type == .route) && !coldClusters.isEmpty
     }
 
+    /// Records a held type and the names newly subscribed meanwhile, which must be sent
+    /// on release even if unchanged (xDS: a newly named resource is always sent).
+    mutating func hold(_ type: ResourceType, added: Set<String> = []) {
+        held.insert(type)
+        heldAdded[type, default: []].formUnion(added)
+    }
+
     /// Sends what was held once every cluster is warm, in ADS order (LDS, then RDS).
     mutating func releaseHeld() -> [Action] {
         guard !held.isEmpty, coldClusters.isEmpty else { return [] }
         let types = held.sorted()
+        let added = heldAdded
         held = []
+        heldAdded = [:]
         var actions: [Action] = []
         for type in types {
             guard let sub = subscriptions[type] else { continue }
             let content = select(type, sub)
             if let sent = sub.sent {
-                if needsPush(type, sub, sent: sent, content) { actions.append(respond(type, content)) }
+                if needsPush(type, sub, sent: sent, content) || !(added[type] ?? []).isDisjoint(with: content.keys) {
+                    actions.append(respond(type, content))
+                }
             } else if sub.wildcard || !content.isEmpty {
                 actions.append(respond(type, content))
             }

@@ -7,7 +7,8 @@ public import EnvoyAPI
 /// Rules implemented (xDS REST and gRPC protocol, envoyproxy.io):
 /// - every response carries type_url, version_info and a nonce fresh within the stream;
 /// - a request whose response_nonce is not the latest one sent for its type is stale and
-///   ignored ("ACK and NACK semantics" — only the latest nonce is meaningful);
+///   no ACK or NACK ("ACK and NACK semantics" — only the latest nonce is meaningful),
+///   though a change of EDS/RDS names in it is honoured;
 /// - a request with error_detail NACKs the response it names: it is recorded with the
 ///   proxy's message and the same content is not sent again;
 /// - named subscriptions (EDS, RDS): a newly named resource is sent even if unchanged,
@@ -62,6 +63,7 @@ public struct SotwStream: Sendable {
     var retiring: [ResourceType: [String: Resource]] = [:]
     /// LDS/RDS pushes waiting for new clusters to warm (SotwStream+Warming.swift).
     var held: Set<ResourceType> = []
+    var heldAdded: [ResourceType: Set<String>] = [:]
 
     public init(scope: Scope, controlPlane: String? = nil) {
         self.scope = scope
@@ -82,10 +84,14 @@ public struct SotwStream: Sendable {
 
         // A nonce answers one of our responses. With no response sent yet on this stream
         // (a proxy resuming after reconnect) it is treated as a fresh request.
-        if !request.responseNonce.isEmpty, let latest = sub.nonce {
-            guard request.responseNonce == latest else {
-                return [.ignoreStaleNonce(type, nonce: request.responseNonce)]
-            }
+        if !request.responseNonce.isEmpty, let latest = sub.nonce, request.responseNonce != latest {
+            // Stale: it answers an older response, so it ACKs or NACKs nothing. Its names
+            // are still the proxy's newest wish (requests arrive in the order sent, and
+            // each carries the full set), so a changed subscription is honoured; else
+            // the proxy would wait for names it already asked for.
+            actions.append(.ignoreStaleNonce(type, nonce: request.responseNonce))
+            guard !type.allowsLegacyWildcard, Set(request.resourceNames) != sub.names else { return actions }
+        } else if !request.responseNonce.isEmpty, sub.nonce != nil {
             // Only the first reply to a response ACKs or NACKs it; later requests carrying
             // the same nonce (e.g. Envoy changing its EDS names after a NACK, with the old
             // version_info) only update the subscription.
@@ -107,7 +113,7 @@ public struct SotwStream: Sendable {
         subscriptions[type] = sub
 
         if snapshot != nil, mustHold(type) {
-            held.insert(type)
+            hold(type, added: added)
         } else if let snapshot {
             let content = select(type, sub)
             if sub.sent == nil {

@@ -29,14 +29,15 @@ import XDS
         var state = ADSClientState(node: node)
         let requests = try accept(&state, .cluster, version: "v1", nonce: "n1")
         #expect(requests.count == 2)
-        #expect(requests[0] == DiscoveryRequest(versionInfo: "v1", typeURL: TypeURL.cluster, responseNonce: "n1"))
-        #expect(requests[1].typeURL == TypeURL.endpoint)
-        #expect(requests[1].resourceNames == ["db", "echo", "echo|v1", "echo|v2"])
-        #expect(requests[1].versionInfo == "" && requests[1].responseNonce == "")
+        // The new names go out before the ACK, as Envoy sends them.
+        #expect(requests[0].typeURL == TypeURL.endpoint)
+        #expect(requests[0].resourceNames == ["db", "echo", "echo|v1", "echo|v2"])
+        #expect(requests[0].versionInfo == "" && requests[0].responseNonce == "")
+        #expect(requests[1] == DiscoveryRequest(versionInfo: "v1", typeURL: TypeURL.cluster, responseNonce: "n1"))
         // Listeners name the route configuration: RDS follows.
         let lds = try accept(&state, .listener, version: "v1", nonce: "n2")
-        #expect(lds.last?.typeURL == TypeURL.route)
-        #expect(lds.last?.resourceNames == ["outbound_http"])
+        #expect(lds.first?.typeURL == TypeURL.route)
+        #expect(lds.first?.resourceNames == ["outbound_http"])
         // An ACK of the same names adds no new subscription.
         #expect(try accept(&state, .cluster, version: "v2", nonce: "n3").count == 1)
     }
@@ -87,7 +88,7 @@ import XDS
         let fewer = all[.cluster]!.filter { (try? DecodedResource.decode($0, as: .cluster).name) != "echo|v2" }
         let requests = try accept(&state, .cluster, version: "v3", nonce: "4", fewer)
         #expect(state.config.clusters["echo|v2"] == nil)
-        #expect(requests.last?.resourceNames == ["db", "echo", "echo|v1"])
+        #expect(requests.first?.resourceNames == ["db", "echo", "echo|v1"])
         #expect(state.config.assignments["echo|v2"] == nil)
         #expect(state.config.applied[.endpoint]?.resources["echo|v2"] == nil)
     }
@@ -109,8 +110,8 @@ import XDS
         let cds = try accept(&state, .cluster, version: "v8", nonce: "1")
         #expect(cds.count == 1, "same clusters, same EDS names")
         let changed = try accept(&state, .cluster, version: "v9", nonce: "2", fewer)
-        #expect(changed.last?.typeURL == TypeURL.endpoint)
-        #expect(changed.last?.responseNonce == "", "EDS has seen no response on this stream")
+        #expect(changed.first?.typeURL == TypeURL.endpoint)
+        #expect(changed.first?.responseNonce == "", "EDS has seen no response on this stream")
     }
 
     @Test func twoListenersOnOneAddressAreRefused() throws {

@@ -76,14 +76,16 @@ public struct ADSClientState: Sendable {
         return .proposal(Proposal(type: type, response: response, config: next))
     }
 
-    /// The proposal is running: ACK it, and subscribe to the EDS/RDS names it needs.
+    /// The proposal is running: subscribe to the EDS/RDS names it needs, then ACK it. The
+    /// subscription goes first, as Envoy's does, so a server holding listeners and routes
+    /// until new clusters are warm sees the names before the ACK.
     public mutating func commit(_ proposal: Proposal) -> [DiscoveryRequest] {
         let type = proposal.type
         config = proposal.config
         types[type]!.ackedVersion = proposal.response.versionInfo
         types[type]!.lastError = nil
         types[type]!.acks += 1
-        var requests = [request(type)]
+        var requests: [DiscoveryRequest] = []
         let dependent: (ResourceType, Set<String>)? = switch type {
         case .cluster: (.endpoint, config.edsNames)
         case .listener: (.route, config.rdsNames)
@@ -103,6 +105,7 @@ public struct ADSClientState: Sendable {
             }
             requests.append(request(child))
         }
+        requests.append(request(type))
         return requests
     }
 
