@@ -82,3 +82,28 @@ import TestSupport
         }
     }
 }
+
+extension SextantProxyNackTests {
+    /// A grpc service (upstream HTTP/2, which sextant-proxy does not speak) is refused by
+    /// name; every other cluster still applies, and later changes keep arriving.
+    @Test func aRefusedClusterDoesNotFreezeTheOthers() async throws {
+        try await withRegistryMesh { mesh in
+            let a = try await mesh.upstream("a"), b = try await mesh.upstream("b")
+            try await mesh.register("echo")
+            try await mesh.register("echo", id: "a", a)
+            try await mesh.register("rpc", policy: #"{"protocol": "grpc", "port": 9000}"#)
+            try mesh.startProxy(.sextantProxy)
+            try await eventually("echo routes") { try await mesh.get("echo").status == 200 }
+            func clusters() async throws -> JSON? {
+                let proxies = try JSON.parse(try await mesh.api("GET", "/v1/proxies").body)["proxies"]?.arrayValue ?? []
+                return proxies.first { $0["node_id"]?.stringValue == RegistryMesh.nodeID }?["types"]?["clusters"]
+            }
+            try await eventually("CDS NACKed naming the grpc cluster") { try await clusters()?["status"]?.stringValue == "NACKED" }
+            let message = try #require(try await clusters()?["error"]?.stringValue)
+            #expect(message == "cluster 'rpc': typed_extension_protocol_options: field not supported by sextant-proxy", "\(message)")
+            // A change after the refusal still reaches the proxy.
+            try await mesh.register("echo", id: "b", b)
+            try await eventually("b joins") { try await mesh.tally("echo", count: 10).keys.sorted() == ["a", "b"] }
+        }
+    }
+}

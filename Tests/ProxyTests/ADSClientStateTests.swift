@@ -42,25 +42,56 @@ import XDS
         #expect(try accept(&state, .cluster, version: "v2", nonce: "n3").count == 1)
     }
 
-    @Test func aResponseThatCannotBeAppliedIsNACKedAndTheLastGoodConfigStays() throws {
+    @Test func aResourceThatCannotBeAppliedIsNACKedWhileTheOthersApply() throws {
         var state = ADSClientState(node: node)
         _ = try accept(&state, .cluster, version: "v1", nonce: "n1")
-        let good = state.config.clusters
-        let bad = try ProxyFixtures.packed(.cluster, ["name": "ring", "type": "EDS", "lb_policy": "RING_HASH", "eds_cluster_config": ["eds_config": ["ads": [:]]]])
-        guard case .refused(let nack, let error) = state.receive(ProxyFixtures.response(.cluster, [bad], version: "v2", nonce: "n2")) else {
-            Issue.record("RING_HASH was accepted")
+        let ring = try ProxyFixtures.packed(.cluster, ["name": "ring", "type": "EDS", "lb_policy": "RING_HASH", "eds_cluster_config": ["eds_config": ["ads": [:]]]])
+        let echoV1 = all[.cluster]!.first { (try? DecodedResource.decode($0, as: .cluster).name) == "echo" }!
+        // v2: echo changed (random), db and the subsets dropped, ring added (refused).
+        var echoJSON = try ProtoJSON.decode(echoV1.value, as: MessageType.forTypeURL(TypeURL.cluster)!).objectValue!
+        echoJSON["lb_policy"] = "RANDOM"
+        let echoV2 = try ProxyFixtures.packed(.cluster, .object(echoJSON))
+        guard case .proposal(let proposal) = state.receive(ProxyFixtures.response(.cluster, [echoV2, ring], version: "v2", nonce: "n2")) else {
+            Issue.record("not a proposal")
             return
         }
+        #expect(proposal.refusals.map(\.description) == ["cluster 'ring': lb_policy: lb_policy RING_HASH is not supported (ROUND_ROBIN, LEAST_REQUEST, RANDOM are)"])
+        let requests = state.commit(proposal)
+        let nack = try #require(requests.last)
+        #expect(nack.typeURL == TypeURL.cluster)
         #expect(nack.versionInfo == "v1", "a NACK carries the last ACKed version")
         #expect(nack.responseNonce == "n2")
         #expect(nack.errorDetail?.code == 3)
-        #expect(nack.errorDetail?.message == "cluster 'ring': lb_policy: lb_policy RING_HASH is not supported (ROUND_ROBIN, LEAST_REQUEST, RANDOM are)")
-        #expect(error.description == nack.errorDetail?.message)
-        #expect(state.config.clusters == good)
-        #expect(state.types[.cluster]?.nacks == 1 && state.types[.cluster]?.lastError == error.description)
+        #expect(nack.errorDetail?.message == proposal.refusals[0].description)
+        // The valid part applies: echo changed, the dropped clusters went, ring never came.
+        #expect(state.config.clusters.keys.sorted() == ["echo"])
+        #expect(state.config.clusters["echo"]?.balancing == .random)
+        #expect(state.config.applied[.cluster]?.resources["echo"]?.version == "v2")
+        #expect(state.config.applied[.cluster]?.version == "v1")
+        #expect(state.types[.cluster]?.nacks == 1 && state.types[.cluster]?.lastError == nack.errorDetail?.message)
+        #expect(requests.first?.resourceNames == ["echo"], "EDS follows the clusters that applied")
         // A later good response is ACKed and clears the error.
         _ = try accept(&state, .cluster, version: "v3", nonce: "n3")
         #expect(state.types[.cluster]?.lastError == nil && state.types[.cluster]?.ackedVersion == "v3")
+    }
+
+    @Test func aRefusedResourceKeepsItsLastGoodVersion() throws {
+        var state = ADSClientState(node: node)
+        _ = try accept(&state, .listener, version: "v1", nonce: "n1")
+        let before = try #require(state.config.listeners["outbound_http"])
+        let broken = try ProxyFixtures.packed(.listener, [
+            "name": "outbound_http", "address": ["socket_address": ["address": "127.0.0.1", "port_value": 15001]],
+            "filter_chains": [["filters": [["name": "envoy.filters.network.rbac", "typed_config": ["@type": "type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC", "stat_prefix": "x"]]]]],
+        ])
+        let others = all[.listener]!.filter { (try? DecodedResource.decode($0, as: .listener).name) != "outbound_http" }
+        guard case .proposal(let proposal) = state.receive(ProxyFixtures.response(.listener, others + [broken], version: "v2", nonce: "n2")) else {
+            Issue.record("not a proposal")
+            return
+        }
+        _ = state.commit(proposal)
+        #expect(state.config.listeners["outbound_http"] == before)
+        #expect(state.config.applied[.listener]?.resources["outbound_http"]?.version == "v1")
+        #expect(state.config.listeners.count == others.count + 1)
     }
 
     @Test func aProposalTheDriverCouldNotApplyIsNACKed() throws {
@@ -121,10 +152,11 @@ import XDS
         }
         var state = ADSClientState(node: node)
         let response = ProxyFixtures.response(.listener, [try ProxyFixtures.packed(.listener, listener("a")), try ProxyFixtures.packed(.listener, listener("b"))], version: "v1", nonce: "1")
-        guard case .refused(_, let error) = state.receive(response) else {
-            Issue.record("accepted two listeners on one port")
+        guard case .proposal(let proposal) = state.receive(response) else {
+            Issue.record("not a proposal")
             return
         }
-        #expect(error.description == "listener 'b': address: 127.0.0.1:7100 is already used by listener 'a'")
+        #expect(proposal.refusals.map(\.description) == ["listener 'b': address: 127.0.0.1:7100 is already used by listener 'a'"])
+        #expect(proposal.config.listeners.keys.sorted() == ["a"])
     }
 }

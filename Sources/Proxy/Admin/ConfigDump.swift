@@ -7,35 +7,36 @@ import XDS
 /// extra `xds` section says per type what was ACKed and the last NACK's message.
 enum ConfigDump {
     static func render(_ config: ProxyConfig, types: [ResourceType: ADSClientState.TypeState]) -> JSON {
-        func resources(_ type: ResourceType) -> [(String, JSON)] {
+        func resources(_ type: ResourceType) -> [(name: String, version: JSON, json: JSON)] {
             guard let applied = config.applied[type], let messageType = MessageType.forTypeURL(type.typeURL) else { return [] }
             return applied.resources.keys.sorted().compactMap { name in
-                guard let json = try? ProtoJSON.decode(applied.resources[name]!.value, as: messageType) else { return nil }
+                let resource = applied.resources[name]!
+                guard let json = try? ProtoJSON.decode(resource.packed.value, as: messageType) else { return nil }
                 var typed = json.objectValue ?? [:]
                 typed["@type"] = .string(type.typeURL)
-                return (name, .object(typed))
+                return (name, .string(resource.version), .object(typed))
             }
         }
         func version(_ type: ResourceType) -> JSON { .string(config.applied[type]?.version ?? "") }
         let clusters: JSON = [
             "@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump",
             "version_info": version(.cluster),
-            "dynamic_active_clusters": .array(resources(.cluster).map { ["version_info": version(.cluster), "cluster": $0.1] }),
+            "dynamic_active_clusters": .array(resources(.cluster).map { ["version_info": $0.version, "cluster": $0.json] }),
         ]
         let endpoints: JSON = [
             "@type": "type.googleapis.com/envoy.admin.v3.EndpointsConfigDump",
-            "dynamic_endpoint_configs": .array(resources(.endpoint).map { ["version_info": version(.endpoint), "endpoint_config": $0.1] }),
+            "dynamic_endpoint_configs": .array(resources(.endpoint).map { ["version_info": $0.version, "endpoint_config": $0.json] }),
         ]
         let listeners: JSON = [
             "@type": "type.googleapis.com/envoy.admin.v3.ListenersConfigDump",
             "version_info": version(.listener),
             "dynamic_listeners": .array(resources(.listener).map {
-                ["name": .string($0.0), "active_state": ["version_info": version(.listener), "listener": $0.1]]
+                ["name": .string($0.name), "active_state": ["version_info": $0.version, "listener": $0.json]]
             }),
         ]
         let routes: JSON = [
             "@type": "type.googleapis.com/envoy.admin.v3.RoutesConfigDump",
-            "dynamic_route_configs": .array(resources(.route).map { ["version_info": version(.route), "route_config": $0.1] }),
+            "dynamic_route_configs": .array(resources(.route).map { ["version_info": $0.version, "route_config": $0.json] }),
         ]
         var xds: [String: JSON] = [:]
         for (type, state) in types {

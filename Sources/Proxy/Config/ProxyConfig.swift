@@ -42,8 +42,16 @@ public struct ProxyConfig: Sendable {
 }
 
 public struct AppliedResources: Sendable, Equatable {
+    /// The version last applied whole (ACKed).
     public var version: String
-    public var resources: [String: PackedAny]
+    public var resources: [String: AppliedResource]
+}
+
+/// One resource as received, with the version of the response that last changed it
+/// (an unchanged resource keeps its version, as in Envoy's config dump).
+public struct AppliedResource: Sendable, Equatable {
+    public var packed: PackedAny
+    public var version: String
 }
 
 /// One decoded resource of a response.
@@ -64,7 +72,9 @@ enum DecodedResource: Sendable {
 
     /// Binary → proto3 JSON (the generic transcoder) → the typed model. A resource whose
     /// Any says another type than the response is refused (xDS: a response carries one type).
-    static func decode(_ resource: PackedAny, as type: ResourceType) throws(ConfigError) -> DecodedResource {
+    /// `name` is set as soon as it is known, so a refusal can keep the resource's last
+    /// good version.
+    static func decode(_ resource: PackedAny, as type: ResourceType, name: inout String?) throws(ConfigError) -> DecodedResource {
         guard resource.typeURL == type.typeURL, let messageType = MessageType.forTypeURL(type.typeURL) else {
             throw ConfigError(path: "", reason: "a \(type) response carries a resource of type \(resource.typeURL)")
         }
@@ -74,6 +84,7 @@ enum DecodedResource: Sendable {
         } catch {
             throw ConfigError(path: "\(error.path)", reason: "cannot decode \(messageType.fullName): \(error.reason)")
         }
+        name = json["name"]?.stringValue ?? json["cluster_name"]?.stringValue
         do throws(ConfigError) {
             switch type {
             case .listener: return .listener(try ListenerConfig(json: json))
@@ -87,6 +98,11 @@ enum DecodedResource: Sendable {
             named.resource = "\(Self.noun(type)) '\(json["name"]?.stringValue ?? json["cluster_name"]?.stringValue ?? "?")'"
             throw named
         }
+    }
+
+    static func decode(_ resource: PackedAny, as type: ResourceType) throws(ConfigError) -> DecodedResource {
+        var name: String?
+        return try decode(resource, as: type, name: &name)
     }
 
     static func noun(_ type: ResourceType) -> String {

@@ -5,9 +5,10 @@ public import XDS
 /// what to ACK or NACK, and which configuration is the last good one. No I/O, so every
 /// protocol rule is unit-tested (Tests/ProxyTests/ADSClientStateTests.swift).
 ///
-/// A response is handled in two steps: `receive` decodes it into a `Proposal` (or refuses
-/// it), the driver applies the proposal's configuration (binding listeners can still
-/// fail), then `commit` or `reject` produces the ACK or NACK.
+/// A response is handled in two steps: `receive` decodes it into a `Proposal` (the valid
+/// resources, and refusals for the others), the driver applies the proposal's
+/// configuration (binding listeners can still fail), then `commit` (ACK, or NACK naming
+/// the refused resources) or `reject` (NACK, nothing applied).
 public struct ADSClientState: Sendable {
     public struct TypeState: Sendable, Equatable {
         /// The version last ACKed; sent again on reconnect so the server can resume.
@@ -21,16 +22,19 @@ public struct ADSClientState: Sendable {
         public var nacks = 0
     }
 
+    /// A response decoded into the configuration to run next. Resources that could not be
+    /// decoded are in `refusals`: the rest still applies (as Envoy applies the valid
+    /// resources of an update), the refused ones keep their last good version, and the
+    /// response is NACKed naming them.
     public struct Proposal: Sendable {
         public let type: ResourceType
         public let response: DiscoveryResponse
         public let config: ProxyConfig
+        public let refusals: [ConfigError]
     }
 
     public enum Outcome: Sendable {
         case proposal(Proposal)
-        /// Refused while decoding: send `nack`, keep running on the last good config.
-        case refused(nack: DiscoveryRequest, error: ConfigError)
         /// Not a type we subscribed to; nothing to do.
         case ignored
     }
@@ -68,12 +72,8 @@ public struct ADSClientState: Sendable {
         guard let type = ResourceType(typeURL: response.typeURL), types[type] != nil else { return .ignored }
         types[type]!.nonce = response.nonce
         var next = config
-        do {
-            try Self.merge(response, as: type, into: &next, subscribed: Set(types[type]!.names))
-        } catch {
-            return .refused(nack: reject(type, response, error), error: error)
-        }
-        return .proposal(Proposal(type: type, response: response, config: next))
+        let refusals = Self.merge(response, as: type, into: &next, subscribed: Set(types[type]!.names))
+        return .proposal(Proposal(type: type, response: response, config: next, refusals: refusals))
     }
 
     /// The proposal is running: subscribe to the EDS/RDS names it needs, then ACK it. The
@@ -82,9 +82,16 @@ public struct ADSClientState: Sendable {
     public mutating func commit(_ proposal: Proposal) -> [DiscoveryRequest] {
         let type = proposal.type
         config = proposal.config
-        types[type]!.ackedVersion = proposal.response.versionInfo
-        types[type]!.lastError = nil
-        types[type]!.acks += 1
+        let reply: DiscoveryRequest
+        if proposal.refusals.isEmpty {
+            types[type]!.ackedVersion = proposal.response.versionInfo
+            types[type]!.lastError = nil
+            types[type]!.acks += 1
+            config.applied[type]?.version = proposal.response.versionInfo
+            reply = request(type)
+        } else {
+            reply = nack(type, proposal.refusals)
+        }
         var requests: [DiscoveryRequest] = []
         let dependent: (ResourceType, Set<String>)? = switch type {
         case .cluster: (.endpoint, config.edsNames)
@@ -105,21 +112,23 @@ public struct ADSClientState: Sendable {
             }
             requests.append(request(child))
         }
-        requests.append(request(type))
+        requests.append(reply)
         return requests
     }
 
-    /// The proposal could not be applied: NACK it and keep the last good configuration.
+    /// The proposal could not be applied at all (a listener did not bind): NACK it and
+    /// keep the last good configuration whole.
     public mutating func reject(_ proposal: Proposal, error: ConfigError) -> DiscoveryRequest {
-        reject(proposal.type, proposal.response, error)
+        nack(proposal.type, proposal.refusals + [error])
     }
 
-    private mutating func reject(_ type: ResourceType, _ response: DiscoveryResponse, _ error: ConfigError) -> DiscoveryRequest {
-        types[type]!.lastError = error.description
+    private mutating func nack(_ type: ResourceType, _ errors: [ConfigError]) -> DiscoveryRequest {
+        let message = errors.map(\.description).joined(separator: "; ")
+        types[type]!.lastError = message
         types[type]!.nacks += 1
         // version_info stays the last ACKed one; error_detail carries why (xDS: NACK).
         var nack = request(type)
-        nack.errorDetail = RPCStatus(code: 3, message: error.description)  // INVALID_ARGUMENT
+        nack.errorDetail = RPCStatus(code: 3, message: message)  // INVALID_ARGUMENT
         return nack
     }
 
@@ -130,32 +139,52 @@ public struct ADSClientState: Sendable {
 
     /// LDS and CDS responses are the whole set: what is absent is removed. RDS and EDS
     /// responses need only carry the named resources, so absent ones keep their last
-    /// value (xDS: "Resource types … that are not wildcard …").
-    static func merge(_ response: DiscoveryResponse, as type: ResourceType, into config: inout ProxyConfig, subscribed: Set<String>) throws(ConfigError) {
-        var decoded: [String: (DecodedResource, PackedAny)] = [:]
+    /// value (xDS: "Resource types … that are not wildcard …"). A resource that cannot be
+    /// decoded keeps its last good value (or stays absent) and is returned as a refusal.
+    static func merge(_ response: DiscoveryResponse, as type: ResourceType, into config: inout ProxyConfig, subscribed: Set<String>) -> [ConfigError] {
+        var refusals: [ConfigError] = []
+        var decoded: [String: (value: DecodedResource, packed: PackedAny)] = [:]
+        var refusedNames: Set<String> = []
         for resource in response.resources {
-            let value = try DecodedResource.decode(resource, as: type)
-            guard decoded[value.name] == nil else {
-                throw ConfigError(resource: "\(DecodedResource.noun(type)) '\(value.name)'", path: "", reason: "sent twice in one response")
+            var name: String?
+            do {
+                let value = try DecodedResource.decode(resource, as: type, name: &name)
+                guard decoded[value.name] == nil else {
+                    refusals.append(ConfigError(resource: "\(DecodedResource.noun(type)) '\(value.name)'", path: "", reason: "sent twice in one response"))
+                    continue
+                }
+                decoded[value.name] = (value, resource)
+            } catch {
+                refusals.append(error)
+                if let name { refusedNames.insert(name) }
             }
-            decoded[value.name] = (value, resource)
         }
         let wholeSet = type.allowsLegacyWildcard
         if !wholeSet {
             decoded = decoded.filter { subscribed.contains($0.key) }
         }
-        var applied = wholeSet ? [:] : (config.applied[type]?.resources ?? [:])
-        for (name, entry) in decoded { applied[name] = entry.1 }
-        config.applied[type] = AppliedResources(version: response.versionInfo, resources: applied)
-        let values = decoded.values.map(\.0)
+        let previous = config.applied[type]?.resources ?? [:]
+        var applied: [String: AppliedResource] = wholeSet ? previous.filter { refusedNames.contains($0.key) } : previous
+        for (name, entry) in decoded {
+            let unchanged = previous[name]?.packed == entry.packed
+            applied[name] = unchanged ? previous[name]! : AppliedResource(packed: entry.packed, version: response.versionInfo)
+        }
+        config.applied[type] = AppliedResources(version: config.applied[type]?.version ?? "", resources: applied)
+        let values = decoded.values.map(\.value)
         switch type {
         case .listener:
-            config.listeners = [:]
-            for case .listener(let listener) in values { config.listeners[listener.name] = listener }
-            try checkPorts(config.listeners)
+            var listeners = config.listeners.filter { refusedNames.contains($0.key) }
+            for case .listener(let listener) in values { listeners[listener.name] = listener }
+            for clash in checkPorts(listeners) {
+                refusals.append(clash.error)
+                listeners[clash.name] = config.listeners[clash.name]
+                config.applied[type]?.resources[clash.name] = previous[clash.name]
+            }
+            config.listeners = listeners
         case .cluster:
-            config.clusters = [:]
-            for case .cluster(let cluster) in values { config.clusters[cluster.name] = cluster }
+            var clusters = config.clusters.filter { refusedNames.contains($0.key) }
+            for case .cluster(let cluster) in values { clusters[cluster.name] = cluster }
+            config.clusters = clusters
         case .route:
             for case .route(let table) in values { config.routes[table.name] = table }
         case .endpoint:
@@ -163,17 +192,22 @@ public struct ADSClientState: Sendable {
         case .secret:
             break
         }
+        return refusals
     }
 
-    /// Two listeners on one address cannot both bind; Envoy refuses such an LDS update too.
-    static func checkPorts(_ listeners: [String: ListenerConfig]) throws(ConfigError) {
+    /// Two listeners on one address cannot both bind; the later name is refused (it
+    /// keeps its previous address, if it had one), as Envoy refuses such a listener.
+    static func checkPorts(_ listeners: [String: ListenerConfig]) -> [(name: String, error: ConfigError)] {
         var seen: [String: String] = [:]
+        var clashes: [(name: String, error: ConfigError)] = []
         for listener in listeners.values.sorted(by: { $0.name < $1.name }) {
             let key = "\(listener.host):\(listener.port)"
             if let other = seen[key] {
-                throw ConfigError(resource: "listener '\(listener.name)'", path: "address", reason: "\(key) is already used by listener '\(other)'")
+                clashes.append((listener.name, ConfigError(resource: "listener '\(listener.name)'", path: "address", reason: "\(key) is already used by listener '\(other)'")))
+                continue
             }
             seen[key] = listener.name
         }
+        return clashes
     }
 }

@@ -98,27 +98,29 @@ public final class XDSClient: Sendable {
         switch state.withLock({ $0.receive(response) }) {
         case .ignored:
             return []
-        case .refused(let nack, let error):
-            rejected(response, error)
-            return [nack]
         case .proposal(let proposal):
             do {
                 try await apply(proposal)
             } catch {
-                rejected(response, error)
+                rejected(response, [error])
                 return [state.withLock { $0.reject(proposal, error: error) }]
             }
-            let type = ResourceType(typeURL: response.typeURL)!
-            runtime.stats.increment("control_plane.\(type.shortName.lowercased()).update_success")
-            logger.info("applied", metadata: ["type": "\(type)", "version": "\(response.versionInfo)", "resources": "\(response.resources.count)"])
+            if proposal.refusals.isEmpty {
+                runtime.stats.increment("control_plane.\(proposal.type.shortName.lowercased()).update_success")
+                logger.info("applied", metadata: ["type": "\(proposal.type)", "version": "\(response.versionInfo)", "resources": "\(response.resources.count)"])
+            } else {
+                rejected(response, proposal.refusals)
+            }
             return state.withLock { $0.commit(proposal) }
         }
     }
 
-    private func rejected(_ response: DiscoveryResponse, _ error: ConfigError) {
+    private func rejected(_ response: DiscoveryResponse, _ errors: [ConfigError]) {
         let type = ResourceType(typeURL: response.typeURL).map { $0.shortName.lowercased() } ?? "unknown"
         runtime.stats.increment("control_plane.\(type).update_rejected")
-        logger.error("rejected (NACK); keeping the last good config", metadata: ["type": "\(type)", "version": "\(response.versionInfo)", "error": "\(error)"])
+        logger.error("rejected (NACK); the refused resources keep their last good version", metadata: [
+            "type": "\(type)", "version": "\(response.versionInfo)", "error": "\(errors.map(\.description).joined(separator: "; "))",
+        ])
     }
 
     /// Installs the proposal's config for new requests; an LDS update also binds and
