@@ -127,6 +127,27 @@ import TestSupport
         }
     }
 
+    @Test(arguments: DataPlaneKind.allCases) func aRetryTheBudgetRefusesLeavesTheUpstreamsOwnAnswer(_ plane: DataPlaneKind) async throws {
+        try await withRegistryMesh { mesh in
+            let flaky = try await mesh.upstream("flaky", behavior: .failEveryOtherWith503)
+            try await mesh.register("echo", policy: #"{"protocol": "http", "retries": {"attempts": 2, "on": ["5xx"]}, "circuit_breaker": {"max_retries": 0}}"#)
+            try await mesh.register("echo", id: "f", flaky)
+            try mesh.startProxy(plane)
+            try await eventually("\(plane) routes Host: echo") { try await mesh.get("echo").status != 404 }
+            // max_retries 0: no retry is ever admitted, so every other answer is the
+            // upstream's own 503 (its body and headers), not one the proxy made up.
+            var statuses: [Int: Int] = [:]
+            for _ in 0..<10 {
+                let response = try await mesh.get("echo")
+                statuses[response.status, default: 0] += 1
+                if response.status == 503 {
+                    #expect(response.body == "flaky\n" && response.headers["x-upstream"] == "flaky", "\(response.body)")
+                }
+            }
+            #expect(statuses[503, default: 0] >= 4 && statuses[200, default: 0] >= 4, "\(statuses)")
+        }
+    }
+
     @Test(arguments: DataPlaneKind.allCases) func configurationChangesUnderLoadDropNoRequest(_ plane: DataPlaneKind) async throws {
         try await withRegistryMesh { mesh in
             let a = try await mesh.upstream("a"), b = try await mesh.upstream("b"), c = try await mesh.upstream("c")

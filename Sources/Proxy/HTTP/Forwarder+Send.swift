@@ -8,7 +8,7 @@ extension Forwarder {
     /// One attempt: a connection (pooled or new), the request head, the body (what was
     /// kept, then the rest from downstream), and the response head.
     func send(
-        to endpoint: Endpoint, timer: AttemptTimer, deadline: ContinuousClock.Instant?, perTry: Duration?,
+        to endpoint: Endpoint, timer: AttemptTimer, deadline: inout ContinuousClock.Instant?, perTry: Duration?,
         _ requests: inout RequestParts, _ body: inout RequestBody
     ) async -> SendOutcome {
         // A pooled connection the upstream closed while idle fails before any response
@@ -28,13 +28,7 @@ extension Forwarder {
                     return .failure(pastDeadline(deadline) ? .routeTimeout : .connectFailure)
                 }
             }
-            let routeLeft = remaining(deadline)
-            if let perTry, perTry < routeLeft ?? .seconds(Int64.max / 2) {
-                timer.arm(.perTry, after: perTry, on: connection)
-            } else if let routeLeft {
-                timer.arm(.route, after: routeLeft, on: connection)
-            }
-            let outcome = await exchange(on: connection, timer: timer, &requests, &body)
+            let outcome = await exchange(on: connection, timer: timer, deadline: &deadline, perTry: perTry, &requests, &body)
             // Only for idempotent methods (RFC 9110 §9.2.2): the upstream may have acted on
             // the request before closing.
             if case .failure(.reset) = outcome, reused, timer.fired == nil, body.replayable, Self.idempotent.contains(head.method) {
@@ -52,6 +46,17 @@ extension Forwarder {
         return .failure(.reset)
     }
 
+    /// Timers start when the request is complete upstream, as Envoy's per-try timeout
+    /// does; a slow client is not the upstream's timeout.
+    private func armTimer(_ timer: AttemptTimer, on connection: UpstreamConnection, deadline: ContinuousClock.Instant?, perTry: Duration?) {
+        let routeLeft = remaining(deadline)
+        if let perTry, perTry < routeLeft ?? .seconds(Int64.max / 2) {
+            timer.arm(.perTry, after: perTry, on: connection)
+        } else if let routeLeft {
+            timer.arm(.route, after: routeLeft, on: connection)
+        }
+    }
+
     static let idempotent: [HTTPMethod] = [.GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE]
 
     private func remaining(_ deadline: ContinuousClock.Instant?) -> Duration? {
@@ -62,7 +67,10 @@ extension Forwarder {
         deadline.map { ContinuousClock.now >= $0 } ?? false
     }
 
-    private func exchange(on connection: UpstreamConnection, timer: AttemptTimer, _ requests: inout RequestParts, _ body: inout RequestBody) async -> SendOutcome {
+    private func exchange(
+        on connection: UpstreamConnection, timer: AttemptTimer, deadline: inout ContinuousClock.Instant?, perTry: Duration?,
+        _ requests: inout RequestParts, _ body: inout RequestBody
+    ) async -> SendOutcome {
         func failure() -> SendOutcome {
             connection.close()
             switch timer.fired {
@@ -101,6 +109,8 @@ extension Forwarder {
                     }
                 }
             }
+            if deadline == nil, let timeout = route.timeout { deadline = ContinuousClock.now + timeout }
+            armTimer(timer, on: connection, deadline: deadline, perTry: perTry)
             while let part = try await connection.next() {
                 if case .head(let head) = part { return .success((head, connection)) }
             }

@@ -18,27 +18,35 @@ struct Forwarder {
 
     /// Returns false when the downstream connection must close (the response was cut).
     func run(_ requests: inout RequestParts, _ body: inout RequestBody, _ writer: ResponseWriter) async throws -> Bool {
-        let deadline = route.timeout.map { ContinuousClock.now + $0 }
+        // Envoy's route timeout runs from the end of the downstream request; for a request
+        // still streaming its body it starts once the body is complete (`send`).
+        var deadline = body.complete ? route.timeout.map { ContinuousClock.now + $0 } : nil
         let policy = route.retry ?? RetryPolicy(on: [], retries: 0, perTryTimeout: nil)
         var attempt = 0
+        var admitted: Endpoint?
         while true {
             let isRetry = attempt > 0
             let endpoint: Endpoint
-            switch cluster.admit(isRetry: isRetry) {
-            case .overflow:
-                stats.increment("\(prefix).upstream_rq_pending_overflow")
-                return try await downstream.reply(503, "upstream connect error or disconnect/reset before headers. reset reason: overflow", writer, &requests, &body, headers: [("x-envoy-overloaded", "true")])
-            case .noHealthyUpstream:
-                stats.increment("\(prefix).upstream_cx_none_healthy")
-                return try await downstream.reply(503, "no healthy upstream", writer, &requests, &body)
-            case .endpoint(let picked):
-                endpoint = picked
+            if let next = admitted {
+                endpoint = next
+                admitted = nil
+            } else {
+                switch cluster.admit(isRetry: isRetry) {
+                case .overflow:
+                    stats.increment("\(prefix).upstream_rq_pending_overflow")
+                    return try await downstream.reply(503, "upstream connect error or disconnect/reset before headers. reset reason: overflow", writer, &requests, &body, headers: [("x-envoy-overloaded", "true")])
+                case .noHealthyUpstream:
+                    stats.increment("\(prefix).upstream_cx_none_healthy")
+                    return try await downstream.reply(503, "no healthy upstream", writer, &requests, &body)
+                case .endpoint(let picked):
+                    endpoint = picked
+                }
             }
             stats.increment("\(prefix).upstream_rq_total")
             stats.increment("\(prefix).endpoint.\(endpoint.address).rq_total")
             let timer = AttemptTimer()
-            let outcome = await send(to: endpoint, timer: timer, deadline: deadline, perTry: policy.perTryTimeout, &requests, &body)
-            let canRetry = attempt < policy.retries && body.replayable
+            let outcome = await send(to: endpoint, timer: timer, deadline: &deadline, perTry: policy.perTryTimeout, &requests, &body)
+            let mayRetry = attempt < policy.retries && body.replayable && !pastDeadline(deadline)
             switch outcome {
             case .failure(.downstreamGone):
                 timer.cancel()
@@ -49,32 +57,42 @@ struct Forwarder {
                 timer.cancel()
                 cluster.finish(endpoint, isRetry: isRetry, status: nil)
                 record(failure)
-                if canRetry, failure.retried(by: policy), !pastDeadline(deadline) {
+                if mayRetry, failure.retried(by: policy), let next = admitRetry() {
+                    admitted = next
                     attempt += 1
-                    stats.increment("\(prefix).upstream_rq_retry")
                     try await backOff(attempt)
                     continue
                 }
                 return try await replyForFailure(failure, writer, &requests, &body)
             case .success(let (responseHead, connection)):
                 let status = Int(responseHead.status.code)
-                if canRetry, policy.retries(status: status), !pastDeadline(deadline) {
-                    // The answer is dropped with its connection (its body is never read).
+                stats.increment("\(prefix).upstream_rq_\(status)")
+                // The retry is admitted before this answer is dropped: if the budget or
+                // the endpoints say no, the client gets the upstream's own answer.
+                if mayRetry, policy.retries(status: status), let next = admitRetry() {
                     timer.cancel()
-                    connection.close()
+                    connection.close()  // its body is never read
                     cluster.finish(endpoint, isRetry: isRetry, status: status)
-                    stats.increment("\(prefix).upstream_rq_\(status)")
+                    admitted = next
                     attempt += 1
-                    stats.increment("\(prefix).upstream_rq_retry")
                     try await backOff(attempt)
                     continue
                 }
                 defer { cluster.finish(endpoint, isRetry: isRetry, status: status) }
-                stats.increment("\(prefix).upstream_rq_\(status)")
                 stats.increment("\(prefix).upstream_rq_\(status / 100)xx")
                 return try await relay(responseHead, from: connection, timer: timer, writer)
             }
         }
+    }
+
+    /// An endpoint for the next attempt, or nil when max_retries or the endpoints refuse.
+    private func admitRetry() -> Endpoint? {
+        guard case .endpoint(let next) = cluster.admit(isRetry: true) else {
+            stats.increment("\(prefix).upstream_rq_retry_overflow")
+            return nil
+        }
+        stats.increment("\(prefix).upstream_rq_retry")
+        return next
     }
 
     private func pastDeadline(_ deadline: ContinuousClock.Instant?) -> Bool {
