@@ -43,13 +43,14 @@ public final class DataPlane: Sendable {
         return admin.port
     }
 
-    /// Stops the xDS client, drains every listener and closes the admin endpoint.
+    /// Stops the xDS client, drains every listener (in-flight requests and TCP connections
+    /// get up to 5 s), and closes the admin endpoint.
     public func shutdown() async {
         let (running, admin) = task.take()
         running?.cancel()
         await client.stop()
         await running?.value
-        listeners.stopAll()
+        await listeners.stopAll()
         runtime.pool.closeAll()
         try? await admin?.close()
     }

@@ -48,12 +48,26 @@ public final class ClusterRuntime: Sendable {
         case overflow
     }
 
-    /// Starts a request: checks max_requests, picks an endpoint and counts it in flight.
+    /// Starts a request: checks the limits, picks an endpoint and counts it in flight.
     /// Every `.endpoint` admission must be paired with one `finish`.
+    ///
+    /// A request holds one upstream connection while in flight and nothing waits in a
+    /// queue, so max_connections + max_pending_requests also bound requests in flight.
     func admit(isRetry: Bool) -> Admission {
+        admit(isRetry: isRetry) { $0.maxRequests }
+    }
+
+    /// Starts a TCP proxy connection: bounded by max_connections.
+    func admitConnection() -> Admission {
+        admit(isRetry: false) { $0.maxConnections }
+    }
+
+    private func admit(isRetry: Bool, limit: (CircuitBreakerLimits) -> Int) -> Admission {
         let now = ContinuousClock.now
         return state.withLock { state -> Admission in
-            if state.activeRequests >= state.config.limits.maxRequests { return .overflow }
+            let limits = state.config.limits
+            let bound = min(limit(limits), limits.maxConnections + limits.maxPendingRequests)
+            if state.activeRequests >= bound { return .overflow }
             if isRetry, state.activeRetries >= state.config.limits.maxRetries { return .overflow }
             state.ejectedUntil = state.ejectedUntil.filter { $0.value > now }
             let ejected = Set(state.ejectedUntil.keys)

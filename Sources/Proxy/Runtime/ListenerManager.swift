@@ -20,6 +20,7 @@ final class ListenerManager: Sendable {
         let current = active.withLock { $0 }
         var started: [String: ListenerHandle] = [:]
         var kept: [String: ListenerHandle] = [:]
+        var released: Set<String> = []
         for name in wanted.keys.sorted() {
             let config = wanted[name]!
             if let existing = current[name], existing.config.host == config.host, existing.config.port == config.port,
@@ -28,9 +29,13 @@ final class ListenerManager: Sendable {
                 kept[name] = existing
                 continue
             }
-            // Another listener giving up this address must let go of it first.
-            for (other, handle) in current where handle.address == "\(config.host):\(config.port)" && wanted[other].map({ "\($0.host):\($0.port)" }) != handle.address {
+            // Whatever holds this address now and is not kept (another name, or this name
+            // with another kind of chain) lets go of it first: break-before-make here is
+            // the only way to bind.
+            let address = "\(config.host):\(config.port)"
+            for (other, handle) in current where handle.address == address && kept[other] == nil && !released.contains(other) {
                 handle.drain()
+                released.insert(other)
             }
             let handle = ListenerHandle(config: config)
             do {
@@ -38,12 +43,17 @@ final class ListenerManager: Sendable {
                 started[name] = handle
             } catch {
                 for (_, handle) in started { handle.drain() }
+                // Released listeners no longer accept: forget them, so the next update
+                // binds them again instead of keeping a dead handle.
+                active.withLock { active in
+                    for name in released { active[name] = nil }
+                }
                 throw ConfigError(resource: "listener '\(name)'", path: "address", reason: "cannot bind \(config.host):\(config.port): \(error)")
             }
         }
         for (name, handle) in kept { handle.replace(wanted[name]!) }
         active.withLock { $0 = kept.merging(started) { $1 } }
-        for (name, handle) in current where kept[name] == nil {
+        for (name, handle) in current where kept[name] == nil && !released.contains(name) {
             logger.info("draining listener", metadata: ["listener": "\(name)", "address": "\(handle.address)"])
             handle.drain()
         }
@@ -62,11 +72,16 @@ final class ListenerManager: Sendable {
 
     var names: [String] { active.withLock { $0.keys.sorted() } }
 
-    func stopAll() {
+    /// Drains every listener and waits (up to `grace`) for their connections to finish.
+    func stopAll(grace: Duration = .seconds(5)) async {
         let all = active.withLock { active -> [ListenerHandle] in
             defer { active = [:] }
             return Array(active.values)
         }
         for handle in all { handle.drain() }
+        let deadline = ContinuousClock.now + grace
+        while all.contains(where: { $0.connections.count > 0 }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
     }
 }

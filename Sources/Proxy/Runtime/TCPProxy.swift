@@ -14,10 +14,23 @@ struct TCPProxy {
             runtime.stats.increment("tcp.\(listener.name).no_cluster")
             return downstream.close()
         }
-        guard case .endpoint(let endpoint) = cluster.admit(isRetry: false) else {
+        let endpoint: Endpoint
+        switch cluster.admitConnection() {
+        case .endpoint(let picked):
+            endpoint = picked
+        case .overflow:
+            runtime.stats.increment("cluster.\(clusterName).upstream_cx_overflow")
+            return downstream.close()
+        case .noHealthyUpstream:
             runtime.stats.increment("cluster.\(clusterName).upstream_cx_none_healthy")
             return downstream.close()
         }
+        // Tracked as busy for its whole life: a draining listener lets it finish, and
+        // shutdown waits for it (up to its grace period).
+        let tracker = listener.connections
+        let id = tracker.register(downstream)
+        tracker.setBusy(id, true)
+        downstream.closeFuture.whenComplete { _ in tracker.unregister(id) }
         runtime.stats.increment("tcp.\(listener.name).downstream_cx_total")
         runtime.stats.increment("cluster.\(clusterName).upstream_cx_total")
         runtime.stats.increment("cluster.\(clusterName).endpoint.\(endpoint.address).cx_total")

@@ -1,0 +1,62 @@
+import Logging
+import NIOPosix
+@testable import Proxy
+import Testing
+import TestSupport
+
+/// Listeners come and go without cutting requests: a removed HTTP listener stops
+/// accepting while the request it is serving completes.
+@Suite struct ListenerManagerTests {
+    func config(upstream: Int, listener port: Int) -> ProxyConfig {
+        var config = ProxyConfig()
+        let endpoint = Endpoint(host: "127.0.0.1", port: upstream, weight: 1, health: .healthy, zone: "")
+        config.clusters["slow"] = ClusterConfig(
+            name: "slow", discovery: .inline(LoadAssignment(clusterName: "slow", endpoints: [endpoint])), balancing: .roundRobin,
+            connectTimeout: .seconds(1), limits: CircuitBreakerLimits(), outlier: nil)
+        let route = Route(match: RouteMatch(path: .prefix("/"), headers: []), action: .cluster("slow"), timeout: .seconds(5))
+        let table = RouteTable(name: "r", virtualHosts: [VirtualHost(name: "all", domains: ["*"], routes: [route])])
+        config.listeners["http"] = ListenerConfig(
+            name: "http", host: "127.0.0.1", port: port, chain: .http(HTTPManagerConfig(routes: .inline(table), faultFilter: false, rateLimit: nil)))
+        return config
+    }
+
+    @Test func aRemovedListenerFinishesItsInFlightRequestAndAcceptsNoMore() async throws {
+        let slow = try await HTTPUpstream.start(name: "slow", behavior: .delay(.milliseconds(600)))
+        let runtime = ProxyRuntime(group: MultiThreadedEventLoopGroup.singleton)
+        let manager = ListenerManager(runtime: runtime, logger: Logger(label: "test"))
+        let port = try TestEnvironment.freePort()
+        let config = config(upstream: slow.port, listener: port)
+        runtime.install(config)
+        try await manager.apply(config.listeners)
+
+        let inFlight = Task { try await SimpleHTTPClient.get(port: port, path: "/") }
+        try await Task.sleep(for: .milliseconds(200))  // the request is at the upstream
+        try await manager.apply([:])
+        await #expect(throws: (any Error).self, "no new connections") { try await SimpleHTTPClient.get(port: port, path: "/") }
+        let response = try await inFlight.value
+        #expect(response.status == 200 && response.body == "slow\n", "the in-flight request completed")
+        #expect(manager.names.isEmpty)
+        await slow.stop()
+    }
+
+    @Test func aListenerThatCannotBindRefusesTheUpdateAndKeepsTheRunningOnes() async throws {
+        let upstream = try await HTTPUpstream.start(name: "up")
+        let runtime = ProxyRuntime(group: MultiThreadedEventLoopGroup.singleton)
+        let manager = ListenerManager(runtime: runtime, logger: Logger(label: "test"))
+        let port = try TestEnvironment.freePort()
+        var config = config(upstream: upstream.port, listener: port)
+        runtime.install(config)
+        try await manager.apply(config.listeners)
+        // A second listener on the admin-style port of a running server cannot bind.
+        var taken = config.listeners["http"]!
+        taken.name = "taken"
+        taken.port = upstream.port
+        config.listeners["taken"] = taken
+        let error = await #expect(throws: ConfigError.self) { try await manager.apply(config.listeners) }
+        #expect(error?.description.hasPrefix("listener 'taken': address: cannot bind 127.0.0.1:\(upstream.port)") == true, "\(String(describing: error))")
+        #expect(manager.names == ["http"])
+        #expect(try await SimpleHTTPClient.get(port: port, path: "/").status == 200)
+        await manager.stopAll()
+        await upstream.stop()
+    }
+}
