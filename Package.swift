@@ -47,14 +47,14 @@ let package = Package(
         .target(
             name: "ControlPlane",
             dependencies: [
-                "XDS", "EnvoyAPI", "GRPC", "HTTP2", "Registry", "Translator",
+                "XDS", "EnvoyAPI", "GRPC", "HTTP2", "Registry", "Translator", "ProcessSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ] + nio,
             swiftSettings: strict),
-        .target(name: "ProcessSupport", swiftSettings: strict),
+        .target(name: "ProcessSupport", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .executableTarget(
             name: "sextant",
             dependencies: ["ControlPlane", "Registry", "EnvoyAPI", "ProcessSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -73,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "sextant-bench",
             dependencies: [
-                "ControlPlane", "Registry", "ProcessSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ControlPlane", "Registry", "Translator", "ProcessSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio,
             swiftSettings: strict),

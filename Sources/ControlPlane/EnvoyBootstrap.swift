@@ -1,3 +1,4 @@
+import ProcessSupport
 /// An Envoy bootstrap whose dynamic resources all come from Sextant over ADS.
 ///
 /// Node metadata follows SPEC §3 (`sextant.role`, `sextant.outbound_port`,
@@ -21,11 +22,7 @@ public struct EnvoyBootstrap: Sendable {
 
     /// Parses `host:port` (IPv6 in brackets: `[::1]:18000`).
     public static func splitAddress(_ address: String) -> (host: String, port: Int)? {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-              (1...65535).contains(port) else { return nil }
-        var host = String(address[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return host.isEmpty ? nil : (host, port)
+        HostPort.split(address)
     }
 
     private var xdsIsIP: Bool {

@@ -1,8 +1,13 @@
 /// Text forms of google.protobuf.Duration ("1.5s") and Timestamp (RFC 3339, UTC "Z"),
 /// as proto3 JSON defines them. Written by hand: Foundation's date parsing differs
 /// between platforms and drops nanoseconds.
-enum ProtoTime {
+public enum ProtoTime {
     static let maxDurationSeconds: Int64 = 315_576_000_000
+
+    /// A proto3 JSON Duration ("1.500s") as a Swift `Duration`; nil if malformed.
+    public static func duration(_ text: String) -> Duration? {
+        parseDuration(text).map { .seconds($0.seconds) + .nanoseconds($0.nanos) }
+    }
 
     /// "-1.500s" → (-1, -500000000); seconds and nanos share the sign, as protobuf requires.
     static func parseDuration(_ text: String) -> (seconds: Int64, nanos: Int32)? {

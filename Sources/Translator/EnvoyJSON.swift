@@ -57,8 +57,8 @@ enum EnvoyJSON {
     /// The HTTP router: always the last HTTP filter (Envoy rejects a chain whose last
     /// filter is not terminal).
     static let router: JSON = [
-        "name": "envoy.filters.http.router",
-        "typed_config": typed("envoy.extensions.filters.http.router.v3.Router"),
+        "name": .string(Filter.router),
+        "typed_config": typed(Message.router),
     ]
 
     /// HttpProtocolOptions forcing HTTP/2 to the upstream: gRPC only works over HTTP/2, and
@@ -70,17 +70,6 @@ enum EnvoyJSON {
             ["explicit_http_config": ["http2_protocol_options": [:]]]),
     ]
 
-    enum Filter {
-        static let httpConnectionManager = "envoy.filters.network.http_connection_manager"
-        static let tcpProxy = "envoy.filters.network.tcp_proxy"
-        static let fault = "envoy.filters.http.fault"
-        static let localRateLimit = "envoy.filters.http.local_ratelimit"
-    }
-
-    enum Message {
-        static let httpConnectionManager = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
-        static let tcpProxy = "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
-        static let fault = "envoy.extensions.filters.http.fault.v3.HTTPFault"
-        static let localRateLimit = "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
-    }
+    typealias Filter = EnvoyNames.Filter
+    typealias Message = EnvoyNames.Message
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ControlPlane
 import Foundation
 import Registry
+import Translator
 import XDS
 
 /// SPEC §7, first row: build and encode a snapshot of N services × M instances, and the
@@ -27,7 +28,8 @@ struct SnapshotBenchmark: AsyncParsableCommand {
         mesh.services[services / 2].instances[0].weight = 7
         let changed = try measure { _ = try SnapshotContent.registry(mesh).generation(version: "v2") }
         let (generation, catalog) = try SnapshotContent.registry(mesh).generation(version: "v3")
-        let scoped = ProxyProfileKey.scoped
+        // A sidecar of svc-1 with an app port: another group than the catalog's.
+        let scoped = ProxyProfile(service: "svc-1", appPort: 8080).groupKey
         let group = try measure { _ = generation.snapshot(forGroup: scoped) }
         print("| figure (\(services) services × \(instances) instances, \(catalog.allResources.count) resources) | median ms | SPEC §7 target |")
         print("|---|---:|---|")
@@ -60,10 +62,4 @@ struct SnapshotBenchmark: AsyncParsableCommand {
             })
         })
     }
-}
-
-/// The node group of a sidecar of `svc-1` with an app port: a profile other than the
-/// catalog's, so rendering it does real work.
-enum ProxyProfileKey {
-    static let scoped = "sidecar|svc-1|15001|15006|8080"
 }

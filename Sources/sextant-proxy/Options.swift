@@ -1,6 +1,7 @@
 import ArgumentParser
 import EnvoyAPI
 import Foundation
+import ProcessSupport
 import Proxy
 
 extension SextantProxy {
@@ -52,12 +53,9 @@ extension SextantProxy {
     }
 
     static func split(_ address: String, flag: String, allowZero: Bool = false) throws -> (host: String, port: Int) {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-            (allowZero ? 0 : 1)...65535 ~= port
-        else { throw ValidationError("\(flag) must be HOST:PORT, got \(address)") }
-        var host = String(address[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw ValidationError("\(flag) must be HOST:PORT, got \(address)") }
-        return (host, port)
+        guard let split = HostPort.split(address, ports: (allowZero ? 0 : 1)...65535) else {
+            throw ValidationError("\(flag) must be HOST:PORT, got \(address)")
+        }
+        return split
     }
 }

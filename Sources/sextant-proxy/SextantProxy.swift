@@ -1,8 +1,8 @@
-import ProcessSupport
-import ArgumentParser
+public import ProcessSupport
+public import ArgumentParser
 import EnvoyAPI
 import Foundation
-import Logging
+public import Logging
 import Proxy
 
 /// `sextant-proxy`: a small data-plane proxy configured over ADS by Sextant (or any xDS
@@ -45,16 +45,14 @@ struct SextantProxy: AsyncParsableCommand {
     var zone: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    var logLevel: Logger.Level = .info
+
+    @Option(help: "Log format: text or json (one object per line).")
+    var logFormat: LogFormat = .text
 
     func run() async throws {
         let options = try resolve()
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LogSetup.bootstrap(level: logLevel, format: logFormat)
         let logger = Logger(label: "sextant-proxy")
         let plane = DataPlane(options: options, logger: logger)
         let adminPort = try await plane.start()
@@ -66,3 +64,6 @@ struct SextantProxy: AsyncParsableCommand {
         await plane.shutdown()
     }
 }
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension LogFormat: ExpressibleByArgument {}

@@ -1,6 +1,6 @@
 public import ArgumentParser
-public import ControlPlane
-import ProcessSupport
+import ControlPlane
+public import ProcessSupport
 import Foundation
 public import Logging
 

@@ -74,10 +74,10 @@ struct ConfigNode {
     /// google.protobuf.Duration in proto3 JSON: "1.500s".
     func duration(_ key: String) throws(ConfigError) -> Duration? {
         guard let text = string(key) else { return nil }
-        guard text.hasSuffix("s"), let seconds = Double(text.dropLast()), seconds >= 0 else {
-            throw error("not a duration: \(text)", at: key)
+        guard let duration = ProtoTime.duration(text), duration >= .zero else {
+            throw error("not a non-negative duration: \(text)", at: key)
         }
-        return .milliseconds(Int64((seconds * 1000).rounded()))
+        return duration
     }
 
     func array(_ key: String) -> [ConfigNode] {

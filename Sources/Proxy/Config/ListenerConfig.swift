@@ -35,16 +35,6 @@ public struct TokenBucketConfig: Sendable, Equatable {
     public var enforced: Double
 }
 
-enum NetworkFilterName {
-    static let httpConnectionManager = "envoy.filters.network.http_connection_manager"
-    static let tcpProxy = "envoy.filters.network.tcp_proxy"
-    static let httpManagerType = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
-    static let tcpProxyType = "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
-    static let routerType = "envoy.extensions.filters.http.router.v3.Router"
-    static let faultType = "envoy.extensions.filters.http.fault.v3.HTTPFault"
-    static let rateLimitType = "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
-}
-
 extension ListenerConfig {
     /// Reads a Listener as the transcoder renders it. Anything that would change how
     /// traffic is handled and that sextant-proxy does not implement is refused.
@@ -70,9 +60,9 @@ extension ListenerConfig {
         // Name the filter we cannot run before complaining about the chain's shape.
         for filter in filters {
             let type = filter.child("typed_config")?.anyType
-            guard type == NetworkFilterName.httpManagerType || type == NetworkFilterName.tcpProxyType else {
+            guard type == EnvoyNames.Message.httpConnectionManager || type == EnvoyNames.Message.tcpProxy else {
                 throw filter.error(
-                    "unsupported network filter '\(filter.string("name") ?? "")' (\(type ?? "no @type")); sextant-proxy supports \(NetworkFilterName.httpConnectionManager) and \(NetworkFilterName.tcpProxy)",
+                    "unsupported network filter '\(filter.string("name") ?? "")' (\(type ?? "no @type")); sextant-proxy supports \(EnvoyNames.Filter.httpConnectionManager) and \(EnvoyNames.Filter.tcpProxy)",
                     at: "name")
             }
         }
@@ -87,14 +77,14 @@ extension ListenerConfig {
         let name = filter.string("name") ?? ""
         guard let config = filter.child("typed_config") else { throw filter.error("typed_config is required") }
         switch config.anyType {
-        case NetworkFilterName.httpManagerType:
+        case EnvoyNames.Message.httpConnectionManager:
             return .http(try HTTPManagerConfig(config))
-        case NetworkFilterName.tcpProxyType:
+        case EnvoyNames.Message.tcpProxy:
             try config.only(["@type", "cluster"], ignoring: ["stat_prefix"])
             return .tcp(cluster: try config.requiredString("cluster"))
         default:
             throw filter.error(
-                "unsupported network filter '\(name)' (\(config.anyType ?? "no @type")); sextant-proxy supports \(NetworkFilterName.httpConnectionManager) and \(NetworkFilterName.tcpProxy)",
+                "unsupported network filter '\(name)' (\(config.anyType ?? "no @type")); sextant-proxy supports \(EnvoyNames.Filter.httpConnectionManager) and \(EnvoyNames.Filter.tcpProxy)",
                 at: "name")
         }
     }
@@ -114,18 +104,18 @@ extension HTTPManagerConfig {
         faultFilter = false
         rateLimit = nil
         let filters = config.array("http_filters")
-        guard filters.last?.child("typed_config")?.anyType == NetworkFilterName.routerType else {
+        guard filters.last?.child("typed_config")?.anyType == EnvoyNames.Message.router else {
             throw config.error("the last HTTP filter must be the router", at: "http_filters")
         }
         for filter in filters.dropLast() {
             try filter.only(["name", "typed_config"])
             let typed = filter.child("typed_config")
             switch typed?.anyType {
-            case NetworkFilterName.faultType:
+            case EnvoyNames.Message.fault:
                 // An empty fault filter injects nothing itself; per-route configs do.
                 try typed?.only(["@type"])
                 faultFilter = true
-            case NetworkFilterName.rateLimitType:
+            case EnvoyNames.Message.localRateLimit:
                 rateLimit = try TokenBucketConfig(typed!)
             default:
                 throw filter.error("unsupported HTTP filter '\(filter.string("name") ?? "")' (\(typed?.anyType ?? "no @type"))", at: "name")

@@ -133,7 +133,7 @@ extension Route {
         if let perFilter = node.child("typed_per_filter_config") {
             for key in perFilter.json.objectValue?.keys.sorted() ?? [] {
                 let config = perFilter.child(key)!
-                guard config.anyType == NetworkFilterName.faultType else {
+                guard config.anyType == EnvoyNames.Message.fault else {
                     throw perFilter.error("per-route config for an unsupported filter", at: key)
                 }
                 fault = try FaultConfig(config)
