@@ -40,6 +40,27 @@ import TestSupport
         }
     }
 
+    @Test(arguments: DataPlaneKind.allCases) func aResponseIsStreamedPartByPartNotBufferedWhole(_ plane: DataPlaneKind) async throws {
+        try await withRegistryMesh { mesh in
+            let gate = HTTPUpstream.Gate()
+            let stream = try await mesh.upstream("stream", behavior: .streamUntil(gate))
+            try await mesh.register("stream")
+            try await mesh.register("stream", id: "s", stream)
+            try mesh.startProxy(plane)
+            // No probe request: it would hang on the gate. Sextant says when the proxy has it.
+            try await mesh.waitSynced()
+            let client = try await TCPSession.open(port: mesh.outboundPort)
+            try await client.send("GET / HTTP/1.1\r\nHost: stream\r\nConnection: close\r\n\r\n")
+            // The upstream sends the rest only after the client has the first part.
+            let early = try await client.read(until: "first")
+            #expect(!early.contains("rest"))
+            gate.open()
+            let all = try await client.read(until: "rest")
+            #expect(all.hasPrefix("HTTP/1.1 200"), "\(all)")
+            #expect(all.contains("first") && all.contains("rest"), "\(all)")
+        }
+    }
+
     @Test(arguments: DataPlaneKind.allCases) func aServiceWithoutHealthyEndpointsAnswers503NoHealthyUpstream(_ plane: DataPlaneKind) async throws {
         try await withRegistryMesh { mesh in
             let a = try await mesh.upstream("a")

@@ -85,6 +85,17 @@ final class RegistryMesh: @unchecked Sendable {
 
     var currentVersion: String? { server.publisher.current?.versionString }
 
+    /// Waits until the registry's changes are published and the sidecar under test has
+    /// ACKed the current version of every type (Sextant's own view, `GET /v1/proxies`).
+    func waitSynced() async throws {
+        try await eventually("published") { !server.publisher.hasPendingChanges }
+        try await eventually("the sidecar is SYNCED on the current version") {
+            let proxies = try JSON.parse(try await api("GET", "/v1/proxies").body)["proxies"]?.arrayValue ?? []
+            let mine = proxies.first { $0["node_id"]?.stringValue == Self.nodeID }
+            return mine?["synced"]?.boolValue == true && mine?["snapshot_version"]?.stringValue == currentVersion
+        }
+    }
+
     /// A second proxy started by the test, stopped with the mesh.
     func adopt(_ extra: any ProxyProcess) {
         extras.append(extra)

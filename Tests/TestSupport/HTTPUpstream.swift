@@ -17,6 +17,18 @@ public final class HTTPUpstream: Sendable {
         /// Answers with the request body, and in `x-seen-forwarded-for` the
         /// x-forwarded-for it received.
         case echo
+        /// Sends the head and "first\n" (chunked), then the rest ("rest\n") only once
+        /// the gate opens: a proxy that buffered whole responses could never deliver
+        /// the first part on its own.
+        case streamUntil(Gate)
+    }
+
+    /// Opened once by the test; the upstream waits on it.
+    public final class Gate: Sendable {
+        private let promise: EventLoopPromise<Void>
+        public init() { promise = MultiThreadedEventLoopGroup.singleton.next().makePromise() }
+        public func open() { promise.succeed() }
+        var opened: EventLoopFuture<Void> { promise.futureResult }
     }
 
     public let name: String
@@ -86,6 +98,18 @@ public final class HTTPUpstream: Sendable {
                     respond(context: context, status: .ok)
                 case .echo:
                     respond(context: context, status: .ok, body: received, extra: [("x-seen-forwarded-for", forwardedFor)])
+                case .streamUntil(let gate):
+                    let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: HTTPHeaders([("transfer-encoding", "chunked"), ("x-upstream", name)]))
+                    context.write(wrapOutboundOut(.head(head)), promise: nil)
+                    context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "first\n")))), promise: nil)
+                    let loop = context.eventLoop
+                    let handler = NIOLoopBound((self, context), eventLoop: loop)
+                    gate.opened.hop(to: loop).whenSuccess {
+                        let (responder, context) = handler.value
+                        guard context.channel.isActive else { return }
+                        context.write(responder.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "rest\n")))), promise: nil)
+                        context.writeAndFlush(responder.wrapOutboundOut(.end(nil)), promise: nil)
+                    }
                 case .failEveryOtherWith503:
                     respond(context: context, status: number % 2 == 1 ? .serviceUnavailable : .ok)
                 case .delay(let duration):

@@ -72,6 +72,22 @@ public final class TCPSession: Sendable {
         self.collector = collector
     }
 
+    /// Sends raw bytes (e.g. an HTTP request) without waiting for an answer.
+    public func send(_ text: String) async throws {
+        try await channel.writeAndFlush(ByteBuffer(string: text))
+    }
+
+    /// Waits until what was read so far contains `text`; returns all of it.
+    public func read(until text: String, timeout: Duration = .seconds(10)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let seen = String(decoding: collector.bytes, as: UTF8.self)
+            if seen.contains(text) { return seen }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestSupportError("\(text.debugDescription) not read within \(timeout); got \(String(decoding: collector.bytes, as: UTF8.self).debugDescription)")
+    }
+
     /// Sends `line` and returns everything read until the peer closes.
     public func ask(_ line: String, timeout: Duration = .seconds(10)) async throws -> String {
         try await channel.writeAndFlush(ByteBuffer(string: "\(line)\n"))
