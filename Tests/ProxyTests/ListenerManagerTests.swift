@@ -39,6 +39,23 @@ import TestSupport
         await slow.stop()
     }
 
+    @Test func anIdleKeepAliveConnectionIsClosedWhenItsListenerDrains() async throws {
+        let upstream = try await HTTPUpstream.start(name: "up")
+        let runtime = ProxyRuntime(group: MultiThreadedEventLoopGroup.singleton)
+        let manager = ListenerManager(runtime: runtime, logger: Logger(label: "test"))
+        let port = try TestEnvironment.freePort()
+        let config = config(upstream: upstream.port, listener: port)
+        runtime.install(config)
+        try await manager.apply(config.listeners)
+        let client = try await TCPSession.open(port: port)
+        try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try await client.read(until: "up\n").hasPrefix("HTTP/1.1 200"))
+        // Keep-alive: the connection stays open and idle until the listener goes.
+        try await manager.apply([:])
+        try await client.waitClosed()
+        await upstream.stop()
+    }
+
     @Test func aListenerThatCannotBindRefusesTheUpdateAndKeepsTheRunningOnes() async throws {
         let upstream = try await HTTPUpstream.start(name: "up")
         let runtime = ProxyRuntime(group: MultiThreadedEventLoopGroup.singleton)

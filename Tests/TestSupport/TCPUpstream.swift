@@ -88,6 +88,20 @@ public final class TCPSession: Sendable {
         throw TestSupportError("\(text.debugDescription) not read within \(timeout); got \(String(decoding: collector.bytes, as: UTF8.self).debugDescription)")
     }
 
+    /// Returns once the peer has closed the connection.
+    public func waitClosed(timeout: Duration = .seconds(10)) async throws {
+        let closed = channel.closeFuture
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await closed.get() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw TestSupportError("still open after \(timeout)")
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
     /// Sends `line` and returns everything read until the peer closes.
     public func ask(_ line: String, timeout: Duration = .seconds(10)) async throws -> String {
         try await channel.writeAndFlush(ByteBuffer(string: "\(line)\n"))

@@ -9,16 +9,14 @@ struct DownstreamConnection {
     let clientAddress: String?
 
     func serve(_ channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
-        let id = listener.connections.register(channel.channel)
+        let id = listener.connections.register(channel.channel, kind: .http)
         defer { listener.connections.unregister(id) }
         try? await channel.executeThenClose { inbound, writer in
             var requests = inbound.makeAsyncIterator()
             while let part = try await requests.next() {
                 guard case .head(let head) = part else { continue }
                 let exchange = DownstreamExchange(runtime: runtime, listener: listener, clientAddress: clientAddress, head: head)
-                listener.connections.setBusy(id, true)
                 let reusable = try await exchange.handle(&requests, writer)
-                listener.connections.setBusy(id, false)
                 if !reusable || listener.isDraining { break }
             }
         }

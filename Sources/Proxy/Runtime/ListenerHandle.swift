@@ -4,8 +4,8 @@ import NIOPosix
 import Synchronization
 
 /// A bound listener. Its configuration can be replaced in place (same address); when it
-/// is removed it drains: it stops accepting, idle connections close at once, and busy
-/// ones close after their current response.
+/// is removed it drains: it stops accepting, idle HTTP connections close at once, busy
+/// ones after their current response, and TCP connections run to their end.
 final class ListenerHandle: Sendable {
     let name: String
     let address: String
@@ -76,29 +76,29 @@ final class ListenerHandle: Sendable {
             return channel
         }
         channel?.close(promise: nil)
-        connections.closeIdle()
+        connections.drain()
     }
 }
 
-/// The downstream connections of one listener and whether each is in a request.
+/// The downstream connections of one listener, so a drain can reach them and shutdown
+/// can wait for them.
 final class ConnectionTracker: Sendable {
+    enum Kind: Sendable { case http, tcp }
+
     private struct Entry {
         let channel: any Channel
-        var busy = false
+        let kind: Kind
+        var quiesced = false
     }
 
     private let entries = Mutex<(next: Int, open: [Int: Entry])>((0, [:]))
 
-    func register(_ channel: any Channel) -> Int {
+    func register(_ channel: any Channel, kind: Kind) -> Int {
         entries.withLock { state in
             state.next += 1
-            state.open[state.next] = Entry(channel: channel)
+            state.open[state.next] = Entry(channel: channel, kind: kind)
             return state.next
         }
-    }
-
-    func setBusy(_ id: Int, _ busy: Bool) {
-        entries.withLock { $0.open[id]?.busy = busy }
     }
 
     func unregister(_ id: Int) {
@@ -107,8 +107,18 @@ final class ConnectionTracker: Sendable {
 
     var count: Int { entries.withLock { $0.open.count } }
 
-    func closeIdle() {
-        let idle = entries.withLock { $0.open.values.filter { !$0.busy }.map(\.channel) }
-        for channel in idle { channel.close(promise: nil) }
+    /// HTTP connections are told to quiesce: NIO's HTTPServerPipelineHandler closes an
+    /// idle one at once and a busy one after its response, with no window in which a
+    /// request that just arrived is cut. TCP connections run until either side closes.
+    func drain() {
+        let http = entries.withLock { state -> [any Channel] in
+            var channels: [any Channel] = []
+            for (id, entry) in state.open where entry.kind == .http && !entry.quiesced {
+                state.open[id]?.quiesced = true
+                channels.append(entry.channel)
+            }
+            return channels
+        }
+        for channel in http { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
     }
 }

@@ -25,11 +25,10 @@ struct TCPProxy {
             runtime.stats.increment("cluster.\(clusterName).upstream_cx_none_healthy")
             return downstream.close()
         }
-        // Tracked as busy for its whole life: a draining listener lets it finish, and
-        // shutdown waits for it (up to its grace period).
+        // Tracked so shutdown waits for it (up to its grace period); a draining listener
+        // lets it run to its end.
         let tracker = listener.connections
-        let id = tracker.register(downstream)
-        tracker.setBusy(id, true)
+        let id = tracker.register(downstream, kind: .tcp)
         downstream.closeFuture.whenComplete { _ in tracker.unregister(id) }
         runtime.stats.increment("tcp.\(listener.name).downstream_cx_total")
         runtime.stats.increment("cluster.\(clusterName).upstream_cx_total")
