@@ -1,6 +1,7 @@
 import EnvoyAPI
 import Foundation
 import Testing
+import TestSupport
 
 /// Bytes we encode must mean the same to Envoy's official Python bindings (PyPI
 /// `xds-protos`), a decoder that shares no code with protobuf-c or this module.
@@ -10,7 +11,7 @@ import Testing
     static let script = repoRoot.appendingPathComponent("Tests/Fixtures/python/decode.py")
 
     /// Runs decode.py; the venv is part of the project's setup, so its absence fails.
-    private func decodeWithPython(_ bytes: [UInt8], typeURL: String) throws -> JSON {
+    private func decodeWithPython(_ bytes: [UInt8], typeURL: String) async throws -> JSON {
         guard FileManager.default.isExecutableFile(atPath: Self.python.path) else {
             Issue.record(
                 """
@@ -29,44 +30,46 @@ import Testing
         process.standardOutput = output
         process.standardError = errors
         try process.run()
-        input.fileHandleForWriting.write(Data(bytes))
-        try input.fileHandleForWriting.close()
-        let text = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let (inputHandle, outputHandle, errorHandle) = (input.fileHandleForWriting, output.fileHandleForReading, errors.fileHandleForReading)
+        let (text, errorText) = try await offCooperativePool {
+            inputHandle.write(Data(bytes))
+            try inputHandle.close()
+            return (outputHandle.readDataToEndOfFile(), errorHandle.readDataToEndOfFile())
+        }
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
         try #require(process.terminationStatus == 0, "decode.py failed: \(String(decoding: errorText, as: UTF8.self))")
         return try JSON.parse(String(decoding: text, as: UTF8.self))
     }
 
-    private func check(_ fixture: String, _ type: MessageType) throws {
+    private func check(_ fixture: String, _ type: MessageType) async throws {
         let json = ResourceFixtures.json(fixture)
         let bytes = try ProtoJSON.encode(json, as: type)
-        let python = try decodeWithPython(bytes, typeURL: type.typeURL)
+        let python = try await decodeWithPython(bytes, typeURL: type.typeURL)
         #expect(python == json, "python: \(python.serialized())")
     }
 
-    @Test func pythonDecodesOurListener() throws {
-        try check(ResourceFixtures.listener, ResourceFixtures.listenerType)
+    @Test func pythonDecodesOurListener() async throws {
+        try await check(ResourceFixtures.listener, ResourceFixtures.listenerType)
     }
 
-    @Test func pythonDecodesOurCluster() throws {
-        try check(ResourceFixtures.cluster, ResourceFixtures.clusterType)
+    @Test func pythonDecodesOurCluster() async throws {
+        try await check(ResourceFixtures.cluster, ResourceFixtures.clusterType)
     }
 
-    @Test func pythonDecodesOurRouteConfiguration() throws {
-        try check(ResourceFixtures.route, ResourceFixtures.routeType)
+    @Test func pythonDecodesOurRouteConfiguration() async throws {
+        try await check(ResourceFixtures.route, ResourceFixtures.routeType)
     }
 
-    @Test func pythonDecodesOurClusterLoadAssignment() throws {
-        try check(ResourceFixtures.endpoints, ResourceFixtures.endpointType)
+    @Test func pythonDecodesOurClusterLoadAssignment() async throws {
+        try await check(ResourceFixtures.endpoints, ResourceFixtures.endpointType)
     }
 
-    @Test func pythonDecodesOurHandWrittenDiscoveryResponse() throws {
+    @Test func pythonDecodesOurHandWrittenDiscoveryResponse() async throws {
         let cluster = try ProtoJSON.encode(ResourceFixtures.json(ResourceFixtures.cluster), as: ResourceFixtures.clusterType)
         let response = DiscoveryResponse(
             versionInfo: "v9", resources: [PackedAny(typeURL: TypeURL.cluster, value: cluster)], typeURL: TypeURL.cluster,
             nonce: "17", controlPlane: "sextant")
-        let python = try decodeWithPython(response.encoded(), typeURL: "envoy.service.discovery.v3.DiscoveryResponse")
+        let python = try await decodeWithPython(response.encoded(), typeURL: "envoy.service.discovery.v3.DiscoveryResponse")
         #expect(python["version_info"] == "v9")
         #expect(python["nonce"] == "17")
         #expect(python["control_plane"]?["identifier"] == "sextant")
@@ -74,11 +77,11 @@ import Testing
         #expect(python["resources"]?[0]?["connect_timeout"] == "1.500s")
     }
 
-    @Test func pythonDecodesOurDiscoveryRequestWithNodeMetadata() throws {
+    @Test func pythonDecodesOurDiscoveryRequestWithNodeMetadata() async throws {
         let request = DiscoveryRequest(
             versionInfo: "v1", node: DiscoveryEnvelopeTests.node, resourceNames: ["payments"], typeURL: TypeURL.endpoint,
             responseNonce: "3", errorDetail: RPCStatus(code: 13, message: "nope"))
-        let python = try decodeWithPython(request.encoded(), typeURL: "envoy.service.discovery.v3.DiscoveryRequest")
+        let python = try await decodeWithPython(request.encoded(), typeURL: "envoy.service.discovery.v3.DiscoveryRequest")
         #expect(python["node"]?["metadata"] == DiscoveryEnvelopeTests.node.metadata)
         #expect(python["error_detail"] == ["code": 13, "message": "nope"])
         #expect(python["resource_names"] == ["payments"])

@@ -5,7 +5,7 @@ import TestSupport
 
 /// `sextant bootstrap` output is a bootstrap Envoy 1.40 itself accepts.
 @Suite struct BootstrapTests {
-    func validate(_ yaml: String) throws -> (status: Int32, output: String) {
+    func validate(_ yaml: String) async throws -> (status: Int32, output: String) {
         let dir = try TestEnvironment.temporaryDirectory()
         let path = dir.appendingPathComponent("bootstrap.yaml").path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
@@ -16,12 +16,13 @@ import TestSupport
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let handle = pipe.fileHandleForReading
+        let output = try await offCooperativePool { String(decoding: handle.readDataToEndOfFile(), as: UTF8.self) }
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
         return (process.terminationStatus, output)
     }
 
-    @Test func envoyValidatesTheGeneratedBootstrapWithEveryOption() throws {
+    @Test func envoyValidatesTheGeneratedBootstrapWithEveryOption() async throws {
         var bootstrap = EnvoyBootstrap(nodeID: "web-1", service: "web")
         bootstrap.xdsHost = "127.0.0.1"
         bootstrap.xdsPort = 18123
@@ -29,18 +30,18 @@ import TestSupport
         bootstrap.outboundPort = 15101
         bootstrap.inboundPort = 15106
         bootstrap.appPort = 8080
-        let result = try validate(bootstrap.yaml)
+        let result = try await validate(bootstrap.yaml)
         #expect(result.status == 0, "envoy --mode validate: \(result.output)")
         #expect(bootstrap.yaml.contains("sextant.app_port: 8080"))
         #expect(bootstrap.yaml.contains("port_value: 18123"))
     }
 
-    @Test func aHostnameXDSAddressUsesDNSAndStillValidates() throws {
+    @Test func aHostnameXDSAddressUsesDNSAndStillValidates() async throws {
         var bootstrap = EnvoyBootstrap(nodeID: "web-1", service: "web")
         bootstrap.xdsHost = "localhost"
         #expect(bootstrap.yaml.contains("type: LOGICAL_DNS"))
         #expect(!bootstrap.yaml.contains("sextant.app_port"))
-        let result = try validate(bootstrap.yaml)
+        let result = try await validate(bootstrap.yaml)
         #expect(result.status == 0, "envoy --mode validate: \(result.output)")
     }
 
