@@ -20,14 +20,20 @@ import TestSupport
         return config
     }
 
-    @Test func aRemovedListenerFinishesItsInFlightRequestAndAcceptsNoMore() async throws {
-        let slow = try await HTTPUpstream.start(name: "slow", behavior: .delay(.milliseconds(600)))
+    /// A runtime and listener manager serving `config` on a free port.
+    func serving(upstream: Int) async throws -> (manager: ListenerManager, port: Int, config: ProxyConfig) {
         let runtime = ProxyRuntime(group: MultiThreadedEventLoopGroup.singleton)
         let manager = ListenerManager(runtime: runtime, logger: Logger(label: "test"))
         let port = try TestEnvironment.freePort()
-        let config = config(upstream: slow.port, listener: port)
+        let config = config(upstream: upstream, listener: port)
         runtime.install(config)
         try await manager.apply(config.listeners)
+        return (manager, port, config)
+    }
+
+    @Test func aRemovedListenerFinishesItsInFlightRequestAndAcceptsNoMore() async throws {
+        let slow = try await HTTPUpstream.start(name: "slow", behavior: .delay(.milliseconds(600)))
+        let (manager, port, _) = try await serving(upstream: slow.port)
 
         let inFlight = Task { try await SimpleHTTPClient.get(port: port, path: "/") }
         try await Task.sleep(for: .milliseconds(200))  // the request is at the upstream
@@ -41,12 +47,7 @@ import TestSupport
 
     @Test func anIdleKeepAliveConnectionIsClosedWhenItsListenerDrains() async throws {
         let upstream = try await HTTPUpstream.start(name: "up")
-        let runtime = ProxyRuntime(group: MultiThreadedEventLoopGroup.singleton)
-        let manager = ListenerManager(runtime: runtime, logger: Logger(label: "test"))
-        let port = try TestEnvironment.freePort()
-        let config = config(upstream: upstream.port, listener: port)
-        runtime.install(config)
-        try await manager.apply(config.listeners)
+        let (manager, port, _) = try await serving(upstream: upstream.port)
         let client = try await TCPSession.open(port: port)
         try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try await client.read(until: "up\n").hasPrefix("HTTP/1.1 200"))
@@ -58,12 +59,7 @@ import TestSupport
 
     @Test func aListenerThatCannotBindRefusesTheUpdateAndKeepsTheRunningOnes() async throws {
         let upstream = try await HTTPUpstream.start(name: "up")
-        let runtime = ProxyRuntime(group: MultiThreadedEventLoopGroup.singleton)
-        let manager = ListenerManager(runtime: runtime, logger: Logger(label: "test"))
-        let port = try TestEnvironment.freePort()
-        var config = config(upstream: upstream.port, listener: port)
-        runtime.install(config)
-        try await manager.apply(config.listeners)
+        var (manager, port, config) = try await serving(upstream: upstream.port)
         // A second listener on the admin-style port of a running server cannot bind.
         var taken = config.listeners["http"]!
         taken.name = "taken"
