@@ -89,9 +89,9 @@ public final class ControlPlaneServer: Sendable {
             }
         } else if publisher.current == nil {
             // The first version, whatever the mode: readiness needs a snapshot.
-            _ = try publisher.roll(cause: "registry")
+            _ = try await publisher.roll(cause: "registry")
         } else {
-            try publisher.changed(cause: "registry", since: .now)
+            try await publisher.changed(cause: "registry", since: .now)
         }
         let xdsPort = try await grpc.start()
         logger.info("xDS server listening", metadata: ["address": "\(configuration.xdsHost):\(xdsPort)"])

@@ -17,7 +17,7 @@ extension Publisher {
                 seen = count
             }
             do {
-                try changed(cause: "registry", since: first)
+                try await changed(cause: "registry", since: first)
             } catch {
                 logger.error("could not publish registry change; still serving \(current?.versionString ?? "nothing")", metadata: ["error": "\(error)"])
             }

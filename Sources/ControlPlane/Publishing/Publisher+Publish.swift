@@ -8,29 +8,33 @@ extension Publisher {
     /// Any failure (a translation that does not encode, a store error) leaves the current
     /// version serving and nothing recorded.
     func publish(_ content: SnapshotContent, cause: String, since: ContinuousClock.Instant, force: Bool) throws -> Outcome {
-        try state.withLock { state throws -> Outcome in
-            if !force, let current = state.current, current.content == content {
-                return Outcome(version: current.versionString, published: false)
-            }
-            let number = state.lastVersion + 1
-            let started = ContinuousClock.now
-            let (generation, catalog) = try content.generation(version: "v\(number)")
-            metrics.buildTime.record(ContinuousClock.now - started)
-            let now = Date()
-            let record = RegistryStore.SnapshotRecord(
-                version: number, createdAt: now, cause: cause, contentHash: content.contentHash,
-                counts: Self.counts(of: catalog), kind: content.kind, payload: content.payload())
-            try store.appendSnapshot(record, keep: history)
-            try store.setSetting("last_version", "\(number)")
+        // Only this queue changes `current` and `lastVersion`, so reading them, building
+        // and storing without the lock, then swapping under it, cannot interleave.
+        dispatchPrecondition(condition: .onQueue(queue))
+        let (current, lastVersion) = state.withLock { ($0.current, $0.lastVersion) }
+        if !force, let current, current.content == content {
+            return Outcome(version: current.versionString, published: false)
+        }
+        let number = lastVersion + 1
+        let started = ContinuousClock.now
+        let (generation, catalog) = try content.generation(version: "v\(number)")
+        metrics.buildTime.record(ContinuousClock.now - started)
+        let now = Date()
+        let record = RegistryStore.SnapshotRecord(
+            version: number, createdAt: now, cause: cause, contentHash: content.contentHash,
+            counts: Self.counts(of: catalog), kind: content.kind, payload: content.payload())
+        try store.appendSnapshot(record, keep: history)
+        try store.setSetting("last_version", "\(number)")
+        state.withLock { state in
             state.lastVersion = number
             state.current = Published(version: number, createdAt: now, cause: cause, content: content, catalog: catalog)
             state.converging = (catalog.version, since)
-            cache.publish(generation)
-            metrics.snapshotVersion.set(Int64(number))
-            metrics.published(cause: cause)
-            logger.info("published snapshot", metadata: ["version": "v\(number)", "cause": "\(cause)", "hash": "\(record.contentHash)"])
-            return Outcome(version: "v\(number)", published: true)
         }
+        cache.publish(generation)
+        metrics.snapshotVersion.set(Int64(number))
+        metrics.published(cause: cause)
+        logger.info("published snapshot", metadata: ["version": "v\(number)", "cause": "\(cause)", "hash": "\(record.contentHash)"])
+        return Outcome(version: "v\(number)", published: true)
     }
 
     /// Resource counts by type, as the history lists them.

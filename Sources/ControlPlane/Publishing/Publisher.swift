@@ -8,8 +8,10 @@ public import XDS
 ///
 /// Every version `v<N>` is built from a *candidate* — the registry as it is now, or the
 /// last good snapshot file — recorded in the store with its cause, and only then handed
-/// to the cache. Publishing is serialised under one lock, so versions never repeat or
-/// interleave. In auto mode changes publish after the debounce; in manual mode they wait
+/// to the cache. Publishing runs on one serial queue, so versions never repeat or
+/// interleave, and off Swift's cooperative pool: building and storing a large snapshot
+/// takes seconds and an fsync, which must not stall the REST and xDS servers. The state
+/// lock is only held for brief reads and the final swap, so readers never wait on a build. In auto mode changes publish after the debounce; in manual mode they wait
 /// for `roll()`. A rollback republishes old content under a new version and switches to
 /// manual, so the next registry change does not undo it.
 public final class Publisher: Sendable {
@@ -50,6 +52,8 @@ public final class Publisher: Sendable {
     let metrics: ControlPlaneMetrics
     let logger: Logger
     let state = Mutex(State())
+    /// Every build-store-serve runs here, one at a time.
+    let queue = DispatchQueue(label: "sextant.publisher")
 
     public init(registry: Registry, cache: SnapshotCache, source: Source, history: Int, metrics: ControlPlaneMetrics, logger: Logger) {
         self.registry = registry
@@ -98,45 +102,71 @@ public final class Publisher: Sendable {
         return state.withLock { $0.current?.content != candidate }
     }
 
-    /// A change happened (registry, after the debounce; or a new good file): publish it
-    /// in auto mode, hold it in manual mode.
+    /// A change happened (registry, after the debounce): publish it in auto mode, hold it
+    /// in manual mode.
     @discardableResult
-    func changed(cause: String, since: ContinuousClock.Instant) throws -> Outcome? {
+    public func changed(cause: String, since: ContinuousClock.Instant) async throws -> Outcome? {
+        try await onQueue { try self.changedNow(cause: cause, since: since) }
+    }
+
+    /// `POST /v1/snapshots`: build from the candidate and publish now, whatever the mode.
+    public func roll(cause: String = "manual") async throws -> Outcome {
+        try await onQueue { try self.rollNow(cause: cause) }
+    }
+
+    /// Publishes version `version`'s content again as a new version; switches to manual.
+    public func rollback(to version: Int) async throws -> Outcome {
+        try await onQueue { try self.rollbackNow(to: version) }
+    }
+
+    /// Switches publishing mode (persisted). Back to auto publishes what was held.
+    @discardableResult
+    public func setMode(_ mode: Mode, publishPending: Bool = true) async throws -> Outcome? {
+        try await onQueue { try self.setModeNow(mode, publishPending: publishPending) }
+    }
+
+    /// A new good snapshot file (file source). Synchronous: the file watcher's reload is.
+    @discardableResult
+    public func fileChanged(_ snapshot: Snapshot) throws -> Outcome? {
+        try queue.sync {
+            state.withLock { $0.declared = snapshot }
+            return try changedNow(cause: "file", since: .now)
+        }
+    }
+
+    // MARK: On the queue
+
+    private func onQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    private func changedNow(cause: String, since: ContinuousClock.Instant) throws -> Outcome? {
         guard mode == .auto, let candidate = candidate() else { return nil }
         return try publish(candidate, cause: cause, since: since, force: false)
     }
 
-    /// `POST /v1/snapshots`: build from the candidate and publish now, whatever the mode.
-    public func roll(cause: String = "manual") throws -> Outcome {
+    private func rollNow(cause: String) throws -> Outcome {
         guard let candidate = candidate() else {
             throw RegistryError(.conflict, "nothing to publish yet: the snapshot file has no good version")
         }
         return try publish(candidate, cause: cause, since: .now, force: false)
     }
 
-    /// Publishes version `version`'s content again as a new version; switches to manual.
-    public func rollback(to version: Int) throws -> Outcome {
+    private func rollbackNow(to version: Int) throws -> Outcome {
         guard let record = try store.snapshot(version: version) else {
             throw RegistryError.notFound("snapshot v\(version) (history keeps the last \(history))")
         }
         let content = try SnapshotContent.decode(kind: record.kind, payload: record.payload)
-        try setMode(.manual, publishPending: false)
+        _ = try setModeNow(.manual, publishPending: false)
         return try publish(content, cause: "rollback of v\(version)", since: .now, force: true)
     }
 
-    /// Switches publishing mode (persisted). Back to auto publishes what was held.
-    @discardableResult
-    public func setMode(_ mode: Mode, publishPending: Bool = true) throws -> Outcome? {
+    private func setModeNow(_ mode: Mode, publishPending: Bool) throws -> Outcome? {
         try store.setSetting("mode", mode.rawValue)
         state.withLock { $0.mode = mode }
         logger.info("publishing mode", metadata: ["mode": "\(mode.rawValue)"])
-        return publishPending ? try changed(cause: source == .file ? "file" : "registry", since: .now) : nil
-    }
-
-    /// A new good snapshot file (file source).
-    @discardableResult
-    public func fileChanged(_ snapshot: Snapshot) throws -> Outcome? {
-        state.withLock { $0.declared = snapshot }
-        return try changed(cause: "file", since: .now)
+        return publishPending ? try changedNow(cause: source == .file ? "file" : "registry", since: .now) : nil
     }
 }

@@ -34,15 +34,15 @@ extension RESTServer {
             let body = try await request.jsonBody()
             if !body.isEmpty, !body.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) {
                 let change = try StrictJSON.decode(ModeChange.self, from: body)
-                let outcome = try publisher.setMode(change.mode)
+                let outcome = try await publisher.setMode(change.mode)
                 return Self.json(outcomeJSON(outcome ?? Publisher.Outcome(version: publisher.current?.versionString ?? "", published: false)))
             }
-            let outcome = try publisher.roll()
+            let outcome = try await publisher.roll()
             return Self.json(outcomeJSON(outcome), status: outcome.published ? .created : .ok)
         }
         router.post("/v1/snapshots/:version/rollback") { [self] _, context in
             let version = try version(context, "version")
-            let outcome = try publisher.rollback(to: version)
+            let outcome = try await publisher.rollback(to: version)
             var json = outcomeJSON(outcome)
             json = json.merging(["rolled_back_to": .string("v\(version)")])
             return Self.json(json, status: .created)
