@@ -36,7 +36,7 @@ import TestSupport
         let (manager, port, _) = try await serving(upstream: slow.port)
 
         let inFlight = Task { try await SimpleHTTPClient.get(port: port, path: "/") }
-        try await Task.sleep(for: .milliseconds(200))  // the request is at the upstream
+        try await eventually("the request is at the upstream") { slow.requestCount == 1 }
         try await manager.apply([:])
         await #expect(throws: (any Error).self, "no new connections") { try await SimpleHTTPClient.get(port: port, path: "/") }
         let response = try await inFlight.value
