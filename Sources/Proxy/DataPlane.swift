@@ -2,6 +2,7 @@ public import EnvoyAPI
 public import Logging
 public import NIOCore
 public import NIOPosix
+import Synchronization
 
 /// sextant-proxy as a whole: the admin endpoint, the ADS client, and the listeners it
 /// configures. `start` returns once the admin endpoint is bound; configuration arrives
@@ -55,8 +56,6 @@ public final class DataPlane: Sendable {
         try? await admin?.close()
     }
 }
-
-import Synchronization
 
 private final class LockedTask: Sendable {
     private let state = Mutex<(Task<Void, Never>?, (any Channel)?)>((nil, nil))

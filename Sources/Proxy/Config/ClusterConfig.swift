@@ -83,10 +83,10 @@ extension ClusterConfig {
             // HIGH-priority thresholds apply to routes with priority HIGH, which no route
             // sextant-proxy accepts sets; only DEFAULT (the omitted zero value) matters.
             guard (threshold.string("priority") ?? "DEFAULT") == "DEFAULT" else { continue }
-            limits.maxConnections = threshold.wrappedInt("max_connections") ?? limits.maxConnections
-            limits.maxPendingRequests = threshold.wrappedInt("max_pending_requests") ?? limits.maxPendingRequests
-            limits.maxRequests = threshold.wrappedInt("max_requests") ?? limits.maxRequests
-            limits.maxRetries = threshold.wrappedInt("max_retries") ?? limits.maxRetries
+            limits.maxConnections = threshold.int("max_connections") ?? limits.maxConnections
+            limits.maxPendingRequests = threshold.int("max_pending_requests") ?? limits.maxPendingRequests
+            limits.maxRequests = threshold.int("max_requests") ?? limits.maxRequests
+            limits.maxRetries = threshold.int("max_retries") ?? limits.maxRetries
         }
         return limits
     }
@@ -95,8 +95,8 @@ extension ClusterConfig {
 extension OutlierConfig {
     init(_ node: ConfigNode) throws(ConfigError) {
         try node.only(["consecutive_5xx", "base_ejection_time", "max_ejection_percent"], ignoring: ["interval"])
-        consecutive5xx = node.wrappedInt("consecutive_5xx") ?? consecutive5xx
+        consecutive5xx = node.int("consecutive_5xx") ?? consecutive5xx
         baseEjection = try node.duration("base_ejection_time") ?? baseEjection
-        maxEjectionPercent = node.wrappedInt("max_ejection_percent") ?? maxEjectionPercent
+        maxEjectionPercent = node.int("max_ejection_percent") ?? maxEjectionPercent
     }
 }

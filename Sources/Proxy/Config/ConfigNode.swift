@@ -57,6 +57,7 @@ struct ConfigNode {
         return value
     }
 
+    /// Also reads wrappers (`UInt32Value` …), which proto3 JSON renders as bare values.
     func int(_ key: String) -> Int? {
         // uint64/int64 travel as strings in proto3 JSON; 32-bit values as numbers.
         switch json[key] {
@@ -65,9 +66,6 @@ struct ConfigNode {
         default: nil
         }
     }
-
-    /// A wrapper (`UInt32Value` …) renders as its bare value, so it reads like `int`.
-    func wrappedInt(_ key: String) -> Int? { int(key) }
 
     func bool(_ key: String) -> Bool? { json[key]?.boolValue }
 

@@ -130,7 +130,7 @@ extension TokenBucketConfig {
         guard let bucket = config.child("token_bucket") else { throw config.error("token_bucket is required") }
         guard let max = bucket.int("max_tokens"), max > 0 else { throw bucket.error("max_tokens must be > 0", at: "max_tokens") }
         maxTokens = max
-        tokensPerFill = bucket.wrappedInt("tokens_per_fill") ?? 1
+        tokensPerFill = bucket.int("tokens_per_fill") ?? 1
         fillInterval = try bucket.duration("fill_interval") ?? .seconds(1)
         guard fillInterval > .zero else { throw bucket.error("fill_interval must be > 0", at: "fill_interval") }
         // Absent filter_enabled/enforced mean 0 % in Envoy: the filter only counts.

@@ -60,7 +60,7 @@ extension LoadAssignment {
                 }
                 endpoints.append(Endpoint(
                     host: try socket.requiredString("address"), port: port,
-                    weight: max(entry.wrappedInt("load_balancing_weight") ?? 1, 1), health: health, zone: zone))
+                    weight: max(entry.int("load_balancing_weight") ?? 1, 1), health: health, zone: zone))
             }
         }
         self.endpoints = endpoints

@@ -117,7 +117,7 @@ extension Route {
             var shares: [WeightedCluster] = []
             for entry in weighted.array("clusters") {
                 try entry.only(["name", "weight"])
-                shares.append(WeightedCluster(name: try entry.requiredString("name"), weight: entry.wrappedInt("weight") ?? 0))
+                shares.append(WeightedCluster(name: try entry.requiredString("name"), weight: entry.int("weight") ?? 0))
             }
             guard shares.contains(where: { $0.weight > 0 }) else { throw weighted.error("weights sum to 0", at: "clusters") }
             self.action = .weighted(shares)
@@ -171,7 +171,7 @@ extension RetryPolicy {
             conditions.insert(condition)
         }
         on = conditions
-        retries = node.wrappedInt("num_retries") ?? 1
+        retries = node.int("num_retries") ?? 1
         perTryTimeout = try node.duration("per_try_timeout")
         statusCodes = Set(node.json["retriable_status_codes"]?.arrayValue?.compactMap { $0.numberValue.map(Int.init) } ?? [])
     }

@@ -16,10 +16,6 @@ struct RequestBody {
     private(set) var overflowed = false
     var trailers: HTTPHeaders?
 
-    init(complete: Bool = false) {
-        self.complete = complete
-    }
-
     /// A retry can only resend what it still has.
     var replayable: Bool { !overflowed }
 

@@ -38,7 +38,7 @@ struct DownstreamExchange {
         stats.increment("\(prefix).downstream_rq_total")
         // No content-length and no chunked encoding: the request has no body (RFC 9112 §6.3).
         let hasBody = head.headers["content-length"].first.map { $0 != "0" } ?? head.headers["transfer-encoding"].contains { $0.lowercased().contains("chunked") }
-        var body = RequestBody(complete: false)
+        var body = RequestBody()
         if !hasBody {
             // The codec still sends .end; read it so the body is known complete up front.
             try await body.drain(&requests)
@@ -50,7 +50,8 @@ struct DownstreamExchange {
             stats.increment("\(prefix).local_rate_limit.rate_limited")
             return try await reply(429, "local_rate_limited", writer, &requests, &body, headers: [("x-ratelimit-limit", "\(manager.rateLimit?.maxTokens ?? 0)")])
         }
-        guard let table = runtime.routeTable(for: manager) else {
+        let live = runtime.live
+        guard let table = live.routeTable(for: manager) else {
             stats.increment("\(prefix).no_route")
             return try await reply(404, "", writer, &requests, &body)
         }
@@ -71,7 +72,7 @@ struct DownstreamExchange {
         }
         var random = SystemRandomNumberGenerator()
         let clusterName = route.action.pickCluster(using: &random)
-        guard let cluster = runtime.cluster(clusterName) else {
+        guard let cluster = live.clusters[clusterName] else {
             stats.increment("\(prefix).no_cluster")
             return try await reply(503, "cluster '\(clusterName)' not found", writer, &requests, &body)
         }

@@ -63,7 +63,7 @@ extension Forwarder {
         deadline.map { max($0 - ContinuousClock.now, .milliseconds(1)) }
     }
 
-    private func pastDeadline(_ deadline: ContinuousClock.Instant?) -> Bool {
+    func pastDeadline(_ deadline: ContinuousClock.Instant?) -> Bool {
         deadline.map { ContinuousClock.now >= $0 } ?? false
     }
 
@@ -88,22 +88,16 @@ extension Forwarder {
                 try await connection.write(contentsOf: first)
                 // Streamed: each part goes upstream as it arrives from downstream.
                 while !body.complete {
-                    let next: HTTPServerRequestPart?
-                    do {
-                        next = try await requests.next()
-                    } catch {
-                        next = nil
-                    }
-                    guard let part = next, !isHead(part) else {
+                    // The client closing, failing, or starting another request before
+                    // this one ended all mean it went away mid-request.
+                    switch try? await requests.next() {
+                    case nil, .head?:
                         connection.close()
                         return .failure(.downstreamGone)
-                    }
-                    switch part {
-                    case .head: continue
-                    case .body(let buffer):
+                    case .body(let buffer)?:
                         body.record(buffer)
                         try await connection.write(.body(.byteBuffer(buffer)))
-                    case .end(let trailers):
+                    case .end(let trailers)?:
                         body.markComplete(trailers)
                         try await connection.write(.end(trailers))
                     }
@@ -118,11 +112,6 @@ extension Forwarder {
         } catch {
             return failure()
         }
-    }
-
-    private func isHead(_ part: HTTPServerRequestPart) -> Bool {
-        if case .head = part { return true }
-        return false
     }
 
     /// The head sent upstream: HTTP/1.1, hop-by-hop headers removed, the client's

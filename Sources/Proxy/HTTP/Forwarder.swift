@@ -95,10 +95,6 @@ struct Forwarder {
         return next
     }
 
-    private func pastDeadline(_ deadline: ContinuousClock.Instant?) -> Bool {
-        deadline.map { ContinuousClock.now >= $0 } ?? false
-    }
-
     /// Envoy's default retry back-off: 25 ms base, doubling, full jitter.
     private func backOff(_ attempt: Int) async throws {
         let ceiling = 25 * (1 << min(attempt - 1, 4))

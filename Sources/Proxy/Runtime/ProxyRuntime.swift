@@ -1,56 +1,59 @@
 public import NIOCore
 import Synchronization
 
-/// What every connection reads at the start of each request: the current configuration
-/// (one immutable value, swapped whole), the clusters' live state, the upstream pool
-/// and the counters. In-flight requests keep the values they started with.
+/// The configuration and the clusters built from it, swapped together: a request that
+/// reads `live` once sees routes and clusters of the same version, never a mix.
+struct LiveConfig: Sendable {
+    var config = ProxyConfig()
+    var clusters: [String: ClusterRuntime] = [:]
+
+    /// The route table an HTTP listener uses in this version.
+    func routeTable(for manager: HTTPManagerConfig) -> RouteTable? {
+        switch manager.routes {
+        case .inline(let table): table
+        case .rds(let name): config.routes[name]
+        }
+    }
+}
+
+/// What every connection reads at the start of each request: the live configuration
+/// (one immutable value, swapped whole), the upstream pool and the counters. In-flight
+/// requests keep the values they started with.
 public final class ProxyRuntime: Sendable {
     public let stats = ProxyStats()
     let pool = ConnectionPool()
     let group: any EventLoopGroup
-    private let current = Mutex(ProxyConfig())
-    private let clusters = Mutex<[String: ClusterRuntime]>([:])
+    private let current = Mutex(LiveConfig())
     private let buckets = Mutex<[String: TokenBucket]>([:])
 
     public init(group: any EventLoopGroup) {
         self.group = group
     }
 
-    public var config: ProxyConfig { current.withLock { $0 } }
+    var live: LiveConfig { current.withLock { $0 } }
+
+    public var config: ProxyConfig { live.config }
 
     /// Installs `config` for new requests. Cluster state survives for clusters that stay;
     /// removed clusters are forgotten (their in-flight requests hold their own reference).
+    /// Called by one task at a time (the xDS client).
     func install(_ config: ProxyConfig) {
-        clusters.withLock { clusters in
-            var next: [String: ClusterRuntime] = [:]
-            for (name, cluster) in config.clusters {
-                let endpoints = config.endpoints(ofCluster: name) ?? []
-                if let existing = clusters[name] {
-                    existing.update(config: cluster, endpoints: endpoints)
-                    next[name] = existing
-                } else {
-                    next[name] = ClusterRuntime(config: cluster, endpoints: endpoints, stats: stats)
-                }
+        let previous = live.clusters
+        var clusters: [String: ClusterRuntime] = [:]
+        for (name, cluster) in config.clusters {
+            let endpoints = config.endpoints(ofCluster: name) ?? []
+            if let existing = previous[name] {
+                existing.update(config: cluster, endpoints: endpoints)
+                clusters[name] = existing
+            } else {
+                clusters[name] = ClusterRuntime(config: cluster, endpoints: endpoints, stats: stats)
             }
-            clusters = next
         }
-        current.withLock { $0 = config }
-    }
-
-    public func cluster(_ name: String) -> ClusterRuntime? {
-        clusters.withLock { $0[name] }
+        current.withLock { $0 = LiveConfig(config: config, clusters: clusters) }
     }
 
     public var allClusters: [ClusterRuntime] {
-        clusters.withLock { $0.values.sorted { $0.name < $1.name } }
-    }
-
-    /// The route table an HTTP listener uses right now.
-    func routeTable(for manager: HTTPManagerConfig) -> RouteTable? {
-        switch manager.routes {
-        case .inline(let table): table
-        case .rds(let name): current.withLock { $0.routes[name] }
-        }
+        live.clusters.values.sorted { $0.name < $1.name }
     }
 
     /// The local rate limit of a listener: one bucket per listener, kept while its

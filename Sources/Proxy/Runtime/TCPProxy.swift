@@ -10,7 +10,7 @@ struct TCPProxy {
     let listener: ListenerHandle
 
     func accept(_ downstream: any Channel) -> EventLoopFuture<Void> {
-        guard case .tcp(let clusterName) = listener.config.chain, let cluster = runtime.cluster(clusterName) else {
+        guard case .tcp(let clusterName) = listener.config.chain, let cluster = runtime.live.clusters[clusterName] else {
             runtime.stats.increment("tcp.\(listener.name).no_cluster")
             return downstream.close()
         }
