@@ -1,6 +1,6 @@
 public import NIOCore
 public import NIOPosix
-import HTTP2
+public import HTTP2
 
 /// A gRPC server over cleartext HTTP/2, routing calls by `:path` to handlers. Every call
 /// is a bidirectional stream; unary and server-streaming are special cases of it.
@@ -30,6 +30,9 @@ public final class GRPCServer: Sendable {
             await router.serve(stream)
         }
     }
+
+    /// Connection handlers and nghttp2 sessions of this server still alive.
+    public var live: HTTP2LiveCount { http2.live }
 
     /// Binds and starts serving; returns the bound port.
     public func start() async throws -> Int {

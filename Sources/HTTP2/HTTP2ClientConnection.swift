@@ -5,10 +5,10 @@ public import NIOPosix
 /// request streams are opened with arbitrary headers.
 public final class HTTP2ClientConnection: Sendable {
     private let channel: any Channel
-    private let handler: NIOLoopBound<HTTP2ConnectionHandler>
+    private let handler: HTTP2ConnectionRef
     private let goAway: EventLoopFuture<HTTP2ErrorCode>
 
-    private init(channel: any Channel, handler: NIOLoopBound<HTTP2ConnectionHandler>, goAway: EventLoopFuture<HTTP2ErrorCode>) {
+    private init(channel: any Channel, handler: HTTP2ConnectionRef, goAway: EventLoopFuture<HTTP2ErrorCode>) {
         self.channel = channel
         self.handler = handler
         self.goAway = goAway
@@ -30,7 +30,7 @@ public final class HTTP2ClientConnection: Sendable {
             .get()
         let (handler, goAway) = try await channel.eventLoop.submit {
             let handler = try channel.pipeline.syncOperations.handler(type: HTTP2ConnectionHandler.self)
-            return (handler.loopBound, handler.goAwayPromise.futureResult)
+            return (handler.ref, handler.goAwayPromise.futureResult)
         }.get()
         return HTTP2ClientConnection(channel: channel, handler: handler, goAway: goAway)
     }
@@ -39,7 +39,7 @@ public final class HTTP2ClientConnection: Sendable {
     /// Pseudo-headers (`:method`, `:scheme`, `:path`, `:authority`) must come first.
     public func openStream(headers: [HTTP2HeaderField]) async throws -> HTTP2Stream {
         try await handler.eventLoop.submit { [handler] in
-            try handler.value.openStream(headers: headers)
+            try handler.live().openStream(headers: headers)
         }.get()
     }
 

@@ -11,7 +11,7 @@ extension HTTP2ConnectionHandler {
         state.bodyStarted = true
         streams[id] = state
         flush()
-        return HTTP2Stream(id: id, headers: headers, peer: peer, inbound: state.inboundSequence, connection: loopBound)
+        return HTTP2Stream(id: id, headers: headers, peer: peer, inbound: state.inboundSequence, connection: ref)
     }
 
     /// Server: response HEADERS; `endStream` makes it a headers-only ("trailers-only") reply.

@@ -21,21 +21,28 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     /// Completed when the peer sends GOAWAY (client side observes server shutdown).
     let goAwayPromise: EventLoopPromise<HTTP2ErrorCode>
     private(set) var peer = "unknown"
+    /// The server's own count of live handlers and sessions, besides the process's.
+    private let liveCount: HTTP2LiveCount?
 
     init(
         role: HTTP2Role, configuration: HTTP2Configuration, eventLoop: any EventLoop,
-        onStream: (@Sendable (HTTP2Stream) async -> Void)? = nil
+        onStream: (@Sendable (HTTP2Stream) async -> Void)? = nil, liveCount: HTTP2LiveCount? = nil
     ) {
-        self.session = NGHTTP2Session(role: role)
+        self.liveCount = liveCount
+        self.session = NGHTTP2Session(role: role, liveCount: liveCount)
         self.configuration = configuration
         self.eventLoop = eventLoop
         self.onStream = onStream
         self.goAwayPromise = eventLoop.makePromise(of: HTTP2ErrorCode.self)
         session.delegate = self
+        HTTP2LiveCount.adjust(.handler, by: 1, scoped: liveCount)
     }
 
+    deinit { HTTP2LiveCount.adjust(.handler, by: -1, scoped: liveCount) }
+
     var isActive: Bool { context != nil }
-    lazy var loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+    /// A handle for streams and clients that does not keep this handler alive.
+    var ref: HTTP2ConnectionRef { HTTP2ConnectionRef(self) }
 
     // MARK: channel events
 
@@ -161,7 +168,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     func startServerStream(_ state: HTTP2StreamState, headers: [HTTP2HeaderField]) {
         guard let onStream else { return }
         let stream = HTTP2Stream(
-            id: state.id, headers: headers, peer: peer, inbound: state.inboundSequence, connection: loopBound)
+            id: state.id, headers: headers, peer: peer, inbound: state.inboundSequence, connection: ref)
         state.task = Task {
             await onStream(stream)
             await stream.finishAfterHandler()

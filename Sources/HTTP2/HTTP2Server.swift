@@ -11,6 +11,8 @@ public final class HTTP2Server: Sendable {
     private let group: any EventLoopGroup
     private let handler: @Sendable (HTTP2Stream) async -> Void
     private let state = Mutex(State())
+    /// Connection handlers and nghttp2 sessions of this server still alive.
+    public let live = HTTP2LiveCount()
 
     private struct State {
         var listener: (any Channel)?
@@ -39,7 +41,8 @@ public final class HTTP2Server: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         HTTP2ConnectionHandler(
-                            role: .server, configuration: configuration, eventLoop: channel.eventLoop, onStream: handler))
+                            role: .server, configuration: configuration, eventLoop: channel.eventLoop, onStream: handler,
+                            liveCount: live))
                     track(channel)
                 }
             }

@@ -14,18 +14,18 @@ public final class HTTP2Stream: Sendable {
     /// Finishes on the peer's END_STREAM; throws `HTTP2Error.streamReset` on RST_STREAM and
     /// `HTTP2Error.connectionClosed` when the connection is lost. Iterate it once.
     public let inbound: HTTP2Inbound
-    private let connection: NIOLoopBound<HTTP2ConnectionHandler>
+    private let connection: HTTP2ConnectionRef
     private var streamID: Int32 { Int32(id) }
 
     init(
         id: Int32, headers: [HTTP2HeaderField], peer: String,
-        inbound: AsyncThrowingStream<HTTP2InboundPart, any Error>, connection: NIOLoopBound<HTTP2ConnectionHandler>
+        inbound: AsyncThrowingStream<HTTP2InboundPart, any Error>, connection: HTTP2ConnectionRef
     ) {
         self.id = Int(id)
         self.headers = headers
         self.peer = peer
         self.inbound = HTTP2Inbound(base: inbound) { [connection] count in
-            connection.eventLoop.execute { connection.value.consumed(streamID: id, count: count) }
+            connection.eventLoop.execute { connection.handler?.consumed(streamID: id, count: count) }
         }
         self.connection = connection
     }
@@ -39,7 +39,7 @@ public final class HTTP2Stream: Sendable {
     /// (a headers-only response, as gRPC's "trailers-only").
     public func sendHeaders(_ headers: [HTTP2HeaderField], endStream: Bool = false) async throws {
         try await connection.eventLoop.submit { [connection, streamID] in
-            try connection.value.sendHeaders(streamID: streamID, headers: headers, endStream: endStream)
+            try connection.live().sendHeaders(streamID: streamID, headers: headers, endStream: endStream)
         }.get()
     }
 
@@ -47,35 +47,44 @@ public final class HTTP2Stream: Sendable {
     /// than the configured high-water mark is queued (the peer's flow control window is
     /// closed or the socket is slow). Throws `HTTP2Error` if the stream is gone.
     public func sendData(_ data: ByteBuffer, endStream: Bool = false) async throws {
-        try await connection.eventLoop.flatSubmit { [connection, streamID] in
-            connection.value.send(streamID: streamID, data: data, end: endStream ? .endStream : nil)
+        try await connection.eventLoop.flatSubmit { [connection, streamID] () -> EventLoopFuture<Void> in
+            guard let handler = connection.handler else {
+                return connection.eventLoop.makeFailedFuture(HTTP2Error.connectionClosed)
+            }
+            return handler.send(streamID: streamID, data: data, end: endStream ? .endStream : nil)
         }.get()
     }
 
     /// Ends our side after the queued body with trailing headers.
     public func sendTrailers(_ trailers: [HTTP2HeaderField]) async throws {
-        try await connection.eventLoop.flatSubmit { [connection, streamID] in
-            connection.value.send(streamID: streamID, data: nil, end: .trailers(trailers))
+        try await connection.eventLoop.flatSubmit { [connection, streamID] () -> EventLoopFuture<Void> in
+            guard let handler = connection.handler else {
+                return connection.eventLoop.makeFailedFuture(HTTP2Error.connectionClosed)
+            }
+            return handler.send(streamID: streamID, data: nil, end: .trailers(trailers))
         }.get()
     }
 
     /// Ends our side after the queued body (END_STREAM without trailers).
     public func end() async throws {
-        try await connection.eventLoop.flatSubmit { [connection, streamID] in
-            connection.value.send(streamID: streamID, data: nil, end: .endStream)
+        try await connection.eventLoop.flatSubmit { [connection, streamID] () -> EventLoopFuture<Void> in
+            guard let handler = connection.handler else {
+                return connection.eventLoop.makeFailedFuture(HTTP2Error.connectionClosed)
+            }
+            return handler.send(streamID: streamID, data: nil, end: .endStream)
         }.get()
     }
 
     /// Sends RST_STREAM; the stream's reader then fails. Does not wait.
     public func reset(_ code: HTTP2ErrorCode = .cancel) {
         connection.eventLoop.execute { [connection, streamID] in
-            connection.value.reset(streamID: streamID, code: code)
+            connection.handler?.reset(streamID: streamID, code: code)
         }
     }
 
     func finishAfterHandler() async {
         try? await connection.eventLoop.submit { [connection, streamID] in
-            connection.value.finishAfterHandler(streamID: streamID)
+            connection.handler?.finishAfterHandler(streamID: streamID)
         }.get()
     }
 }

@@ -43,8 +43,11 @@ final class NGHTTP2Session {
     weak var delegate: (any NGHTTP2SessionDelegate)?
     let role: HTTP2Role
 
-    init(role: HTTP2Role) {
+    private let liveCount: HTTP2LiveCount?
+
+    init(role: HTTP2Role, liveCount: HTTP2LiveCount? = nil) {
         self.role = role
+        self.liveCount = liveCount
         var callbacks: OpaquePointer?
         // Only NGHTTP2_ERR_NOMEM can fail these allocations; there is no sensible recovery.
         precondition(nghttp2_session_callbacks_new(&callbacks) == 0, "nghttp2: out of memory")
@@ -67,9 +70,13 @@ final class NGHTTP2Session {
         session = created!
         // user_data is set after init because `self` cannot escape before it is complete.
         nghttp2_session_set_user_data(session, Unmanaged.passUnretained(self).toOpaque())
+        HTTP2LiveCount.adjust(.session, by: 1, scoped: liveCount)
     }
 
-    deinit { nghttp2_session_del(session) }
+    deinit {
+        nghttp2_session_del(session)
+        HTTP2LiveCount.adjust(.session, by: -1, scoped: liveCount)
+    }
 
     /// Queues our SETTINGS and widens the connection window — must be the first frame.
     func submitSettings(_ configuration: HTTP2Configuration) {

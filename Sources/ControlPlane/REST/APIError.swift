@@ -3,7 +3,7 @@ public import Hummingbird
 import NIOCore
 import Registry
 
-/// An error as the REST API answers it (SPEC §4):
+/// An error as the REST API answers it (docs/rest-api.md, "Errors"):
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}` with its HTTP status.
 public struct APIError: HTTPResponseError, CustomStringConvertible {
     public let status: HTTPResponse.Status
@@ -34,6 +34,8 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
         case let error as APIError: error
         case let error as RegistryError: APIError(error)
         case is NIOTooManyBytesError: tooLarge
+        case let error as HTTPError:
+            APIError(error.status, code: error.status.code == 404 ? "not_found" : "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
         default: APIError(.internalServerError, code: "internal", "\(error)")
         }
     }

@@ -3,7 +3,7 @@ import Foundation
 import XDS
 
 /// `GET /v1/proxies`: every connected proxy and, per resource type, what it was sent and
-/// what it ACKed (SPEC §4). A proxy with several streams (one per type) shows as one.
+/// what it ACKed (docs/rest-api.md, "Proxies"). A proxy with several streams (one per type) shows as one.
 extension RESTServer {
     func proxiesJSON() -> JSON {
         let byNode = Dictionary(grouping: proxies.all, by: { $0.node.id })

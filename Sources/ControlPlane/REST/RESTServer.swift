@@ -7,7 +7,7 @@ public import Registry
 import Synchronization
 public import XDS
 
-/// The REST API (SPEC §4) on Hummingbird 2: the registry, snapshots, proxies, health,
+/// The REST API (docs/rest-api.md) on Hummingbird 2: the registry, snapshots, proxies, health,
 /// metrics and the OpenAPI document.
 public final class RESTServer: Sendable {
     let registry: Registry
@@ -30,11 +30,13 @@ public final class RESTServer: Sendable {
     /// Every route, with its method; the OpenAPI test compares this with the document.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: RequestGuards<BasicRequestContext>(token: token))
+        let routes = RouteMethods()
+        router.add(middleware: RequestGuards<BasicRequestContext>(token: token, routes: routes))
         addHealthRoutes(to: router)
         addServiceRoutes(to: router)
         addSnapshotRoutes(to: router)
         router.get("/v1/proxies") { [self] _, _ in Self.json(proxiesJSON()) }
+        routes.learn(from: router)
         return router
     }
 

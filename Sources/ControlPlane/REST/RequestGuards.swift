@@ -4,14 +4,28 @@ import NIOCore
 import Registry
 
 /// Checks that run before a handler: bearer token on mutations, JSON content type,
-/// the 1 MiB body limit (SPEC §2, §4).
+/// the 1 MiB body limit (docs/rest-api.md, "Conventions").
 struct RequestGuards<Context: RequestContext>: RouterMiddleware {
     let token: String?
+    let routes: RouteMethods
 
     static var maxBody: Int { 1 << 20 }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
+            switch routes.verdict(method: request.method.rawValue, path: request.uri.path) {
+            case .routed:
+                break
+            case .unknownPath:
+                throw APIError(.notFound, code: "not_found", "no such path: \(request.uri.path)")
+            case .methodNotAllowed(let allow):
+                var response = try APIError(
+                    .methodNotAllowed, code: "method_not_allowed",
+                    "\(request.method.rawValue) is not allowed on \(request.uri.path) (allowed: \(allow.joined(separator: ", ")))"
+                ).response(from: request, context: context)
+                response.headers[.allow] = allow.joined(separator: ", ")
+                return response
+            }
             if let token, request.method != .get, request.method != .head {
                 try Self.authorize(request, token: token)
             }
