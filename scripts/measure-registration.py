@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Median time from a REST registration's 2xx to a real Envoy routing to the new
-instance (SPEC §7 target: median ≤ 50 ms). Run after `make build`:
+instance (target: docs/performance.md). Run after `make build`:
     python3 scripts/measure-registration.py [samples]
 Starts sextant serve, two loopback upstreams and Envoy on free ports; each sample
 registers instance `b` next to `a`, polls Envoy's outbound listener until `b` answers,

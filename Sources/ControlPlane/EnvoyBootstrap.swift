@@ -1,7 +1,7 @@
 import ProcessSupport
 /// An Envoy bootstrap whose dynamic resources all come from Sextant over ADS.
 ///
-/// Node metadata follows SPEC §3 (`sextant.role`, `sextant.outbound_port`,
+/// Node metadata follows docs/mesh-model.md, "Proxies and node metadata" (`sextant.role`, `sextant.outbound_port`,
 /// `sextant.inbound_port`, `sextant.app_port`), so the control plane knows which
 /// listeners this sidecar needs. The admin listener binds 127.0.0.1 only.
 public struct EnvoyBootstrap: Sendable {

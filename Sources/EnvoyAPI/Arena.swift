@@ -2,7 +2,7 @@ internal import CProtobufC
 
 /// Owns every C allocation made while building one protobuf-c message tree: nested
 /// messages, strings, byte buffers and repeated-field arrays all live until `pack` has
-/// run and are freed together in `deinit` (ARCHITECTURE: one owner per C pointer).
+/// run and are freed together in `deinit` (docs/architecture.md, "One owner per C pointer").
 final class Arena {
     private var blocks: [UnsafeMutableRawPointer] = []
 

@@ -3,7 +3,7 @@ internal import CProtobufC
 /// Refuses protobuf bytes whose messages nest deeper than `limit` before protobuf-c sees
 /// them. protobuf-c unpacks nested messages recursively with no depth limit, so a small
 /// hostile request (Struct → Value → ListValue → Value → …, a few bytes a level) could
-/// overflow the stack and take the whole server down; SPEC §6 wants only that stream to
+/// overflow the stack and take the whole server down; docs/xds.md, "Bad input", wants only that stream to
 /// end. The walk is iterative and follows only fields the descriptors say are messages.
 enum NestingGuard {
     static let limit = 100

@@ -1,5 +1,5 @@
 /// proto3 JSON ⇄ binary protobuf for any message of the generated Envoy API, driven by
-/// protobuf-c's descriptors (SPEC §5: one generic transcoder).
+/// protobuf-c's descriptors (docs/snapshots.md, "JSON and protobuf": one generic transcoder).
 public enum ProtoJSON {
     public enum FieldNames: Sendable {
         /// snake_case, like Envoy's config_dump and `preserving_proto_field_name`.

@@ -1,7 +1,7 @@
 internal import Yams
 
 /// YAML (a superset of JSON) → JSON, remembering the source line of every node so errors
-/// about a snapshot file can cite the line (SPEC §5: "refused with the path, line …").
+/// about a snapshot file can cite the line (docs/snapshots.md, "Invalid files").
 public struct SourceDocument: Sendable {
     public let root: JSON
     private let lines: [FieldPath: Int]

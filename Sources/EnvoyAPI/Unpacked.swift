@@ -1,6 +1,6 @@
 /// Runs one of protobuf-c's typed `__unpack` functions, hands the message to `body`, and
 /// frees it with the matching `__free_unpacked` whatever `body` does: the unpacked tree
-/// has exactly one owner, this call (ARCHITECTURE "One owner per C pointer").
+/// has exactly one owner, this call (docs/architecture.md, "One owner per C pointer").
 func withUnpacked<Message, Result>(
     _ bytes: [UInt8], as name: String,
     unpack: (Int, UnsafePointer<UInt8>) -> UnsafeMutablePointer<Message>?,

@@ -37,7 +37,7 @@ public struct RPCStatus: Sendable, Hashable {
 }
 
 /// google.protobuf.Any with its payload already encoded: resources are encoded once per
-/// snapshot and the same bytes are shared by every stream (ARCHITECTURE "Encode once").
+/// snapshot and the same bytes are shared by every stream (docs/architecture.md, "Encode once").
 public struct PackedAny: Sendable, Hashable {
     public var typeURL: String
     public var value: [UInt8]

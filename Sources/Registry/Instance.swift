@@ -1,7 +1,7 @@
 public import Foundation
 
 /// `healthy` instances receive traffic, `draining` ones only finish what they have
-/// (sent to proxies as DRAINING), `unhealthy` ones are left out (SPEC §3).
+/// (sent to proxies as DRAINING), `unhealthy` ones are left out (docs/mesh-model.md, "Health and TTL").
 public enum Health: String, Sendable, Hashable, Codable, CaseIterable {
     case healthy, unhealthy, draining
 }
@@ -66,7 +66,7 @@ public struct Instance: Sendable, Hashable, Codable {
     public var expiresAt: Date? { ttlSeconds.map { lastHeartbeat.addingTimeInterval(TimeInterval($0)) } }
 
     /// The health proxies see: a lapsed TTL makes any instance unhealthy until its next
-    /// heartbeat (SPEC §3), whatever the operator set.
+    /// heartbeat (docs/mesh-model.md, "Health and TTL"), whatever the operator set.
     public func effectiveHealth(at now: Date) -> Health {
         if let expiresAt, now >= expiresAt { return .unhealthy }
         return health

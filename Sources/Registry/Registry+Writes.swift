@@ -1,6 +1,6 @@
 public import Foundation
 
-/// Mutations (SPEC §4): durable before they return; idempotent (the same PUT twice
+/// Mutations (docs/rest-api.md, "Durability and idempotency"): durable before they return; idempotent (the same PUT twice
 /// writes once and announces once); on any error nothing changed.
 extension Registry {
     public func putService(_ name: String, _ policy: ServicePolicy, now: Date = Date()) async throws(RegistryError) -> WriteOutcome {
@@ -74,7 +74,7 @@ extension Registry {
         }
     }
 
-    /// Renews the TTL; an instance whose TTL had lapsed is healthy again (SPEC §3).
+    /// Renews the TTL; an instance whose TTL had lapsed is healthy again (docs/mesh-model.md, "Health and TTL").
     public func heartbeat(service: String, id: String, now: Date = Date()) async throws(RegistryError) -> Instance {
         try await serialized { [self] () throws(RegistryError) -> Instance in
             guard var instance = state.withLock({ $0.instances[service]?[id] }) else {

@@ -1,7 +1,7 @@
 public import Foundation
 import Synchronization
 
-/// The service registry: services, instances, health and TTLs (SPEC §3).
+/// The service registry: services, instances, health and TTLs (docs/mesh-model.md).
 ///
 /// Reads come from an in-memory view; each write is validated, committed to the store,
 /// and only then applied to the view and announced on `changes`. Writes run one at a

@@ -1,5 +1,5 @@
 /// Every failure the registry reports. The REST layer maps `code` to an HTTP status
-/// (SPEC §4: 400 invalid, 404 missing, 409 conflict); `field` names the offending JSON
+/// (docs/rest-api.md, "Errors": 400 invalid, 404 missing, 409 conflict); `field` names the offending JSON
 /// field as a path such as `routes[1].split`.
 public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable {

@@ -1,3 +1,4 @@
+import RE2Syntax
 import Foundation
 
 extension ServicePolicy {
@@ -53,8 +54,12 @@ extension ServicePolicy {
         if let prefix = match.prefix, !prefix.hasPrefix("/") { throw .invalid("\(field).match.prefix", "must start with /") }
         if let path = match.path, !path.hasPrefix("/") { throw .invalid("\(field).match.path", "must start with /") }
         if let regex = match.regex {
-            guard !regex.isEmpty, (try? NSRegularExpression(pattern: regex)) != nil else {
-                throw .invalid("\(field).match.regex", "not a valid regular expression")
+            // Envoy compiles `safe_regex` with RE2 (no look-around, no backreferences) and
+            // NACKs what RE2 refuses; Foundation's engine accepts far more. Empty is refused
+            // by Envoy's config validation, though RE2 itself would take it.
+            if regex.isEmpty { throw .invalid("\(field).match.regex", "must not be empty") }
+            if let problem = RE2Syntax.check(regex) {
+                throw .invalid("\(field).match.regex", "not a valid RE2 regular expression: \(problem.reason)")
             }
         }
         for (name, _) in match.headers ?? [:] {

@@ -1,4 +1,4 @@
-/// A service's policy: the PUT body of `/v1/services/{name}` (SPEC §3). Every field but
+/// A service's policy: the PUT body of `/v1/services/{name}` (docs/mesh-model.md, "Service policy"). Every field but
 /// `protocol` is optional; `nil` means "Envoy's default".
 public struct ServicePolicy: Sendable, Hashable, Codable {
     public enum ServiceProtocol: String, Sendable, Hashable, Codable, CaseIterable { case http, grpc, tcp }

@@ -1,6 +1,6 @@
 public import Foundation
 
-/// Strict JSON decoding for REST bodies (SPEC §4): unknown fields are refused, and every
+/// Strict JSON decoding for REST bodies (docs/rest-api.md, "Errors"): unknown fields are refused, and every
 /// error names the field it is about as a path (`retries.per_try_timeout_ms`,
 /// `routes[0].split`), so a client can fix its request without guessing.
 public enum StrictJSON {

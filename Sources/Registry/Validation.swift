@@ -1,6 +1,6 @@
 import Foundation
 
-/// Semantic checks after strict decoding: ranges, names, references (SPEC §3).
+/// Semantic checks after strict decoding: ranges, names, references (docs/mesh-model.md, "Validation").
 /// Each failure names its field so the REST error can point at it.
 public enum Validation {
     /// A DNS label: `[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?`.

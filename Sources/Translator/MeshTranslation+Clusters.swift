@@ -76,7 +76,7 @@ extension MeshTranslation {
     /// Everything a cluster takes from the service's policy; the discovery type and the
     /// endpoints are added by the caller. Absent policy fields are left out so that Envoy's
     /// own defaults apply, except `connect_timeout` (Envoy's 5 s default is far too long
-    /// for a mesh; SPEC §3 says 1 s) and `lb_policy` (always written, so the resource
+    /// for a mesh; docs/mesh-model.md, "Service policy", says 1 s) and `lb_policy` (always written, so the resource
     /// states its balancing explicitly).
     static func clusterSettings(_ name: String, _ policy: ServicePolicy) -> [String: JSON] {
         var cluster: [String: JSON] = [

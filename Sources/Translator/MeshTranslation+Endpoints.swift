@@ -9,7 +9,7 @@ extension MeshTranslation {
     ///
     /// - `healthy` instances are HEALTHY; `draining` ones are sent as DRAINING, which Envoy
     ///   keeps in the host set but excludes from load balancing, so in-flight requests
-    ///   finish and no new ones arrive; `unhealthy` ones are left out (SPEC §3).
+    ///   finish and no new ones arrive; `unhealthy` ones are left out (docs/mesh-model.md, "Endpoints").
     /// - Instances group into one `LocalityLbEndpoints` per zone (`locality.zone`), in
     ///   zone order, after a locality-less group for instances without a zone. All groups
     ///   share priority 0, so a zone labels its endpoints (per-zone stats, Envoy's

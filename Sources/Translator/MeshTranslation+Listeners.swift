@@ -72,7 +72,7 @@ extension MeshTranslation {
     // MARK: Inbound
 
     /// Listener `inbound` on 0.0.0.0:<inbound port> and cluster `inbound|<app port>`,
-    /// for a proxy whose profile names an app port (SPEC §3).
+    /// for a proxy whose profile names an app port (docs/mesh-model.md, "Listeners").
     ///
     /// For an http or grpc service (or an unknown one: HTTP is the mesh's default) the
     /// listener is an HTTP connection manager with an inline route table — it has one

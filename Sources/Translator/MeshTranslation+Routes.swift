@@ -14,7 +14,7 @@ extension MeshTranslation {
         ])
     }
 
-    /// Matches `Host`/`:authority` `name` and `name:<any port>` (SPEC §3); `name:*` is an
+    /// Matches `Host`/`:authority` `name` and `name:<any port>` (docs/mesh-model.md, "Route configuration"); `name:*` is an
     /// Envoy prefix wildcard domain. Service names are unique, so no two virtual hosts
     /// share a domain (which Envoy would reject).
     static func virtualHost(_ service: MeshState.ServiceState) -> JSON {

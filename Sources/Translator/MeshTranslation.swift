@@ -1,14 +1,14 @@
 import EnvoyAPI
 public import Registry
 
-/// Registry state → Envoy resources for sidecars (SPEC §3).
+/// Registry state → Envoy resources for sidecars (docs/mesh-model.md, "What a sidecar receives").
 ///
 /// A pure function of its `MeshState`: no I/O, no clock, and every list that comes out of
 /// a dictionary is sorted, so the same state always yields byte-identical JSON. That lets
 /// a snapshot stored as its `MeshState` be rebuilt exactly after a restart or a rollback.
 ///
 /// Clusters and ClusterLoadAssignments do not depend on who asks, so they are built once
-/// here (`shared`) and the caller encodes each once for every node group (ARCHITECTURE
+/// here (`shared`) and the caller encodes each once for every node group (docs/architecture.md,
 /// "Encode once"); listeners and the route configuration depend on the proxy's ports and
 /// scope and come from `resources(for:)`.
 public struct MeshTranslation: Sendable {
@@ -55,7 +55,7 @@ public struct MeshTranslation: Sendable {
         profile.service.flatMap { servicesByName[$0] }
     }
 
-    /// Scoping (SPEC §3): a sidecar whose service declares `upstreams` sees only those
+    /// Scoping (docs/mesh-model.md, "Scoping"): a sidecar whose service declares `upstreams` sees only those
     /// services; names the mesh does not know are simply absent (they appear once
     /// registered, with the next snapshot). Any other proxy sees every service.
     func scope(for profile: ProxyProfile) -> [MeshState.ServiceState] {
@@ -63,7 +63,7 @@ public struct MeshTranslation: Sendable {
         return Set(upstreams).compactMap { servicesByName[$0] }.sorted { $0.name < $1.name }
     }
 
-    // MARK: Resource names (SPEC §3)
+    // MARK: Resource names (docs/mesh-model.md, "Resource names")
 
     /// The outbound HTTP listener and the RouteConfiguration it loads over RDS.
     static let outboundName = "outbound_http"

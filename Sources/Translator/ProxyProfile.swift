@@ -1,7 +1,7 @@
 public import EnvoyAPI
 
 /// What tells proxies apart for translation: the service a sidecar sits beside
-/// (`node.cluster`) and the ports its bootstrap declared in node metadata (SPEC §3).
+/// (`node.cluster`) and the ports its bootstrap declared in node metadata (docs/mesh-model.md, "Proxies and node metadata").
 /// Proxies with equal profiles receive identical resources, so a profile is a node group
 /// and `groupKey` names it in the snapshot cache.
 public struct ProxyProfile: Sendable, Hashable {

@@ -21,7 +21,7 @@ public struct UniformGeneration: SnapshotGeneration {
 /// watching each group.
 ///
 /// Proxies with the same group key get the very same `Snapshot` value, so resources are
-/// encoded once per snapshot and shared by every stream (SPEC §3).
+/// encoded once per snapshot and shared by every stream (docs/architecture.md, "Encode once").
 public final class SnapshotCache: Sendable {
     public typealias Grouping = @Sendable (Node) -> String
     public static let defaultGroup = "*"

@@ -119,7 +119,7 @@ public struct SotwStream: Sendable {
             if sub.sent == nil {
                 if sub.wildcard || !content.isEmpty { actions.append(respond(type, content)) }
             } else if sub.nack?.version == snapshot.version {
-                // The proxy rejected this version: never answer with it again (SPEC §6);
+                // The proxy rejected this version: never answer with it again (docs/xds.md, "ACK and NACK");
                 // new names are served with the next snapshot.
             } else if !added.isDisjoint(with: content.keys)
                 || (type.allowsLegacyWildcard && sub.sentHash != contentHash(type, sub, content)) {

@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// `sextant-bench`: the project's benchmarks (SPEC §7 and issue 4). Figures are measured
+/// `sextant-bench`: the project's benchmarks (docs/performance.md). Figures are measured
 /// here, never asserted by timed tests.
 @main
 struct SextantBench: AsyncParsableCommand {

@@ -6,7 +6,7 @@ public import Logging
 import Proxy
 
 /// `sextant-proxy`: a small data-plane proxy configured over ADS by Sextant (or any xDS
-/// server). Flags or a bootstrap file name the node; SPEC §3 node metadata says which
+/// server). Flags or a bootstrap file name the node; its node metadata (docs/mesh-model.md) says which
 /// ports the control plane puts its listeners on.
 @main
 struct SextantProxy: AsyncParsableCommand {

@@ -6,7 +6,7 @@ import TestSupport
 
 /// What a sidecar does with traffic beyond routing, for both data planes: bodies both
 /// ways, keep-alive pools, x-forwarded-for, a clear 503 without endpoints, TCP services,
-/// the balancing policies, and configuration changes under load (issue 4).
+/// the balancing policies, and configuration changes under load (docs/architecture.md, "sextant-proxy").
 @Suite(.serialized) struct DataPlaneBehaviourTests {
     @Test(arguments: DataPlaneKind.allCases) func bodiesPassBothWaysOverPooledConnections(_ plane: DataPlaneKind) async throws {
         try await withRegistryMesh { mesh in

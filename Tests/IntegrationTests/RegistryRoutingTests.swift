@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// Services registered over REST reach a real sidecar — Envoy and sextant-proxy — and
-/// route real traffic (issues 3 and 4).
+/// route real traffic (docs/mesh-model.md, "What a sidecar receives").
 @Suite(.serialized) struct RegistryRoutingTests {
     @Test(arguments: DataPlaneKind.allCases) func aRegisteredServiceWithTwoInstancesGetsTrafficOnBoth(_ plane: DataPlaneKind) async throws {
         try await withRegistryMesh { mesh in

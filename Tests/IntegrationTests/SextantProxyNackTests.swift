@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// sextant-proxy refuses what it cannot run with a precise NACK, Sextant reports it in
-/// `GET /v1/proxies`, and traffic keeps flowing on the last good config (issue 4).
+/// `GET /v1/proxies`, and traffic keeps flowing on the last good config (docs/architecture.md, "sextant-proxy").
 @Suite struct SextantProxyNackTests {
     /// A listener whose chain starts with network RBAC, which sextant-proxy does not implement.
     static func rbacListener(port: Int, cluster: String) -> String {

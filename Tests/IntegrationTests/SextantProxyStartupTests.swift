@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// How sextant-proxy is started: a bootstrap file names the node and its metadata, the
-/// admin endpoint says when it is ready, and a bad invocation fails clearly (issue 4).
+/// admin endpoint says when it is ready, and a bad invocation fails clearly (docs/architecture.md, "sextant-proxy").
 @Suite struct SextantProxyStartupTests {
     @Test func aBootstrapFileNamesTheNodeAndItsPortsAndReadyTurnsLive() async throws {
         try await withRegistryMesh { mesh in

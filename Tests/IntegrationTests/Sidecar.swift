@@ -2,8 +2,8 @@ import ControlPlane
 import Foundation
 import TestSupport
 
-/// What a sidecar under test is told: who it is and where its listeners go (SPEC §3
-/// node metadata). The same spec starts an Envoy (through `sextant bootstrap`'s
+/// What a sidecar under test is told: who it is and where its listeners go (docs/mesh-model.md,
+/// "Proxies and node metadata"). The same spec starts an Envoy (through `sextant bootstrap`'s
 /// generator) or a sextant-proxy (through its flags).
 struct SidecarSpec {
     var nodeID: String

@@ -7,7 +7,7 @@ import Testing
 import TestSupport
 import XDS
 
-/// Bad input on one xDS stream ends that stream with a gRPC status (SPEC §6); the server
+/// Bad input on one xDS stream ends that stream with a gRPC status (docs/xds.md, "Bad input"); the server
 /// and every other stream go on. Runs against the real `sextant serve` wiring.
 @Suite struct XDSServerRobustnessTests {
     /// The server serving the demo snapshot, and a healthy ADS stream that already got LDS.

@@ -79,6 +79,14 @@ import XDS
         #expect(refusal(["match": ["prefix": "/"], "route": ["cluster": "c", "prefix_rewrite": "/x"]]) == "route configuration 'r': virtual_hosts[0].routes[0].route.prefix_rewrite: field not supported by sextant-proxy")
     }
 
+    @Test func aRegexEnvoyRefusesIsRefusedToo() {
+        let table: JSON = ["name": "r", "virtual_hosts": [["name": "v", "domains": ["*"], "routes": [
+            ["match": ["safe_regex": ["regex": "^/(a)\\1$"]], "route": ["cluster": "c"]],
+        ]]]]
+        let error = #expect(throws: ConfigError.self) { try DecodedResource.decode(try ProxyFixtures.packed(.route, table), as: .route) }
+        #expect(error?.description.contains("invalid regex: invalid escape sequence: \\1") == true, "\(error?.description ?? "")")
+    }
+
     @Test func routeTimeoutsDefaultTo15SecondsAndZeroMeansNone() throws {
         let table = try RouteTable(json: ["name": "r", "virtual_hosts": [["name": "v", "domains": ["*"], "routes": [
             ["match": ["prefix": "/a"], "route": ["cluster": "c"]],

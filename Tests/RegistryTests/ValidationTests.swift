@@ -32,6 +32,20 @@ import Testing
         return policy
     }
 
+    @Test func aLookAheadRouteRegexIsRefusedAsEnvoyWouldNackIt() {
+        var policy = ServicePolicy(protocol: .http, port: 8080)
+        policy.routes = [.init(match: .init(regex: "^/(?=nack).*$"))]
+        let error = #expect(throws: RegistryError.self) { try policy.validate() }
+        #expect(error?.field == "routes[0].match.regex")
+        #expect(error?.message.contains("invalid perl operator: (?=") == true, "\(error?.message ?? "")")
+    }
+
+    @Test func anRE2RouteRegexIsAccepted() throws {
+        var policy = ServicePolicy(protocol: .http, port: 8080)
+        policy.routes = [.init(match: .init(regex: "^/api/v[0-9]+/(?P<rest>.*)$"))]
+        try policy.validate()
+    }
+
     @Test func splitWeightsMustSumTo100() throws {
         try canary(["v1": 90, "v2": 10]).validate()
         let error = #expect(throws: RegistryError.self) { try canary(["v1": 90, "v2": 20]).validate() }

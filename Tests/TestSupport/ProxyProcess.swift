@@ -2,7 +2,7 @@ public import EnvoyAPI
 public import Foundation
 public import ProcessSupport
 
-/// The two data planes every end-to-end scenario runs against (issue 4).
+/// The two data planes every end-to-end scenario runs against (docs/architecture.md, "Tests").
 public enum DataPlaneKind: String, Sendable, CaseIterable, CustomStringConvertible {
     case envoy
     case sextantProxy = "sextant-proxy"

@@ -22,7 +22,7 @@ enum Fixtures {
         Instance(id: id, address: address, port: port, weight: weight, zone: zone, labels: labels, health: health)
     }
 
-    /// `echo` with v1/v2 subsets, routed 90/10 (SPEC §3's example, minus the header rule).
+    /// `echo` with v1/v2 subsets, routed 90/10 (the example in docs/mesh-model.md, "Service policy", minus the header rule).
     static func canaryEcho(extraRoutes: [ServicePolicy.RouteRule] = []) -> Service {
         service("echo", policy(.http, port: 8080) {
             $0.subsets = ["v1": ["version": "v1"], "v2": ["version": "v2"], "v3": ["version": "v3"]]

@@ -2,7 +2,7 @@ import EnvoyAPI
 import Foundation
 public import XDS
 
-/// A snapshot declared in a file (SPEC §5): Envoy's file-based xDS shape, a top-level
+/// A snapshot declared in a file (docs/snapshots.md, "Declared snapshot files"): Envoy's file-based xDS shape, a top-level
 /// `resources:` list whose items are resources in proto3 JSON/YAML with `@type`.
 public enum DeclaredSnapshot {
     /// Reads, transcodes and checks the whole file; any problem refuses all of it.

@@ -5,7 +5,7 @@ public import XDS
 
 /// A registry-built version: the translation of one frozen `MeshState`, rendered per
 /// node group on demand. Clusters and assignments are the same for every group, so they
-/// are encoded once here and shared (SPEC §3); only listeners and routes are per group.
+/// are encoded once here and shared (docs/architecture.md, "Encode once"); only listeners and routes are per group.
 struct MeshGeneration: SnapshotGeneration {
     let version: String
     private let translation: MeshTranslation

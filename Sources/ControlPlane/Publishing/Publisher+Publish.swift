@@ -47,7 +47,7 @@ extension Publisher {
     }
 
     /// Times how long the newest version took from its change to an ACK by every
-    /// connected proxy (SPEC §7's convergence), once per version.
+    /// connected proxy (the convergence figure of docs/performance.md), once per version.
     func proxiesChanged(_ proxies: [ProxyStatus]) {
         state.withLock { state in
             guard let (version, since) = state.converging, !proxies.isEmpty else { return }

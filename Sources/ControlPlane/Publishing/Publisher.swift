@@ -4,7 +4,7 @@ public import Registry
 import Synchronization
 public import XDS
 
-/// Numbers, stores and publishes snapshots (SPEC §5).
+/// Numbers, stores and publishes snapshots (docs/snapshots.md).
 ///
 /// Every version `v<N>` is built from a *candidate* — the registry as it is now, or the
 /// last good snapshot file — recorded in the store with its cause, and only then handed
@@ -68,7 +68,7 @@ public final class Publisher: Sendable {
     public var current: Published? { state.withLock { $0.current } }
     public var mode: Mode { state.withLock { $0.mode } }
 
-    /// Serves the latest stored version again, exactly (SPEC §5: after a restart the same
+    /// Serves the latest stored version again, exactly (docs/snapshots.md, "Restart": after a restart the same
     /// version and content). Refuses to start on a store it cannot read.
     public func restore() throws {
         let mode = try store.setting("mode").flatMap(Mode.init(rawValue:)) ?? .auto

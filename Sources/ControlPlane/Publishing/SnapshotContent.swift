@@ -4,7 +4,7 @@ public import Registry
 public import XDS
 
 /// What a published version is made of, kept in the store so the exact content can be
-/// served again after a restart or a rollback (SPEC §5):
+/// served again after a restart or a rollback (docs/snapshots.md, "History"):
 /// - `registry`: the registry frozen at publish time; the translator (pure and
 ///   deterministic) rebuilds every node group's resources from it;
 /// - `declared`: the encoded resources of a snapshot file, served to every proxy.

@@ -3,7 +3,7 @@ public import Logging
 import Synchronization
 import XDS
 
-/// Serves a declared snapshot file and follows its edits (SPEC §5).
+/// Serves a declared snapshot file and follows its edits (docs/snapshots.md, "Declared snapshot files").
 ///
 /// The file is polled (content, not mtime, so editors that write in place or rename a
 /// temporary file over it both count, and touching it without change publishes nothing).

@@ -3,7 +3,7 @@ public import XDS
 
 /// Everything sextant-proxy runs on, as one immutable value: the last good resources of
 /// each type. A new value replaces the old one whole, so a request sees either the old
-/// configuration or the new one, never a mix (issue 4, "applied atomically").
+/// configuration or the new one, never a mix (docs/architecture.md, "sextant-proxy": applied atomically).
 public struct ProxyConfig: Sendable {
     public var listeners: [String: ListenerConfig] = [:]
     public var routes: [String: RouteTable] = [:]

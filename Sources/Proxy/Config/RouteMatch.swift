@@ -1,3 +1,5 @@
+import RE2Syntax
+
 /// envoy.config.route.v3.RouteMatch: a path rule plus header rules, all of which must hold.
 public struct RouteMatch: Sendable, Equatable {
     public enum Path: Sendable, Equatable {
@@ -95,6 +97,11 @@ extension RouteMatch {
     static func pattern(_ node: ConfigNode) throws(ConfigError) -> PatternBox {
         try node.only(["regex"], ignoring: ["google_re2"])
         let source = try node.requiredString("regex")
+        // Refuse what Envoy (RE2) refuses, with RE2's words, before Swift's engine (which
+        // takes look-around and backreferences) gets to accept it.
+        if let problem = RE2Syntax.check(source) {
+            throw node.error("invalid regex: \(problem.reason)", at: "regex")
+        }
         do {
             return try PatternBox(source)
         } catch {

@@ -10,7 +10,7 @@ struct ServiceCommand: AsyncParsableCommand {
     struct Put: ClientCommand {
         static let configuration = CommandConfiguration(abstract: "Create or replace a service from a JSON policy file (- for stdin).")
         @Argument var name: String
-        @Option(help: "The service policy (SPEC §3), JSON.") var file: String
+        @Option(help: "The service policy (docs/mesh-model.md), JSON.") var file: String
         @OptionGroup var options: ClientOptions
 
         func perform(_ client: APIClient) async throws -> JSON {
