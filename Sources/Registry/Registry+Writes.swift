@@ -10,9 +10,9 @@ extension Registry {
             let existing = state.withLock { $0.services[name] }
             if let existing, existing.policy == policy { return .unchanged }
             let stored = RegistryStore.StoredService(name: name, policy: policy, createdAt: existing?.createdAt ?? now, updatedAt: now)
-            try store.saveService(stored)
-            state.withLock { $0.services[name] = stored }
-            announce()
+            let revision = nextRevision
+            try store.saveService(stored, revision: revision)
+            commit(.serviceUpserted(name), revision: revision) { $0.services[name] = stored }
             return existing == nil ? .created : .replaced
         }
     }
@@ -20,12 +20,12 @@ extension Registry {
     public func deleteService(_ name: String) async throws(RegistryError) {
         try await serialized { [self] () throws(RegistryError) in
             guard state.withLock({ $0.services[name] }) != nil else { throw .notFound("service \"\(name)\"") }
-            try store.removeService(name)
-            state.withLock {
+            let revision = nextRevision
+            try store.removeService(name, revision: revision)
+            commit(.serviceDeleted(name), revision: revision) {
                 $0.services[name] = nil
                 $0.instances[name] = nil
             }
-            announce()
         }
     }
 
@@ -43,9 +43,14 @@ extension Registry {
             // A repeated registration is a heartbeat: it matters to proxies only when it
             // revives a lapsed TTL.
             let instance = Instance(service: service, id: id, registration: registration, health: existing?.health ?? .healthy, lastHeartbeat: now)
-            try store.saveInstances([instance])
-            state.withLock { $0.instances[service, default: [:]][id] = instance }
-            if outcome != .unchanged || existing!.effectiveHealth(at: now) != instance.effectiveHealth(at: now) { announce() }
+            // A repeated registration that revives nothing is a heartbeat proxies cannot
+            // see: stored, but no change and no new revision.
+            let change: RegistryChange? = outcome != .unchanged ? .instancesChanged(service)
+                : existing!.effectiveHealth(at: now) != instance.effectiveHealth(at: now) ? .healthChanged(service) : nil
+            let revision = nextRevision
+            try store.saveInstances([instance], revision: change == nil ? revision - 1 : revision)
+            let apply: (inout State) -> Void = { $0.instances[service, default: [:]][id] = instance }
+            if let change { commit(change, revision: revision, apply) } else { state.withLock { apply(&$0) } }
             return (outcome, instance)
         }
     }
@@ -53,9 +58,9 @@ extension Registry {
     public func deleteInstance(service: String, id: String) async throws(RegistryError) {
         try await serialized { [self] () throws(RegistryError) in
             guard state.withLock({ $0.instances[service]?[id] }) != nil else { throw .notFound("instance \"\(id)\" of service \"\(service)\"") }
-            try store.removeInstance(service: service, id: id)
-            state.withLock { _ = $0.instances[service]?.removeValue(forKey: id) }
-            announce()
+            let revision = nextRevision
+            try store.removeInstance(service: service, id: id, revision: revision)
+            commit(.instancesChanged(service), revision: revision) { _ = $0.instances[service]?.removeValue(forKey: id) }
         }
     }
 
@@ -66,10 +71,10 @@ extension Registry {
             }
             guard instance.health != health else { return instance }
             instance.health = health
-            try store.saveInstances([instance])
+            let revision = nextRevision
+            try store.saveInstances([instance], revision: revision)
             let stored = instance
-            state.withLock { $0.instances[service]?[id] = stored }
-            announce()
+            commit(.healthChanged(service), revision: revision) { $0.instances[service]?[id] = stored }
             return stored
         }
     }
@@ -82,10 +87,16 @@ extension Registry {
             }
             let before = instance.effectiveHealth(at: now)
             instance.lastHeartbeat = now
-            try store.saveInstances([instance])
             let stored = instance
-            state.withLock { $0.instances[service]?[id] = stored }
-            if stored.effectiveHealth(at: now) != before { announce() }
+            let apply: (inout State) -> Void = { $0.instances[service]?[id] = stored }
+            let revision = nextRevision
+            if stored.effectiveHealth(at: now) != before {
+                try store.saveInstances([stored], revision: revision)
+                commit(.healthChanged(service), revision: revision, apply)
+            } else {
+                try store.saveInstances([stored], revision: revision - 1)
+                state.withLock { apply(&$0) }
+            }
             return stored
         }
     }

@@ -38,9 +38,10 @@ extension RegistryStore {
         }
     }
 
-    func saveService(_ service: StoredService) throws(RegistryError) {
+    func saveService(_ service: StoredService, revision: UInt64) throws(RegistryError) {
         let policy = String(decoding: try! Self.encoder.encode(service.policy), as: UTF8.self)
         try write { db in
+            try Self.recordRevision(revision, in: db)
             try db.execute(sql: """
                 INSERT INTO service (name, policy, created_at, updated_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT(name) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at
@@ -48,15 +49,17 @@ extension RegistryStore {
         }
     }
 
-    func removeService(_ name: String) throws(RegistryError) {
+    func removeService(_ name: String, revision: UInt64) throws(RegistryError) {
         try write { db in
+            try Self.recordRevision(revision, in: db)
             try db.execute(sql: "DELETE FROM instance WHERE service = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM service WHERE name = ?", arguments: [name])
         }
     }
 
-    func saveInstances(_ instances: [Instance]) throws(RegistryError) {
+    func saveInstances(_ instances: [Instance], revision: UInt64) throws(RegistryError) {
         try write { db in
+            try Self.recordRevision(revision, in: db)
             for instance in instances {
                 let labels = String(decoding: try Self.encoder.encode(instance.labels), as: UTF8.self)
                 try db.execute(sql: """
@@ -71,10 +74,28 @@ extension RegistryStore {
         }
     }
 
-    func removeInstance(service: String, id: String) throws(RegistryError) {
+    func removeInstance(service: String, id: String, revision: UInt64) throws(RegistryError) {
         try write { db in
+            try Self.recordRevision(revision, in: db)
             try db.execute(sql: "DELETE FROM instance WHERE service = ? AND id = ?", arguments: [service, id])
         }
+    }
+
+    static let revisionKey = "registry_revision"
+
+    /// The revision commits with the change it numbers, so after a restart revisions
+    /// continue from the last committed one and never repeat.
+    static func recordRevision(_ revision: UInt64, in db: Database) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", arguments: [revisionKey, String(revision)])
+    }
+
+    func loadRevision() throws(RegistryError) -> UInt64 {
+        try setting(Self.revisionKey).flatMap { UInt64($0) } ?? 0
+    }
+
+    /// A revision with no row change behind it (a TTL lapsing).
+    func saveRevision(_ revision: UInt64) throws(RegistryError) {
+        try write { db in try Self.recordRevision(revision, in: db) }
     }
 
     static let encoder: JSONEncoder = {

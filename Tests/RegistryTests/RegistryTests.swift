@@ -28,10 +28,10 @@ import TestSupport
         #expect(try await registry.putService("echo", ServicePolicy(protocol: .http)) == .created)
         let registration = InstanceRegistration(address: "127.0.0.1", port: 9001)
         #expect(try await registry.putInstance(service: "echo", id: "a", registration).0 == .created)
-        let changes = registry.changeCount
+        let changes = registry.revision
         #expect(try await registry.putService("echo", ServicePolicy(protocol: .http)) == .unchanged)
         #expect(try await registry.putInstance(service: "echo", id: "a", registration).0 == .unchanged)
-        #expect(registry.changeCount == changes)
+        #expect(registry.revision == changes)
         #expect(try await registry.putService("echo", ServicePolicy(protocol: .http, port: 1)) == .replaced)
     }
 
@@ -43,7 +43,7 @@ import TestSupport
         await #expect(throws: RegistryError.self) { try await registry.putInstance(service: "nope", id: "a", InstanceRegistration(address: "127.0.0.1", port: 1)) }
         #expect(registry.service("echo")?.policy.port == 8080)
         #expect(registry.service("echo")?.instances.isEmpty == true)
-        #expect(registry.changeCount == 1)
+        #expect(registry.revision == 1)
     }
 
     @Test func aLapsedTTLMakesAnInstanceUnhealthyUntilItsNextHeartbeat() async throws {

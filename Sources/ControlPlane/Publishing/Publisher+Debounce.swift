@@ -9,10 +9,10 @@ extension Publisher {
         for await _ in registry.changes {
             let first = ContinuousClock.now
             let latest = first + maxDebounce
-            var seen = registry.changeCount
+            var seen = registry.revision
             while !Task.isCancelled {
                 try? await Task.sleep(until: min(latest, .now + debounce))
-                let count = registry.changeCount
+                let count = registry.revision
                 if count == seen || ContinuousClock.now >= latest { break }
                 seen = count
             }
