@@ -41,6 +41,35 @@ public struct DiscoveryResponse: Sendable, Hashable {
         return writer.bytes
     }
 
+    /// Fields 1, 2 and 4 (version, resources, type URL): the part of a response every
+    /// stream sends alike. `encodePrefix(…) + encodeTail(…)` equals `encoded()`.
+    public static func encodePrefix(versionInfo: String, resources: [PackedAny], typeURL: String) -> [UInt8] {
+        var size = WireWriter.stringFieldSize(versionInfo.utf8.count) + WireWriter.stringFieldSize(typeURL.utf8.count)
+        for resource in resources { size += WireWriter.lengthDelimitedSize(anySize(resource)) }
+        var writer = WireWriter(capacity: size)
+        writer.string(field: 1, versionInfo)
+        for resource in resources {
+            writer.tag(field: 2, wireType: 2)
+            writer.varint(UInt64(anySize(resource)))
+            writer.string(field: 1, resource.typeURL)
+            writer.bytes(field: 2, resource.value)
+        }
+        writer.string(field: 4, typeURL)
+        return writer.bytes
+    }
+
+    /// Fields 5 and 6 (nonce, control plane): what one stream adds to the shared prefix.
+    public static func encodeTail(nonce: String, controlPlane: String?) -> [UInt8] {
+        var writer = WireWriter(capacity: 64)
+        writer.string(field: 5, nonce)
+        if let controlPlane {
+            writer.tag(field: 6, wireType: 2)
+            writer.varint(UInt64(WireWriter.stringFieldSize(controlPlane.utf8.count)))
+            writer.string(field: 1, controlPlane)
+        }
+        return writer.bytes
+    }
+
     private var encodedSize: Int {
         var size = WireWriter.stringFieldSize(versionInfo.utf8.count)
         for resource in resources {

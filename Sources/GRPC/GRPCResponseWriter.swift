@@ -1,4 +1,5 @@
 import HTTP2
+public import NIOCore
 
 /// What a handler learns about its call.
 public struct GRPCRequestContext: Sendable {
@@ -36,6 +37,20 @@ public struct GRPCResponseWriter: Sendable {
     public func write(_ message: [UInt8]) async throws {
         do {
             try await stream.sendData(GRPCMessageFramer.frame(message))
+        } catch {
+            throw GRPCStatus(.cancelled, "stream closed: \(error)")
+        }
+    }
+
+    /// Writes one message made of a shared part and this call's own tail, without
+    /// copying the shared part: many calls can queue the very same buffer.
+    public func write(shared: ByteBuffer, tail: [UInt8]) async throws {
+        var header = ByteBuffer()
+        header.reserveCapacity(GRPCMessageFramer.prefixLength)
+        header.writeInteger(UInt8(0))
+        header.writeInteger(UInt32(shared.readableBytes + tail.count))
+        do {
+            try await stream.sendData(contentsOf: [header, shared, ByteBuffer(bytes: tail)])
         } catch {
             throw GRPCStatus(.cancelled, "stream closed: \(error)")
         }

@@ -27,7 +27,7 @@ extension HTTP2ConnectionHandler {
 
     /// Queues body bytes and/or the end of our side. The future completes once the queue is
     /// below the high-water mark, which is how writers feel the peer's flow control.
-    func send(streamID: Int32, data: ByteBuffer?, end: HTTP2OutboundEnd?) -> EventLoopFuture<Void> {
+    func send(streamID: Int32, data: [ByteBuffer], end: HTTP2OutboundEnd?) -> EventLoopFuture<Void> {
         guard isActive else { return eventLoop.makeFailedFuture(HTTP2Error.connectionClosed) }
         guard let state = streams[streamID], state.bodyStarted, state.enqueue(data, end: end) else {
             return eventLoop.makeFailedFuture(HTTP2Error.streamClosed)

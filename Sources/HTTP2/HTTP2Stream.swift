@@ -47,6 +47,12 @@ public final class HTTP2Stream: Sendable {
     /// than the configured high-water mark is queued (the peer's flow control window is
     /// closed or the socket is slow). Throws `HTTP2Error` if the stream is gone.
     public func sendData(_ data: ByteBuffer, endStream: Bool = false) async throws {
+        try await sendData(contentsOf: [data], endStream: endStream)
+    }
+
+    /// Queues several buffers as one write (one hop to the event loop), each kept as it
+    /// is: a buffer shared with other streams is not copied until nghttp2 frames it.
+    public func sendData(contentsOf data: [ByteBuffer], endStream: Bool = false) async throws {
         try await connection.eventLoop.flatSubmit { [connection, streamID] () -> EventLoopFuture<Void> in
             guard let handler = connection.handler else {
                 return connection.eventLoop.makeFailedFuture(HTTP2Error.connectionClosed)
@@ -61,7 +67,7 @@ public final class HTTP2Stream: Sendable {
             guard let handler = connection.handler else {
                 return connection.eventLoop.makeFailedFuture(HTTP2Error.connectionClosed)
             }
-            return handler.send(streamID: streamID, data: nil, end: .trailers(trailers))
+            return handler.send(streamID: streamID, data: [], end: .trailers(trailers))
         }.get()
     }
 
@@ -71,7 +77,7 @@ public final class HTTP2Stream: Sendable {
             guard let handler = connection.handler else {
                 return connection.eventLoop.makeFailedFuture(HTTP2Error.connectionClosed)
             }
-            return handler.send(streamID: streamID, data: nil, end: .endStream)
+            return handler.send(streamID: streamID, data: [], end: .endStream)
         }.get()
     }
 

@@ -45,11 +45,13 @@ final class HTTP2StreamState {
     }
 
     /// Queues bytes and/or the end of our side. Returns false if our side already ended.
-    func enqueue(_ data: ByteBuffer?, end: HTTP2OutboundEnd?) -> Bool {
+    func enqueue(_ data: [ByteBuffer], end: HTTP2OutboundEnd?) -> Bool {
         guard outboundEnd == nil, !outboundFinished else { return false }
-        if let data, data.readableBytes > 0 {
-            outbound.append(data)
-            outboundBytes += data.readableBytes
+        // Buffers are queued as given: a buffer shared with other streams (the same
+        // response to many proxies) stays shared until nghttp2 frames it.
+        for buffer in data where buffer.readableBytes > 0 {
+            outbound.append(buffer)
+            outboundBytes += buffer.readableBytes
         }
         outboundEnd = end
         return true

@@ -5,59 +5,77 @@
 /// each RDS name used by a listener has its RouteConfiguration.
 public struct Snapshot: Sendable, Hashable {
     public let version: String
-    private let byType: [ResourceType: [String: Resource]]
-    /// Per type, a hash over every resource's name and version: streams compare whole
-    /// LDS/CDS sets in O(1) instead of resource by resource.
-    private let typeHashes: [ResourceType: String]
+    private var byType: [ResourceType: ResourceMap]
+    /// Encoded responses built from this snapshot, shared by every stream that sends them.
+    public let responses: ResponseCache
 
     /// Builds a snapshot, refusing duplicate names within a type and dangling references.
     public init(version: String, resources: [Resource]) throws(SnapshotError) {
-        var byType: [ResourceType: [String: Resource]] = [:]
+        var byType: [ResourceType: ResourceMap] = [:]
         for resource in resources {
             if byType[resource.type]?[resource.name] != nil {
                 throw SnapshotError.duplicate(Resource.Reference(resource.type, resource.name))
             }
-            byType[resource.type, default: [:]][resource.name] = resource
+            byType[resource.type, default: ResourceMap()].insert(resource)
         }
-        var missing: [(Resource.Reference, Resource.Reference)] = []
-        for resource in resources {
-            for dependency in resource.dependencies where byType[dependency.type]?[dependency.name] == nil {
-                missing.append((Resource.Reference(resource.type, resource.name), dependency))
-            }
-        }
-        if !missing.isEmpty { throw SnapshotError.dangling(missing.map { "\($0.0) needs \($0.1)" }) }
         self.version = version
         self.byType = byType
-        self.typeHashes = byType.mapValues { Self.hash(of: $0) }
+        self.responses = ResponseCache()
+        try checkDependencies(of: resources)
     }
 
-    /// The hash of all resources of `type` (equal to `hash(of: resources(type))`).
-    public func typeHash(_ type: ResourceType) -> String { typeHashes[type] ?? Self.hash(of: [:]) }
+    private init(version: String, byType: [ResourceType: ResourceMap]) {
+        self.version = version
+        self.byType = byType
+        self.responses = ResponseCache()
+    }
 
-    /// Hash over names and versions of a set of resources, independent of order.
-    public static func hash(of resources: [String: Resource]) -> String {
-        var bytes: [UInt8] = []
-        for name in resources.keys.sorted() {
-            bytes += Array("\(name)@\(resources[name]!.version);".utf8)
+    private func checkDependencies(of resources: [Resource]) throws(SnapshotError) {
+        var missing: [String] = []
+        for resource in resources {
+            for dependency in resource.dependencies where byType[dependency.type]?[dependency.name] == nil {
+                missing.append("\(Resource.Reference(resource.type, resource.name)) needs \(dependency)")
+            }
         }
-        return ContentHash.hex(of: bytes)
+        if !missing.isEmpty { throw SnapshotError.dangling(missing) }
+    }
+
+    /// The next snapshot: this one with `upserts` added or replaced and `removals` gone,
+    /// sharing every other resource. The references of the upserted resources must
+    /// resolve; a removal must take along what refers to it (the translator changes a
+    /// service's resources together), which is not re-checked here.
+    public func updating(version: String, upserting upserts: [Resource], removing removals: [Resource.Reference]) throws(SnapshotError) -> Snapshot {
+        var byType = self.byType
+        for removal in removals { byType[removal.type]?.remove(removal.name) }
+        for resource in upserts { byType[resource.type, default: ResourceMap()].insert(resource) }
+        let next = Snapshot(version: version, byType: byType)
+        try next.checkDependencies(of: upserts)
+        return next
+    }
+
+    /// The hash of all resources of `type`: equal names and versions, equal hash.
+    public func typeHash(_ type: ResourceType) -> String {
+        let map = byType[type] ?? ResourceMap()
+        return Self.hex(map.contentHash) + Self.hex(map.namesHash &+ UInt64(map.count))
+    }
+
+    private static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
     /// The same content under another version (rollback republishes old content anew).
     public func relabeled(_ version: String) -> Snapshot {
-        // Content was validated when first built; relabelling cannot break it.
-        try! Snapshot(version: version, resources: allResources)
+        Snapshot(version: version, byType: byType)
     }
 
-    public func resources(_ type: ResourceType) -> [String: Resource] { byType[type] ?? [:] }
+    public func resources(_ type: ResourceType) -> ResourceMap { byType[type] ?? ResourceMap() }
 
     public func resource(_ type: ResourceType, named name: String) -> Resource? { byType[type]?[name] }
 
     /// Every resource, ordered by type (ADS order) then name: a stable order for hashing and display.
     public var allResources: [Resource] {
-        ResourceType.allCases.flatMap { type in
-            (byType[type] ?? [:]).values.sorted { $0.name < $1.name }
-        }
+        ResourceType.allCases.flatMap { type in (byType[type] ?? ResourceMap()).sorted }
     }
 
     public func count(_ type: ResourceType) -> Int { byType[type]?.count ?? 0 }
@@ -65,6 +83,16 @@ public struct Snapshot: Sendable, Hashable {
     /// Hash over every resource's type, name and version: equal content, equal hash.
     public var contentHash: String {
         ContentHash.hex(of: ResourceType.allCases.flatMap { Array("\($0.shortName):\(typeHash($0));".utf8) })
+    }
+
+    /// Same version and content.
+    public static func == (a: Snapshot, b: Snapshot) -> Bool {
+        a.version == b.version && ResourceType.allCases.allSatisfy { a.resources($0).sameContent(as: b.resources($0)) }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(version)
+        for type in ResourceType.allCases { hasher.combine(resources(type).contentHash) }
     }
 }
 

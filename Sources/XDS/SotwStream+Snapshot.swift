@@ -7,19 +7,13 @@ extension SotwStream {
         if scope == .aggregated { retireRemoved(from: next) }
         snapshot = next
         var actions: [Action] = []
-        for type in ResourceType.allCases {
-            guard let sub = subscriptions[type] else { continue }
+        for type in ResourceType.allCases where subscriptions[type] != nil {
             if mustHold(type) {
                 hold(type)
                 continue
             }
-            let content = select(type, sub)
-            if let sent = sub.sent {
-                if needsPush(type, sub, sent: sent, content) { actions.append(respond(type, content)) }
-            } else if sub.wildcard || !content.isEmpty {
-                // Includes a named resource that did not exist when it was requested.
-                actions.append(respond(type, content))
-            }
+            // Includes a named resource that did not exist when it was requested.
+            if let action = push(type) { actions.append(action) }
         }
         return actions + releaseHeld() + retireIfSettled()
     }
@@ -29,8 +23,11 @@ extension SotwStream {
     private mutating func retireRemoved(from next: Snapshot) {
         for type in [ResourceType.cluster, .endpoint] {
             var kept = retiring[type] ?? [:]
-            for (name, resource) in subscriptions[type]?.sent ?? [:] where next.resource(type, named: name) == nil {
-                kept[name] = kept[name] ?? resource
+            if let sent = subscriptions[type]?.sent {
+                // Shared subtrees are skipped: O(what changed), not O(what was sent).
+                for name in next.resources(type).changes(from: sent).removed where kept[name] == nil {
+                    kept[name] = sent[name]
+                }
             }
             for name in kept.keys where next.resource(type, named: name) != nil { kept[name] = nil }
             retiring[type] = kept.isEmpty ? nil : kept
@@ -47,59 +44,79 @@ extension SotwStream {
         }
         guard settled else { return [] }
         retiring = [:]
-        var actions: [Action] = []
-        for type in [ResourceType.cluster, .endpoint] {
-            guard let sub = subscriptions[type], let sent = sub.sent else { continue }
-            let content = select(type, sub)
-            if needsPush(type, sub, sent: sent, content) { actions.append(respond(type, content)) }
+        return [ResourceType.cluster, .endpoint].compactMap { type in
+            subscriptions[type]?.sent == nil ? nil : push(type)
         }
-        return actions
     }
 
     /// The resources of `type` this subscription should hold right now.
-    func select(_ type: ResourceType, _ sub: Subscription) -> [String: Resource] {
-        guard let snapshot else { return [:] }
+    func select(_ type: ResourceType, _ sub: Subscription) -> ResourceMap {
+        guard let snapshot else { return ResourceMap() }
         var all = snapshot.resources(type)
-        if let old = retiring[type] { all.merge(old) { current, _ in current } }
+        if let old = retiring[type] {
+            for (name, resource) in old where all[name] == nil { all.insert(resource) }
+        }
         if sub.wildcard { return all }
-        // O(names), not O(resources): a proxy names few of a large mesh's assignments.
-        var named: [String: Resource] = [:]
-        named.reserveCapacity(sub.names.count)
-        for name in sub.names { named[name] = all[name] }
+        // A proxy names every assignment of the clusters it was sent, which is the
+        // snapshot's whole set: then the snapshot's own map serves, shared with it and
+        // with every stream of the group, and no per-stream copy is built.
+        if sub.names.count == all.count, sub.namesHash == all.namesHash { return all }
+        var named = ResourceMap()
+        for name in sub.names {
+            if let resource = all[name] { named.insert(resource) }
+        }
         return named
     }
 
-    /// Builds the response carrying `content` and records it as sent with a fresh nonce.
-    mutating func respond(_ type: ResourceType, _ content: [String: Resource]) -> Action {
+    /// The response `type` needs now, or nil when the proxy already has it all.
+    ///
+    /// - LDS and CDS responses are the whole set, so any difference is pushed in full: an
+    ///   absent resource is deleted.
+    /// - For EDS and RDS absence means nothing (xDS protocol, "Deleting resources"), so a
+    ///   response carries only new or changed resources; an endpoint change sends one
+    ///   assignment, not every assignment of the mesh.
+    /// - `added` names were just subscribed to: sent even if unchanged ("Resource updates").
+    ///   With `onlyForNewNames` (a request, not a snapshot, asks) EDS/RDS answer only then.
+    mutating func push(_ type: ResourceType, added: Set<String> = [], onlyForNewNames: Bool = false) -> Action? {
+        guard let sub = subscriptions[type] else { return nil }
+        let content = select(type, sub)
+        guard let sent = sub.sent else {
+            return sub.wildcard || !content.isEmpty ? respond(type, content, .full(content), from: nil) : nil
+        }
+        let newlyNamed = added.sorted().compactMap { content[$0] }
+        if type.allowsLegacyWildcard {
+            guard !newlyNamed.isEmpty || !sent.sameContent(as: content) else { return nil }
+            return respond(type, content, .full(content), from: nil)
+        }
+        if onlyForNewNames, newlyNamed.isEmpty { return nil }
+        var carried = content.changes(from: sent).changed
+        guard !carried.isEmpty || !newlyNamed.isEmpty else { return nil }
+        if newlyNamed.isEmpty {
+            return respond(type, content, .partial(carried), from: sent.contentHash)
+        }
+        let names = Set(carried.map(\.name))
+        carried += newlyNamed.filter { !names.contains($0.name) }
+        // Names only this stream just asked for: its own message, not shared.
+        return respond(type, content, .partial(carried), from: nil, shared: false)
+    }
+
+    /// Records `content` as what the proxy holds for `type` and builds the response
+    /// carrying `payload` with a fresh nonce.
+    mutating func respond(_ type: ResourceType, _ content: ResourceMap, _ payload: OutgoingResponse.Payload, from: UInt64?, shared: Bool = true) -> Action {
         nonceCounter &+= 1
         let nonce = String(nonceCounter)
         let version = snapshot?.version ?? ""
         var sub = subscriptions[type] ?? Subscription()
-        sub.sentHash = contentHash(type, sub, content)
         sub.sent = content
         sub.sentVersion = version
         sub.nonce = nonce
         sub.awaitingReply = true
         subscriptions[type] = sub
-        let resources = content.values.sorted { $0.name < $1.name }.map(\.packed)
-        let response = DiscoveryResponse(
-            versionInfo: version, resources: resources, typeURL: type.typeURL, nonce: nonce,
-            controlPlane: controlPlane)
-        return .send(type, response)
-    }
-
-    /// LDS and CDS responses are the whole set (wildcard or named), so any difference is
-    /// pushed: an absent resource is deleted. For EDS and RDS absence means nothing
-    /// (xDS protocol, "Deleting resources"), so only new or changed resources are pushed.
-    func needsPush(_ type: ResourceType, _ sub: Subscription, sent: [String: Resource], _ content: [String: Resource]) -> Bool {
-        if type.allowsLegacyWildcard { return sub.sentHash != contentHash(type, sub, content) }
-        return content.contains { sent[$0.key]?.version != $0.value.version }
-    }
-
-    /// `Snapshot.hash(of: content)`; O(1) for a wildcard subscription to the snapshot's
-    /// own set, the common case for LDS and CDS.
-    func contentHash(_ type: ResourceType, _ sub: Subscription, _ content: [String: Resource]) -> String {
-        if sub.wildcard, retiring[type] == nil, let snapshot { return snapshot.typeHash(type) }
-        return Snapshot.hash(of: content)
+        let carried: ResourceMap? = if case .full(let map) = payload { map } else { nil }
+        let key = shared ? ResponseCache.Key(
+            type: type, content: carried?.contentHash ?? content.contentHash, count: carried?.count ?? content.count, from: from) : nil
+        return .send(type, OutgoingResponse(
+            type: type, version: version, nonce: nonce, payload: payload, controlPlane: controlPlane,
+            key: key, cache: snapshot?.responses ?? ResponseCache()))
     }
 }

@@ -14,7 +14,7 @@ extension SotwStream {
         if eds?.wildcard == true { return [] }
         let subscribed = eds?.names ?? []
         var cold = Set<String>()
-        for resource in clusters.values {
+        clusters.forEach { resource in
             for dependency in resource.dependencies where dependency.type == .endpoint && !subscribed.contains(dependency.name) {
                 cold.insert(dependency.name)
             }
@@ -44,18 +44,6 @@ extension SotwStream {
         let added = heldAdded
         held = []
         heldAdded = [:]
-        var actions: [Action] = []
-        for type in types {
-            guard let sub = subscriptions[type] else { continue }
-            let content = select(type, sub)
-            if let sent = sub.sent {
-                if needsPush(type, sub, sent: sent, content) || !(added[type] ?? []).isDisjoint(with: content.keys) {
-                    actions.append(respond(type, content))
-                }
-            } else if sub.wildcard || !content.isEmpty {
-                actions.append(respond(type, content))
-            }
-        }
-        return actions
+        return types.compactMap { push($0, added: added[$0] ?? []) }
     }
 }

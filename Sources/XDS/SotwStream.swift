@@ -24,7 +24,7 @@ public struct SotwStream: Sendable {
     }
 
     public enum Action: Sendable, Equatable {
-        case send(ResourceType, DiscoveryResponse)
+        case send(ResourceType, OutgoingResponse)
         case ignoreStaleNonce(ResourceType, nonce: String)
         case recordAck(ResourceType, version: String)
         case recordNack(ResourceType, version: String, message: String)
@@ -35,12 +35,17 @@ public struct SotwStream: Sendable {
     /// What this stream knows about one resource type.
     public struct Subscription: Sendable, Equatable {
         public internal(set) var wildcard = false
-        public internal(set) var names: Set<String> = []
-        /// The resources of the latest response, by name; nil until one is sent.
-        public internal(set) var sent: [String: Resource]?
+        public internal(set) var names: Set<String> = [] {
+            // Kept with the names so that "the proxy names the whole set" is an O(1) check.
+            didSet { namesHash = names.reduce(0) { $0 &+ ResourceMap.hash($1) } }
+        }
+        /// `ResourceMap.namesHash` of `names`.
+        public private(set) var namesHash: UInt64 = 0
+        /// What the proxy was sent for this type, all responses together (for EDS/RDS a
+        /// response may carry only what changed); nil until one is sent. Usually the very
+        /// map of the snapshot, shared with it and with every other stream of the group.
+        public internal(set) var sent: ResourceMap?
         public internal(set) var sentVersion: String?
-        /// `Snapshot.hash(of: sent)`, kept so whole-set comparisons are O(1).
-        public internal(set) var sentHash: String?
         public internal(set) var nonce: String?
         /// A response is out and neither ACKed nor NACKed yet.
         public internal(set) var awaitingReply = false
@@ -115,17 +120,13 @@ public struct SotwStream: Sendable {
         if snapshot != nil, mustHold(type) {
             hold(type, added: added)
         } else if let snapshot {
-            let content = select(type, sub)
-            if sub.sent == nil {
-                if sub.wildcard || !content.isEmpty { actions.append(respond(type, content)) }
-            } else if sub.nack?.version == snapshot.version {
+            if sub.sent != nil, sub.nack?.version == snapshot.version {
                 // The proxy rejected this version: never answer with it again (docs/xds.md, "ACK and NACK");
                 // new names are served with the next snapshot.
-            } else if !added.isDisjoint(with: content.keys)
-                || (type.allowsLegacyWildcard && sub.sentHash != contentHash(type, sub, content)) {
+            } else if let action = push(type, added: added, onlyForNewNames: true) {
                 // A newly named resource is sent even if unchanged (xDS, "Resource updates");
                 // LDS/CDS responses are the whole set, so dropping a name sends the smaller set.
-                actions.append(respond(type, content))
+                actions.append(action)
             }
         }
         actions += releaseHeld()
@@ -146,7 +147,7 @@ public struct SotwStream: Sendable {
         }
         sub.names = names.subtracting(["*"])
         if sub.wildcard {
-            return wasWildcard ? [] : Set(snapshot?.resources(type).keys ?? [:].keys)
+            return wasWildcard ? [] : Set(snapshot?.resources(type).names ?? [])
         }
         return sub.names.subtracting(previous)
     }

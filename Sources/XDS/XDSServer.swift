@@ -149,8 +149,9 @@ public final class XDSServer: Sendable {
             proxies.count(action)
             switch action {
             case .send(let type, let response):
-                log.debug("push", metadata: ["type": "\(type)", "version": "\(response.versionInfo)", "nonce": "\(response.nonce)", "resources": "\(response.resources.count)"])
-                try await writer.write(response.encoded())
+                log.debug("push", metadata: ["type": "\(type)", "version": "\(response.version)", "nonce": "\(response.nonce)", "resources": "\(response.resourceCount)"])
+                let (shared, tail) = response.encoded()
+                try await writer.write(shared: shared, tail: tail)
             case .recordAck(let type, let version):
                 log.debug("ACK", metadata: ["type": "\(type)", "version": "\(version)"])
             case .recordNack(let type, let version, let message):

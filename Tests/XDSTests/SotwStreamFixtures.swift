@@ -33,7 +33,7 @@ func request(_ type: ResourceType, names: [String] = [], version: String = "", n
 
 extension SotwStream.Action {
     var response: DiscoveryResponse? {
-        if case .send(_, let response) = self { return response }
+        if case .send(_, let response) = self { return response.discoveryResponse }
         return nil
     }
     var sentType: ResourceType? {

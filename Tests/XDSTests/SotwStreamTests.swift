@@ -67,8 +67,36 @@ import Testing
         let nonce = stream.receive(request(.endpoint, names: ["a"])).responses[0].nonce
         let actions = stream.receive(request(.endpoint, names: ["a", "b"], version: "v1", nonce: nonce))
         #expect(actions.first == .recordAck(.endpoint, version: "v1"))
-        #expect(actions.responses.map(\.names) == [["a", "b"]])
+        // EDS absence means nothing, so the proxy's "a" needs no repeating.
+        #expect(actions.responses.map(\.names) == [["b"]])
         #expect(actions.responses.first?.versionInfo == "v1")
+    }
+
+    @Test func anEndpointChangeSendsOnlyThatAssignment() {
+        var stream = SotwStream(scope: .single(.endpoint))
+        _ = stream.snapshotChanged(mesh("v1", clusters: ["a", "b", "c"]))
+        let nonce = stream.receive(request(.endpoint, names: ["a", "b", "c"])).responses[0].nonce
+        _ = stream.receive(request(.endpoint, names: ["a", "b", "c"], version: "v1", nonce: nonce))
+        let next = try! mesh("v1", clusters: ["a", "b", "c"]).updating(version: "v2", upserting: [resource(.endpoint, "b", "10.0.0.7")], removing: [])
+        let pushed = stream.snapshotChanged(next).responses
+        #expect(pushed.map(\.names) == [["b"]])
+        #expect(pushed.first?.versionInfo == "v2")
+    }
+
+    @Test func streamsOfAGroupShareOneEncodedResponse() {
+        let first = mesh("v1", clusters: ["a", "b"])
+        var one = SotwStream(scope: .aggregated), two = SotwStream(scope: .aggregated)
+        for stream in [0, 1] {
+            var machine = stream == 0 ? one : two
+            _ = machine.snapshotChanged(first)
+            let sent = machine.receive(request(.cluster))
+            guard case .send(_, let response)? = sent.first else { Issue.record("no CDS response"); return }
+            let (shared, tail) = response.encoded()
+            #expect(Array(shared.readableBytesView) + tail == response.discoveryResponse.encoded())
+            if stream == 0 { one = machine } else { two = machine }
+        }
+        // Both streams' CDS answers came from one encoding, kept by the snapshot.
+        #expect(first.responses.count == 1)
     }
 
     @Test func droppingANameSendsNothing() {

@@ -39,7 +39,7 @@ enum SnapshotJSON {
     static func diff(_ from: Publisher.Published, _ to: Publisher.Published) -> JSON {
         var added: [JSON] = [], removed: [JSON] = [], changed: [JSON] = []
         for type in ResourceType.allCases {
-            let before = from.catalog.resources(type), after = to.catalog.resources(type)
+            let before = from.catalog.resources(type).dictionary, after = to.catalog.resources(type).dictionary
             func entry(_ name: String) -> JSON {
                 ["type": .string(type.collectionName), "type_url": .string(type.typeURL), "name": .string(name)]
             }

@@ -1,0 +1,77 @@
+import Testing
+@testable import XDS
+
+/// The persistent map behind snapshots: a dictionary's behaviour, structure sharing, and
+/// a difference that skips what two maps share.
+@Suite struct ResourceMapTests {
+    /// A deterministic generator, so a failure replays.
+    struct Seeded: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test func randomUpdatesBehaveLikeADictionaryAndDiffsFindExactlyTheChanges() {
+        var random = Seeded(state: 42)
+        var map = ResourceMap()
+        var reference: [String: Resource] = [:]
+        for step in 0..<3_000 {
+            let before = map, beforeReference = reference
+            // A few updates per step, as a registry change makes.
+            for _ in 0..<Int.random(in: 1...4, using: &random) {
+                let name = "r\(Int.random(in: 0..<600, using: &random))"
+                if Bool.random(using: &random) || reference[name] == nil {
+                    let value = resource(.endpoint, name, "\(step)")
+                    map.insert(value)
+                    reference[name] = value
+                } else {
+                    #expect(map.remove(name)?.name == name)
+                    reference[name] = nil
+                }
+            }
+            #expect(map.count == reference.count)
+            let (changed, removed) = map.changes(from: before)
+            let expectedChanged = Set(reference.filter { beforeReference[$0.key]?.version != $0.value.version }.keys)
+            let expectedRemoved = Set(beforeReference.keys).subtracting(reference.keys)
+            #expect(Set(changed.map(\.name)) == expectedChanged, "step \(step)")
+            #expect(Set(removed) == expectedRemoved, "step \(step)")
+        }
+        #expect(map.dictionary.mapValues(\.version) == reference.mapValues(\.version))
+        for (name, value) in reference { #expect(map[name]?.version == value.version) }
+        #expect(map["absent"] == nil)
+    }
+
+    @Test func theSameContentBuiltInAnotherOrderIsEqual() {
+        let names = (0..<500).map { "n\($0)" }
+        let forward = ResourceMap(names.map { resource(.cluster, $0) })
+        var backward = ResourceMap(names.reversed().map { resource(.cluster, $0) })
+        #expect(forward == backward)
+        #expect(forward.contentHash == backward.contentHash && forward.namesHash == backward.namesHash)
+        backward.insert(resource(.cluster, "n7", "changed"))
+        #expect(forward != backward)
+        #expect(forward.namesHash == backward.namesHash)
+    }
+
+    @Test func anUpdateSharesEverythingElseSoTheDiffIsTheUpdate() {
+        let big = ResourceMap((0..<10_000).map { resource(.endpoint, "e\($0)") })
+        var next = big
+        next.insert(resource(.endpoint, "e5000", "moved"))
+        let (changed, removed) = next.changes(from: big)
+        #expect(changed.map(\.name) == ["e5000"])
+        #expect(removed.isEmpty)
+        #expect(big.changes(from: big).changed.isEmpty)
+        #expect(big["e5000"]?.version == resource(.endpoint, "e5000").version, "the original is untouched")
+    }
+
+    @Test func removingEveryEntryLeavesAnEmptyMap() {
+        var map = ResourceMap((0..<200).map { resource(.route, "x\($0)") })
+        for index in 0..<200 { map.remove("x\(index)") }
+        #expect(map.isEmpty && map.namesHash == 0 && map.contentHash == 0)
+        #expect(map == ResourceMap())
+    }
+}
