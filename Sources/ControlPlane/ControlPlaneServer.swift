@@ -61,7 +61,7 @@ public final class ControlPlaneServer: Sendable {
         self.logger = logger
         registry = try Registry(store: RegistryStore(directory: configuration.dataDirectory))
         // Proxies with equal profiles (service, role, ports) share one rendered snapshot.
-        let cache = SnapshotCache(grouping: { ProxyProfile(node: $0).groupKey })
+        let cache = SnapshotCache(grouping: { NodeGroup(ProxyProfile(node: $0)) })
         self.cache = cache
         metrics = ControlPlaneMetrics()
         publisher = Publisher(
@@ -83,14 +83,17 @@ public final class ControlPlaneServer: Sendable {
         try publisher.restore()
         if let snapshotFile {
             do {
-                try snapshotFile.reload()
+                try await snapshotFile.reload()
             } catch {
                 if publisher.current == nil { throw error }
             }
         } else if publisher.current == nil {
+            // TTLs that lapsed while stopped count before the first version.
+            try await registry.recordExpiries(upTo: Date())
             // The first version, whatever the mode: readiness needs a snapshot.
             _ = try await publisher.roll(cause: "registry")
         } else {
+            try await registry.recordExpiries(upTo: Date())
             try await publisher.changed(cause: "registry", since: .now)
         }
         let xdsPort = try await grpc.start()

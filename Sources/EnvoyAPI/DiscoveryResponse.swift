@@ -151,10 +151,34 @@ struct WireWriter {
         bytes.append(contentsOf: text.utf8)
     }
 
+    mutating func append(_ payload: [UInt8]) {
+        bytes.append(contentsOf: payload)
+    }
+
     mutating func bytes(field: UInt64, _ payload: [UInt8]) {
         guard !payload.isEmpty else { return }
         tag(field: field, wireType: 2)
         varint(UInt64(payload.count))
         bytes.append(contentsOf: payload)
+    }
+}
+
+/// Writing protobuf messages field by field from parts already encoded: an embedded
+/// message, a string and bytes all travel as length-delimited fields, and a repeated
+/// field is its elements one after another. So a message assembled from cached encoded
+/// parts is byte for byte what encoding it whole would give, when the fields come in
+/// field-number order (as protobuf-c writes them).
+public enum ProtoWire {
+    /// Length-delimited `fields` (number, payload) in the order given.
+    public static func message(_ fields: [(number: UInt64, payload: [UInt8])]) -> [UInt8] {
+        var size = 0
+        for field in fields { size += WireWriter.varintSize(field.number << 3 | 2) + WireWriter.varintSize(UInt64(field.payload.count)) + field.payload.count }
+        var writer = WireWriter(capacity: size)
+        for field in fields {
+            writer.tag(field: field.number, wireType: 2)
+            writer.varint(UInt64(field.payload.count))
+            writer.append(field.payload)
+        }
+        return writer.bytes
     }
 }

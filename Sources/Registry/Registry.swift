@@ -43,7 +43,8 @@ public final class Registry: Sendable {
         for service in try store.loadServices() { initial.services[service.name] = service }
         for instance in try store.loadInstances() { initial.instances[instance.service, default: [:]][instance.id] = instance }
         initial.revision = try store.loadRevision()
-        initial.expiriesSeen = Date()
+        // TTLs that lapsed while stopped are reported by the first `recordExpiries`.
+        initial.expiriesSeen = .distantPast
         state = Mutex(initial)
         (changes, changeSink) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }

@@ -62,7 +62,9 @@ struct ChangeLog {
 
     /// Names of services changed after `revision`, or nil when the log starts later.
     func services(after revision: UInt64, current: UInt64) -> Set<String>? {
-        if revision >= current { return [] }
+        // A base ahead of the registry (a store replaced under us) cannot be caught up.
+        if revision > current { return nil }
+        if revision == current { return [] }
         guard start < events.count, events[start].revision <= revision + 1 else { return nil }
         var names = Set<String>()
         // Revisions are consecutive in the log, so the first wanted entry is found directly.

@@ -26,6 +26,9 @@ extension RegistryStore {
     }
 
     /// Appends `record` and drops all but the newest `keep` versions, in one transaction.
+    /// A kept version stored as a change against older ones (kind `registry-delta`) keeps
+    /// the records back to its last whole one, so it can always be rebuilt; those extra
+    /// records are not listed (`snapshots(limit:)`).
     public func appendSnapshot(_ record: SnapshotRecord, keep: Int) throws(RegistryError) {
         let counts = String(decoding: try! Self.encoder.encode(record.counts), as: UTF8.self)
         try write { db in
@@ -33,15 +36,20 @@ extension RegistryStore {
                 INSERT INTO snapshot (version, created_at, cause, content_hash, counts, kind, payload)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [record.version, record.createdAt.timeIntervalSince1970, record.cause, record.contentHash, counts, record.kind, record.payload])
-            try db.execute(sql: "DELETE FROM snapshot WHERE version <= ?", arguments: [record.version - max(keep, 1)])
+            let oldestKept = record.version - max(keep, 1) + 1
+            let anchor = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM snapshot WHERE version <= ? AND kind != ?",
+                                          arguments: [oldestKept, Self.deltaKind]) ?? oldestKept
+            try db.execute(sql: "DELETE FROM snapshot WHERE version < ?", arguments: [min(anchor, oldestKept)])
         }
     }
 
-    /// History, newest first; payloads left out unless asked for.
-    public func snapshots(withPayload: Bool = false) throws(RegistryError) -> [SnapshotRecord] {
+    static let deltaKind = "registry-delta"
+
+    /// History, newest first, at most `limit` versions; payloads left out unless asked for.
+    public func snapshots(limit: Int = Int.max, withPayload: Bool = false) throws(RegistryError) -> [SnapshotRecord] {
         try read { db in
             let columns = withPayload ? "*" : "version, created_at, cause, content_hash, counts, kind, X'' AS payload"
-            return try Row.fetchAll(db, sql: "SELECT \(columns) FROM snapshot ORDER BY version DESC").map(Self.record)
+            return try Row.fetchAll(db, sql: "SELECT \(columns) FROM snapshot ORDER BY version DESC LIMIT ?", arguments: [limit]).map(Self.record)
         }
     }
 

@@ -1,5 +1,5 @@
 import EnvoyAPI
-import Registry
+public import Registry
 
 /// Clusters: one per service, plus one per subset that a route rule sends traffic to.
 extension MeshTranslation {
@@ -24,7 +24,7 @@ extension MeshTranslation {
     /// clusters, and has no ClusterLoadAssignment and no EDS dependency. Every instance
     /// counts, unhealthy ones too, so a health flap never flips the cluster type (which
     /// would re-create the cluster and drop its connections).
-    static func clusterResources(for service: MeshState.ServiceState) -> [TranslatedResource] {
+    public static func clusterResources(for service: MeshState.ServiceState) -> [TranslatedResource] {
         let usesDNS = service.instances.contains { !isIPLiteral($0.address) }
         let instances = service.instances.sorted { $0.id < $1.id }
         var out: [TranslatedResource] = []

@@ -11,12 +11,12 @@ extension MeshTranslation {
     /// RDS rather than an inline route table: a routing change then updates one
     /// RouteConfiguration instead of re-creating the listener (which would drain its
     /// connections) — Envoy's listener update semantics.
-    func outboundListener(_ profile: ProxyProfile, _ httpServices: [MeshState.ServiceState]) -> TranslatedResource {
+    static func outboundListener(_ profile: ProxyProfile, needsFault: Bool) -> TranslatedResource {
         var filters: [JSON] = []
         // Per-route `typed_per_filter_config` only acts through a filter in the chain, so
         // the fault filter (empty: it injects nothing by itself) is added exactly when
         // some route carries a fault; otherwise requests skip it entirely.
-        if Self.needsFaultFilter(httpServices) {
+        if needsFault {
             filters.append(["name": .string(EnvoyJSON.Filter.fault), "typed_config": EnvoyJSON.typed(EnvoyJSON.Message.fault)])
         }
         filters.append(EnvoyJSON.router)
@@ -42,7 +42,7 @@ extension MeshTranslation {
     /// already taken on this proxy — by the outbound or inbound listener, by the local app,
     /// or by a tcp service earlier in name order — gets no listener here; its cluster is
     /// still sent, and the registry's port is the operator's to fix.
-    func tcpListeners(_ profile: ProxyProfile, _ services: [MeshState.ServiceState]) -> [TranslatedResource] {
+    static func tcpListeners(_ profile: ProxyProfile, _ services: [MeshState.ServiceState]) -> [TranslatedResource] {
         var taken: Set<Int> = [profile.outboundPort]
         if let appPort = profile.appPort {
             taken.insert(appPort)
@@ -57,7 +57,7 @@ extension MeshTranslation {
         return listeners
     }
 
-    func tcpListener(_ service: MeshState.ServiceState, port: Int) -> TranslatedResource {
+    static func tcpListener(_ service: MeshState.ServiceState, port: Int) -> TranslatedResource {
         let name = Self.tcpListenerName(service.name)
         let proxy = EnvoyJSON.typed(EnvoyJSON.Message.tcpProxy, [
             "stat_prefix": .string(name),
@@ -79,8 +79,7 @@ extension MeshTranslation {
     /// fixed route, so RDS would only add a round trip — where the rate limit applies. A
     /// tcp service's bytes are not HTTP, so its inbound listener is a TCP proxy instead;
     /// an HTTP rate limit has nothing to act on there.
-    func inbound(_ profile: ProxyProfile, appPort: Int) -> [TranslatedResource] {
-        let service = ownService(profile)
+    static func inbound(_ profile: ProxyProfile, appPort: Int, service: MeshState.ServiceState?) -> [TranslatedResource] {
         let cluster = Self.inboundClusterName(appPort)
         let filter: JSON
         if service?.policy.protocol == .tcp {

@@ -1,5 +1,5 @@
-import EnvoyAPI
-import Registry
+public import EnvoyAPI
+public import Registry
 
 /// The outbound RouteConfiguration (`outbound_http`, served over RDS): one virtual host
 /// per in-scope http/grpc service.
@@ -14,10 +14,13 @@ extension MeshTranslation {
         ])
     }
 
+    /// The name of the RouteConfiguration outbound listeners load over RDS.
+    public static var routeConfigurationName: String { outboundName }
+
     /// Matches `Host`/`:authority` `name` and `name:<any port>` (docs/mesh-model.md, "Route configuration"); `name:*` is an
     /// Envoy prefix wildcard domain. Service names are unique, so no two virtual hosts
     /// share a domain (which Envoy would reject).
-    static func virtualHost(_ service: MeshState.ServiceState) -> JSON {
+    public static func virtualHost(_ service: MeshState.ServiceState) -> JSON {
         // Without rules, everything goes to the whole service.
         let rules = service.policy.routes ?? [ServicePolicy.RouteRule(match: ServicePolicy.Match())]
         return [
@@ -116,7 +119,7 @@ extension MeshTranslation {
 
     /// True when some route of these services carries a fault override, i.e. the outbound
     /// chain needs the fault filter for it to take effect.
-    static func needsFaultFilter(_ services: [MeshState.ServiceState]) -> Bool {
+    public static func needsFaultFilter(_ services: [MeshState.ServiceState]) -> Bool {
         services.contains { service in
             (service.policy.routes ?? []).contains { rule in rule.fault.flatMap(faultConfig) != nil }
         }

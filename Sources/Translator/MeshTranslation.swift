@@ -41,13 +41,27 @@ public struct MeshTranslation: Sendable {
     public func resources(for profile: ProxyProfile) -> ProxyResources {
         let visible = scope(for: profile)
         let httpServices = visible.filter { $0.policy.protocol != .tcp }
-        var own = [outboundListener(profile, httpServices), routeConfiguration(httpServices)]
-        own += tcpListeners(profile, visible)
-        if let appPort = profile.appPort {
-            own += inbound(profile, appPort: appPort)
-        }
+        var own = Self.groupResources(
+            profile, own: ownService(profile), tcpServices: visible.filter { $0.policy.protocol == .tcp },
+            needsFault: Self.needsFaultFilter(httpServices))
+        own.insert(routeConfiguration(httpServices), at: 1)
         let sharedKeys = visible.flatMap { sharedKeysByService[$0.name] ?? [] }.sorted()
         return ProxyResources(shared: sharedKeys, own: own)
+    }
+
+    /// A group's own resources besides its route configuration: the outbound listener,
+    /// the TCP listeners of `tcpServices` (in scope, sorted by name) and, with an app
+    /// port, the inbound listener and its cluster. `needsFault`: some in-scope route
+    /// injects faults. Shared by the whole-mesh translation and the incremental engine.
+    public static func groupResources(
+        _ profile: ProxyProfile, own: MeshState.ServiceState?, tcpServices: [MeshState.ServiceState], needsFault: Bool
+    ) -> [TranslatedResource] {
+        var resources = [outboundListener(profile, needsFault: needsFault)]
+        resources += tcpListeners(profile, tcpServices)
+        if let appPort = profile.appPort {
+            resources += inbound(profile, appPort: appPort, service: own)
+        }
+        return resources
     }
 
     /// The service a profile sits beside, when the mesh knows it.

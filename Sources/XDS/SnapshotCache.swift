@@ -2,11 +2,18 @@ public import EnvoyAPI
 import Synchronization
 
 /// What one published version holds for every node group. A control plane whose
-/// resources depend on the proxy (ports, scoping) renders each group on demand; the
-/// cache asks once per group and version and shares the result.
+/// resources depend on the proxy (ports, scoping) renders each group on demand and keeps
+/// what it rendered, so each group is rendered once per version, by whichever stream
+/// asks first, outside every lock (docs/architecture.md, "Incremental engine").
 public protocol SnapshotGeneration: Sendable {
     var version: String { get }
-    func snapshot(forGroup group: String) -> Snapshot
+    func snapshot(forGroup group: NodeGroup) -> Snapshot
+    /// The group's snapshot if it is already rendered (cheap), else nil.
+    func rendered(forGroup group: NodeGroup) -> Snapshot?
+}
+
+extension SnapshotGeneration {
+    public func rendered(forGroup group: NodeGroup) -> Snapshot? { nil }
 }
 
 /// One snapshot served to every group (a declared snapshot file, tests).
@@ -14,56 +21,53 @@ public struct UniformGeneration: SnapshotGeneration {
     public let snapshot: Snapshot
     public init(_ snapshot: Snapshot) { self.snapshot = snapshot }
     public var version: String { snapshot.version }
-    public func snapshot(forGroup group: String) -> Snapshot { snapshot }
+    public func snapshot(forGroup group: NodeGroup) -> Snapshot { snapshot }
+    public func rendered(forGroup group: NodeGroup) -> Snapshot? { snapshot }
 }
 
-/// The latest published generation, its snapshot per node group, and the streams
-/// watching each group.
+/// A published generation as one group will see it; rendered when resolved.
+public struct PendingSnapshot: Sendable {
+    public let generation: any SnapshotGeneration
+    public let group: NodeGroup
+    public var version: String { generation.version }
+    public func resolve() -> Snapshot { generation.snapshot(forGroup: group) }
+}
+
+/// The latest published generation and the streams watching it, by node group.
 ///
-/// Proxies with the same group key get the very same `Snapshot` value, so resources are
-/// encoded once per snapshot and shared by every stream (docs/architecture.md, "Encode once").
+/// Publishing only swaps the generation and wakes watchers: nothing is rendered under
+/// the lock, nor by the publisher. Each stream renders its group from the generation it
+/// is handed, and proxies of the same group share the result, so resources are encoded
+/// once per version and shared by every stream (docs/mesh-model.md).
 public final class SnapshotCache: Sendable {
-    public typealias Grouping = @Sendable (Node) -> String
-    public static let defaultGroup = "*"
+    public typealias Grouping = @Sendable (Node) -> NodeGroup
 
     private struct Watcher {
-        let group: String
-        let continuation: AsyncStream<Snapshot>.Continuation
+        let group: NodeGroup
+        let continuation: AsyncStream<PendingSnapshot>.Continuation
     }
 
     private struct State {
         var generation: (any SnapshotGeneration)?
-        /// Groups rendered from `generation` so far.
-        var rendered: [String: Snapshot] = [:]
         var watchers: [UInt64: Watcher] = [:]
         var nextWatcher: UInt64 = 0
-
-        mutating func snapshot(for group: String) -> Snapshot? {
-            if let done = rendered[group] { return done }
-            guard let generation else { return nil }
-            let snapshot = generation.snapshot(forGroup: group)
-            rendered[group] = snapshot
-            return snapshot
-        }
     }
 
     private let state = Mutex(State())
     private let grouping: Grouping
 
-    public init(grouping: @escaping Grouping = { _ in SnapshotCache.defaultGroup }) {
+    public init(grouping: @escaping Grouping = { _ in NodeGroup.everyone }) {
         self.grouping = grouping
     }
 
-    public func group(for node: Node) -> String { grouping(node) }
+    public func group(for node: Node) -> NodeGroup { grouping(node) }
 
-    /// Publishes `generation` and wakes every stream with its group's new snapshot.
-    /// Only the groups someone watches are rendered now; others when first asked for.
+    /// Publishes `generation` and wakes every stream; each renders its own group.
     public func publish(_ generation: any SnapshotGeneration) {
         state.withLock { state in
             state.generation = generation
-            state.rendered = [:]
             for watcher in state.watchers.values {
-                if let snapshot = state.snapshot(for: watcher.group) { watcher.continuation.yield(snapshot) }
+                watcher.continuation.yield(PendingSnapshot(generation: generation, group: watcher.group))
             }
         }
     }
@@ -74,19 +78,22 @@ public final class SnapshotCache: Sendable {
     /// The current version, if anything was published.
     public var version: String? { state.withLock { $0.generation?.version } }
 
-    public func snapshot(group: String = SnapshotCache.defaultGroup) -> Snapshot? {
-        state.withLock { $0.snapshot(for: group) }
+    public var generation: (any SnapshotGeneration)? { state.withLock { $0.generation } }
+
+    /// The current snapshot of `group`, rendered outside the lock.
+    public func snapshot(group: NodeGroup = NodeGroup.everyone) -> Snapshot? {
+        generation?.snapshot(forGroup: group)
     }
 
-    /// The current snapshot (if any) followed by every later one. Only the newest pending
-    /// snapshot is buffered: a slow stream skips versions rather than queueing them.
-    public func watch(group: String) -> AsyncStream<Snapshot> {
-        let (stream, continuation) = AsyncStream.makeStream(of: Snapshot.self, bufferingPolicy: .bufferingNewest(1))
+    /// The current generation (if any) followed by every later one. Only the newest
+    /// pending one is buffered: a slow stream skips versions rather than queueing them.
+    public func watch(group: NodeGroup) -> AsyncStream<PendingSnapshot> {
+        let (stream, continuation) = AsyncStream.makeStream(of: PendingSnapshot.self, bufferingPolicy: .bufferingNewest(1))
         let id = state.withLock { state -> UInt64 in
             let id = state.nextWatcher
             state.nextWatcher += 1
             state.watchers[id] = Watcher(group: group, continuation: continuation)
-            if let current = state.snapshot(for: group) { continuation.yield(current) }
+            if let current = state.generation { continuation.yield(PendingSnapshot(generation: current, group: group)) }
             return id
         }
         continuation.onTermination = { [weak self] _ in

@@ -1,3 +1,4 @@
+import Dispatch
 import EnvoyAPI
 public import GRPC
 public import Logging
@@ -65,7 +66,7 @@ public final class XDSServer: Sendable {
         // one-place slot (a slow stream skips versions instead of queueing them).
         let (events, sink) = AsyncStream.makeStream(of: Event.self)
         let (turns, nextTurn) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let slot = SnapshotSlot()
+        let slot = SnapshotSlot<PendingSnapshot>()
         var stream = SotwStream(scope: scope, controlPlane: identifier)
         var proxyID: UInt64?
         defer { if let proxyID { proxies.disconnected(proxyID) } }
@@ -101,8 +102,8 @@ public final class XDSServer: Sendable {
                     if let error { throw error }
                     return
                 case .snapshotReady:
-                    guard let snapshot = slot.take() else { continue }
-                    actions = stream.snapshotChanged(snapshot)
+                    guard let pending = slot.take() else { continue }
+                    actions = stream.snapshotChanged(await Self.render(pending))
                 case .request(let bytes):
                     let request: DiscoveryRequest
                     do {
@@ -132,6 +133,18 @@ public final class XDSServer: Sendable {
     }
 
     static let shuttingDown = GRPCStatus(.unavailable, "control plane shutting down")
+
+    /// A group's snapshot: at once when its generation already rendered it (every stream
+    /// of the group but the first), else on a rendering queue, so that a first render of
+    /// a large group never occupies one of the cooperative pool's few threads.
+    static func render(_ pending: PendingSnapshot) async -> Snapshot {
+        if let done = pending.generation.rendered(forGroup: pending.group) { return done }
+        return await withCheckedContinuation { continuation in
+            renderQueue.async { continuation.resume(returning: pending.resolve()) }
+        }
+    }
+
+    private static let renderQueue = DispatchQueue(label: "sextant.xds.render", attributes: .concurrent)
 
     /// Ends every stream with UNAVAILABLE, which proxies answer by reconnecting (to this
     /// server once it is back, or another); new streams are refused the same way. Call
@@ -167,17 +180,17 @@ public final class XDSServer: Sendable {
 
 /// The newest snapshot a stream has not taken yet. `put` tells whether the slot was
 /// empty, i.e. whether the stream needs a wake-up; a full slot is simply overwritten.
-final class SnapshotSlot: Sendable {
-    private let latest = Mutex<Snapshot?>(nil)
+final class SnapshotSlot<Value: Sendable>: Sendable {
+    private let latest = Mutex<Value?>(nil)
 
-    func put(_ snapshot: Snapshot) -> Bool {
+    func put(_ snapshot: Value) -> Bool {
         latest.withLock { slot in
             defer { slot = snapshot }
             return slot == nil
         }
     }
 
-    func take() -> Snapshot? {
+    func take() -> Value? {
         latest.withLock { slot in
             defer { slot = nil }
             return slot

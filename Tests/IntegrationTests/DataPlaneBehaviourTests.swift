@@ -119,7 +119,7 @@ import TestSupport
             #expect((120...180).contains(weighted["heavy", default: 0]), "weight 3 of 4 gets about 150 of 200: \(weighted)")
             for policy in ["least_request", "random"] {
                 try await mesh.register("echo", policy: #"{"protocol": "http", "lb_policy": "\#(policy)"}"#)
-                try await eventually("\(policy) published") { mesh.server.publisher.hasPendingChanges == false }
+                try await eventually("\(policy) published") { try await mesh.server.publisher.hasPendingChanges == false }
                 let seen = try await mesh.tally("echo", count: 100)
                 #expect(seen["light", default: 0] > 0 && seen["heavy", default: 0] > 0 && seen.count == 2, "\(policy): \(seen)")
             }

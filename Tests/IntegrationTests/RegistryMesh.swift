@@ -88,7 +88,7 @@ final class RegistryMesh: @unchecked Sendable {
     /// Waits until the registry's changes are published and the sidecar under test has
     /// ACKed the current version of every type (Sextant's own view, `GET /v1/proxies`).
     func waitSynced() async throws {
-        try await eventually("published") { !server.publisher.hasPendingChanges }
+        try await eventually("published") { try await !server.publisher.hasPendingChanges }
         try await eventually("the sidecar is SYNCED on the current version") {
             let proxies = try JSON.parse(try await api("GET", "/v1/proxies").body)["proxies"]?.arrayValue ?? []
             let mine = proxies.first { $0["node_id"]?.stringValue == Self.nodeID }

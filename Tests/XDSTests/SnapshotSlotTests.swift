@@ -2,7 +2,7 @@ import Testing
 @testable import XDS
 
 @Test func aSlowStreamGetsOnlyTheNewestOfTheSnapshotsPublishedMeanwhile() {
-    let slot = SnapshotSlot()
+    let slot = SnapshotSlot<Snapshot>()
     #expect(slot.put(mesh("v1")))           // empty: the stream needs a wake-up
     #expect(!slot.put(mesh("v2")))          // already pending: overwritten, no second wake-up
     #expect(!slot.put(mesh("v3")))

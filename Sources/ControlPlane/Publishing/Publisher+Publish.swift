@@ -5,9 +5,10 @@ public import XDS
 extension Publisher {
     /// Builds, stores, then serves `content` as the next version. Content equal to what
     /// is served publishes nothing unless `force` (a rollback always makes a version).
-    /// Any failure (a translation that does not encode, a store error) leaves the current
-    /// version serving and nothing recorded.
-    func publish(_ content: SnapshotContent, cause: String, since: ContinuousClock.Instant, force: Bool) throws -> Outcome {
+    /// `changed` names the services that differ from the served registry version (nil:
+    /// unknown, render and store it whole). Any failure (a translation that does not
+    /// encode, a store error) leaves the current version serving and nothing recorded.
+    func publish(_ content: SnapshotContent, changed: Set<String>?, cause: String, since: ContinuousClock.Instant, force: Bool) throws -> Outcome {
         // Only this queue changes `current` and `lastVersion`, so reading them, building
         // and storing without the lock, then swapping under it, cannot interleave.
         dispatchPrecondition(condition: .onQueue(queue))
@@ -16,25 +17,50 @@ extension Publisher {
             return Outcome(version: current.versionString, published: false)
         }
         let number = lastVersion + 1
+        let version = "v\(number)"
         let started = ContinuousClock.now
-        let (generation, catalog) = try content.generation(version: "v\(number)")
+        let generation: any SnapshotGeneration
+        let catalog: Snapshot
+        var record = RegistryStore.SnapshotRecord(
+            version: number, createdAt: Date(), cause: cause, contentHash: content.contentHash, counts: [:], kind: "", payload: Data())
+        var historyBase: MeshHistory.Base?
+        switch content {
+        case .registry(let model):
+            // Groups of the new version derive from the served one's, service by service.
+            let served = current?.generation as? MeshGeneration
+            let derivable = served != nil && changed != nil
+            let meshGeneration = try MeshGeneration(
+                version: version, model: model, changed: derivable ? changed! : Set(model.entries.keys), base: derivable ? served : nil)
+            (generation, catalog) = (meshGeneration, meshGeneration.catalog)
+            let stored = MeshHistory.payload(for: model, changed: derivable ? changed : nil, base: derivable ? current?.historyBase : nil)
+            (record.kind, record.payload) = (stored.kind, stored.payload)
+            historyBase = MeshHistory.Base(version: number, model: model, depth: stored.depth)
+        case .declared:
+            (generation, catalog) = try content.generation(version: version)
+            if case .declared(let snapshot) = content { (record.kind, record.payload) = (DeclaredPayload.kind, DeclaredPayload.encode(snapshot)) }
+        }
         metrics.buildTime.record(ContinuousClock.now - started)
-        let now = Date()
-        let record = RegistryStore.SnapshotRecord(
-            version: number, createdAt: now, cause: cause, contentHash: content.contentHash,
-            counts: Self.counts(of: catalog), kind: content.kind, payload: content.payload())
+        record.counts = Self.counts(of: catalog)
         try store.appendSnapshot(record, keep: history)
         try store.setSetting("last_version", "\(number)")
         state.withLock { state in
             state.lastVersion = number
-            state.current = Published(version: number, createdAt: now, cause: cause, content: content, catalog: catalog)
-            state.converging = (catalog.version, since)
+            state.current = Published(
+                version: number, createdAt: record.createdAt, cause: cause, content: content, catalog: catalog,
+                generation: generation, historyBase: historyBase)
+            if case .registry(let model) = content {
+                // What was pending is now served; other content (a rollback) leaves the
+                // difference to the registry unknown until the next whole comparison.
+                let isCandidate = state.model.map { $0.revision == model.revision && $0.contentSum == model.contentSum } ?? false
+                state.pendingChanged = isCandidate ? [] : nil
+            }
+            state.converging = (version, since)
         }
         cache.publish(generation)
         metrics.snapshotVersion.set(Int64(number))
         metrics.published(cause: cause)
-        logger.info("published snapshot", metadata: ["version": "v\(number)", "cause": "\(cause)", "hash": "\(record.contentHash)"])
-        return Outcome(version: "v\(number)", published: true)
+        logger.info("published snapshot", metadata: ["version": "\(version)", "cause": "\(cause)", "hash": "\(record.contentHash)"])
+        return Outcome(version: version, published: true)
     }
 
     /// Resource counts by type, as the history lists them.
@@ -47,7 +73,7 @@ extension Publisher {
     }
 
     /// Times how long the newest version took from its change to an ACK by every
-    /// connected proxy (the convergence figure of docs/performance.md), once per version.
+    /// connected proxy (docs/performance.md, convergence), once per version.
     func proxiesChanged(_ proxies: [ProxyStatus]) {
         state.withLock { state in
             guard let (version, since) = state.converging, !proxies.isEmpty else { return }

@@ -25,6 +25,10 @@ public final class Publisher: Sendable {
         public let content: SnapshotContent
         /// The resources an unscoped default sidecar receives: what the API shows.
         public let catalog: Snapshot
+        /// What serves it, and what the next version derives its groups from.
+        let generation: any SnapshotGeneration
+        /// For registry versions: how the next version can be stored as a delta.
+        let historyBase: MeshHistory.Base?
         public var versionString: String { "v\(version)" }
     }
 
@@ -42,6 +46,13 @@ public final class Publisher: Sendable {
         var declared: Snapshot?
         /// A version whose convergence is being timed, and when its change happened.
         var converging: (version: String, since: ContinuousClock.Instant)?
+        /// The registry as last translated (registry source); nil until first built.
+        var model: MeshModel?
+        /// Older versions the API rebuilt lately (a diff reads two, then reads them again).
+        var viewed: [Int: Published] = [:]
+        /// Services changed between the published model and `model`; nil when unknown
+        /// (after a rollback served other content), which renders and stores whole.
+        var pendingChanged: Set<String>? = []
     }
 
     let registry: Registry
@@ -68,38 +79,76 @@ public final class Publisher: Sendable {
     public var current: Published? { state.withLock { $0.current } }
     public var mode: Mode { state.withLock { $0.mode } }
 
-    /// Serves the latest stored version again, exactly (docs/snapshots.md, "Restart": after a restart the same
-    /// version and content). Refuses to start on a store it cannot read.
+    /// Serves the latest stored version again, exactly (docs/snapshots.md: after a
+    /// restart the same version and content). Refuses to start on a store it cannot read.
     public func restore() throws {
         let mode = try store.setting("mode").flatMap(Mode.init(rawValue:)) ?? .auto
         let last = try store.setting("last_version").flatMap { Int($0) } ?? 0
         let latest = try store.latestSnapshot()
-        try state.withLock { state in
+        state.withLock { state in
             state.mode = mode
             state.lastVersion = max(last, latest?.version ?? 0)
-            guard let latest else { return }
-            let content = try SnapshotContent.decode(kind: latest.kind, payload: latest.payload)
-            let (generation, catalog) = try content.generation(version: "v\(latest.version)")
-            state.current = Published(version: latest.version, createdAt: latest.createdAt, cause: latest.cause, content: content, catalog: catalog)
-            if source == .file, case .declared(let snapshot) = content { state.declared = snapshot }
-            cache.publish(generation)
-            metrics.snapshotVersion.set(Int64(latest.version))
-            logger.info("serving stored snapshot", metadata: ["version": "v\(latest.version)", "cause": "\(latest.cause)"])
         }
+        guard let latest else { return }
+        let content = try SnapshotContent.load(latest, store: store, reusable: nil)
+        let (generation, catalog) = try content.generation(version: "v\(latest.version)")
+        state.withLock { state in
+            state.current = Published(
+                version: latest.version, createdAt: latest.createdAt, cause: latest.cause, content: content, catalog: catalog,
+                generation: generation, historyBase: nil)
+            if source == .file, case .declared(let snapshot) = content { state.declared = snapshot }
+            if case .registry(let model) = content {
+                // The registry may have moved on while stopped: the first candidate
+                // compares against this model and reuses its translations.
+                state.model = model
+                state.pendingChanged = []
+            }
+        }
+        cache.publish(generation)
+        metrics.snapshotVersion.set(Int64(latest.version))
+        logger.info("serving stored snapshot", metadata: ["version": "v\(latest.version)", "cause": "\(latest.cause)"])
     }
 
-    /// What would be published now.
-    func candidate() -> SnapshotContent? {
+    /// What would be published now, and which services differ from what is served
+    /// (nil: compare everything). On the queue: the registry source advances the model
+    /// by the registry's changes since it was last read (docs/architecture.md,
+    /// "Incremental engine"), translating only the services they name.
+    func candidate() throws -> (SnapshotContent, changed: Set<String>?)? {
+        dispatchPrecondition(condition: .onQueue(queue))
         switch source {
-        case .registry: .registry(registry.meshState(at: Date()))
-        case .file: state.withLock { $0.declared }.map { .declared($0) }
+        case .file:
+            return state.withLock { $0.declared }.map { (.declared($0), nil) }
+        case .registry:
+            let (base, pending) = state.withLock { ($0.model, $0.pendingChanged) }
+            var model = base ?? MeshModel()
+            var changed = pending
+            if let base, let delta = registry.delta(after: base.revision, at: Date()) {
+                let touched = try model.apply(delta.services, revision: delta.revision)
+                changed = changed?.union(touched)
+            } else {
+                // First build, or the change log no longer reaches back: the whole
+                // registry, reusing every translation that still matches.
+                let (mesh, revision) = registry.meshStateAndRevision(at: Date())
+                model = try MeshModel(mesh: mesh, revision: revision, reusable: base)
+                changed = nil
+            }
+            let settled = model, settledChanged = changed
+            state.withLock { state in
+                state.model = settled
+                state.pendingChanged = settledChanged
+            }
+            return (.registry(model), changed)
         }
     }
 
     /// Whether the candidate differs from what is served (e.g. changes held in manual mode).
     public var hasPendingChanges: Bool {
-        guard let candidate = candidate() else { return false }
-        return state.withLock { $0.current?.content != candidate }
+        get async throws {
+            try await onQueue {
+                guard let (candidate, _) = try self.candidate() else { return false }
+                return self.state.withLock { $0.current?.content != candidate }
+            }
+        }
     }
 
     /// A change happened (registry, after the debounce): publish it in auto mode, hold it
@@ -125,42 +174,80 @@ public final class Publisher: Sendable {
         try await onQueue { try self.setModeNow(mode, publishPending: publishPending) }
     }
 
-    /// A new good snapshot file (file source). Synchronous: the file watcher's reload is.
+    /// A new good snapshot file (file source).
     @discardableResult
-    public func fileChanged(_ snapshot: Snapshot) throws -> Outcome? {
-        try queue.sync {
-            state.withLock { $0.declared = snapshot }
-            return try changedNow(cause: "file", since: .now)
-        }
+    public func fileChanged(_ snapshot: Snapshot) async throws -> Outcome? {
+        try await onQueue { try self.fileChangedOnQueue(snapshot) }
+    }
+
+    /// `fileChanged` for work already on the publisher's queue (the file watcher's reload).
+    func fileChangedOnQueue(_ snapshot: Snapshot) throws -> Outcome? {
+        dispatchPrecondition(condition: .onQueue(queue))
+        state.withLock { $0.declared = snapshot }
+        return try changedNow(cause: "file", since: .now)
     }
 
     // MARK: On the queue
 
-    private func onQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    func onQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try work() }) }
         }
     }
 
     private func changedNow(cause: String, since: ContinuousClock.Instant) throws -> Outcome? {
-        guard mode == .auto, let candidate = candidate() else { return nil }
-        return try publish(candidate, cause: cause, since: since, force: false)
+        guard mode == .auto, let (candidate, changed) = try candidate() else { return nil }
+        return try publish(candidate, changed: changed, cause: cause, since: since, force: false)
     }
 
     private func rollNow(cause: String) throws -> Outcome {
-        guard let candidate = candidate() else {
+        guard let (candidate, changed) = try candidate() else {
             throw RegistryError(.conflict, "nothing to publish yet: the snapshot file has no good version")
         }
-        return try publish(candidate, cause: cause, since: .now, force: false)
+        return try publish(candidate, changed: changed, cause: cause, since: .now, force: false)
     }
 
     private func rollbackNow(to version: Int) throws -> Outcome {
-        guard let record = try store.snapshot(version: version) else {
+        guard let record = try historyRecord(version) else {
             throw RegistryError.notFound("snapshot v\(version) (history keeps the last \(history))")
         }
-        let content = try SnapshotContent.decode(kind: record.kind, payload: record.payload)
+        let current = state.withLock { $0.current }
+        var reusable: MeshModel?
+        if case .registry(let model)? = current?.content { reusable = model }
+        let content = try SnapshotContent.load(record, store: store, reusable: reusable)
         _ = try setModeNow(.manual, publishPending: false)
-        return try publish(content, cause: "rollback of v\(version)", since: .now, force: true)
+        return try publish(content, changed: nil, cause: "rollback of v\(version)", since: .now, force: true)
+    }
+
+    /// Version `version` as it was published: the current one at once, an older one
+    /// rebuilt from history on the publisher's queue (never on the cooperative pool),
+    /// reusing the served translations, and kept for the next reads of the API.
+    public func historical(_ version: Int) async throws -> Published? {
+        if let current = state.withLock({ $0.current }), current.version == version { return current }
+        if let seen = state.withLock({ $0.viewed[version] }) { return seen }
+        return try await onQueue {
+            guard let record = try self.historyRecord(version) else { return nil }
+            var reusable: MeshModel?
+            if case .registry(let model)? = self.state.withLock({ $0.current?.content }) { reusable = model }
+            let content = try SnapshotContent.load(record, store: self.store, reusable: reusable)
+            let (generation, catalog) = try content.generation(version: "v\(version)")
+            let published = Published(
+                version: version, createdAt: record.createdAt, cause: record.cause, content: content, catalog: catalog,
+                generation: generation, historyBase: nil)
+            self.state.withLock { state in
+                if state.viewed.count >= 4 { state.viewed.removeAll() }
+                state.viewed[version] = published
+            }
+            return published
+        }
+    }
+
+    /// A version still listed in history (older records kept only to rebuild newer
+    /// ones are not offered).
+    func historyRecord(_ version: Int) throws -> RegistryStore.SnapshotRecord? {
+        let last = state.withLock { $0.lastVersion }
+        guard version > last - history else { return nil }
+        return try store.snapshot(version: version)
     }
 
     private func setModeNow(_ mode: Mode, publishPending: Bool) throws -> Outcome? {

@@ -37,8 +37,24 @@ public final class SnapshotFileWatcher: Sendable {
     public var lastError: DeclaredSnapshotError? { state.withLock { $0.lastError } }
 
     /// Loads the file now. Throws when it is invalid (and keeps serving what it served).
+    /// Reading, parsing and publishing run on the publisher's queue, in order with every
+    /// other publication, and never block the cooperative pool.
     @discardableResult
-    public func reload() throws(DeclaredSnapshotError) -> Publisher.Outcome? {
+    public func reload() async throws(DeclaredSnapshotError) -> Publisher.Outcome? {
+        let result: Result<Publisher.Outcome?, DeclaredSnapshotError>
+        do {
+            result = try await publisher.onQueue { self.reloadOnQueue() }
+        } catch {
+            throw DeclaredSnapshotError(file: path, line: nil, field: nil, reason: "not published: \(error)")
+        }
+        return try result.get()
+    }
+
+    private func reloadOnQueue() -> Result<Publisher.Outcome?, DeclaredSnapshotError> {
+        Result { () throws(DeclaredSnapshotError) in try reloadNow() }
+    }
+
+    private func reloadNow() throws(DeclaredSnapshotError) -> Publisher.Outcome? {
         let content = FileManager.default.contents(atPath: path)
         let unchanged = state.withLock { $0.lastContent == content && content != nil }
         if unchanged { return nil }
@@ -66,7 +82,7 @@ public final class SnapshotFileWatcher: Sendable {
         // refused edit reverted); it throws only when the store cannot record it.
         let outcome: Publisher.Outcome?
         do {
-            outcome = try publisher.fileChanged(parsed)
+            outcome = try publisher.fileChangedOnQueue(parsed)
         } catch {
             let refused = DeclaredSnapshotError(file: path, line: nil, field: nil, reason: "not published: \(error)")
             state.withLock { $0.lastError = refused }
@@ -82,7 +98,7 @@ public final class SnapshotFileWatcher: Sendable {
     public func watch() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            _ = try? reload()
+            _ = try? await reload()
         }
     }
 }

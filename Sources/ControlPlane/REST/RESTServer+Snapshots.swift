@@ -8,26 +8,26 @@ import XDS
 extension RESTServer {
     func addSnapshotRoutes(to router: Router<BasicRequestContext>) {
         router.get("/v1/snapshots") { [self] _, _ in
-            let records = try registry.store.snapshots()
+            let records = try registry.store.snapshots(limit: publisher.history)
             return Self.json([
                 "mode": .string(publisher.mode.rawValue),
                 "current": publisher.current.map { .string($0.versionString) } ?? .null,
-                "pending": .bool(publisher.hasPendingChanges),
+                "pending": .bool(try await publisher.hasPendingChanges),
                 "snapshots": .array(records.map { SnapshotJSON.summary($0) }),
             ])
         }
         router.get("/v1/snapshots/current") { [self] _, _ in
             guard let current = publisher.current else { throw APIError(RegistryError.notFound("snapshot (none published yet)")) }
-            return Self.json(try SnapshotJSON.full(try published(current.version)))
+            return Self.json(try SnapshotJSON.full(try await published(current.version)))
         }
         router.get("/v1/snapshots/:version") { [self] _, context in
-            Self.json(try SnapshotJSON.full(try published(try version(context, "version"))))
+            Self.json(try SnapshotJSON.full(try await published(try version(context, "version"))))
         }
         // Hummingbird's route tree needs one parameter name per position: `:version` is
         // the diff's "from" (the OpenAPI document calls it {from}).
         router.get("/v1/snapshots/:version/diff/:to") { [self] _, context in
-            let from = try published(try version(context, "version"))
-            let to = try published(try version(context, "to"))
+            let from = try await published(try version(context, "version"))
+            let to = try await published(try version(context, "to"))
             return Self.json(SnapshotJSON.diff(from, to))
         }
         router.post("/v1/snapshots") { [self] request, _ in
@@ -70,15 +70,13 @@ extension RESTServer {
         return number
     }
 
-    /// A version from history (the current one without touching the store).
-    func published(_ version: Int) throws -> Publisher.Published {
-        if let current = publisher.current, current.version == version { return current }
-        guard let record = try registry.store.snapshot(version: version) else {
+    /// A version from history (the current one without touching the store), rebuilt off
+    /// the cooperative pool and kept for the next reads (`Publisher.historical`).
+    func published(_ version: Int) async throws -> Publisher.Published {
+        guard let published = try await publisher.historical(version) else {
             throw APIError(RegistryError.notFound("snapshot v\(version)"))
         }
-        let content = try SnapshotContent.decode(kind: record.kind, payload: record.payload)
-        let catalog = try content.generation(version: "v\(version)").catalog
-        return Publisher.Published(version: version, createdAt: record.createdAt, cause: record.cause, content: content, catalog: catalog)
+        return published
     }
 }
 
