@@ -76,7 +76,8 @@ let package = Package(
         .executableTarget(
             name: "sextant-bench",
             dependencies: [
-                "ControlPlane", "Registry", "Translator", "ProcessSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ControlPlane", "Registry", "Translator", "ProcessSupport", "GRPC", "EnvoyAPI", "XDS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio,
             swiftSettings: strict),
@@ -91,7 +92,7 @@ let package = Package(
         .testTarget(name: "RE2SyntaxTests", dependencies: ["RE2Syntax"], swiftSettings: strict),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TranslatorTests", dependencies: ["Translator", "Registry", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "XDS", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "XDS", "EnvoyAPI", "Registry", "Translator", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ProxyTests", dependencies: ["Proxy", "XDS", "EnvoyAPI", "Translator", "Registry", "TestSupport"] + nio, swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

@@ -53,6 +53,8 @@ struct SextantProxy: AsyncParsableCommand {
     func run() async throws {
         let options = try resolve()
         LogSetup.bootstrap(level: logLevel, format: logFormat)
+        // Each downstream and upstream connection is a socket.
+        FileLimit.raiseToHard()
         let logger = Logger(label: "sextant-proxy")
         let plane = DataPlane(options: options, logger: logger)
         let adminPort = try await plane.start()

@@ -50,6 +50,8 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         LogSetup.bootstrap(level: logLevel, format: logFormat)
+        // One socket per proxy connection: take the whole hard limit.
+        FileLimit.raiseToHard()
         let xds = EnvoyBootstrap.splitAddress(xdsAddress)!, api = EnvoyBootstrap.splitAddress(apiAddress)!
         var configuration = ControlPlaneServer.Configuration(xdsHost: xds.host, xdsPort: xds.port, snapshotPath: snapshot)
         configuration.apiHost = api.host

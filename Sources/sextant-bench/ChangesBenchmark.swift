@@ -1,0 +1,70 @@
+import ArgumentParser
+import ControlPlane
+import Foundation
+import Registry
+import Translator
+import XDS
+
+/// docs/performance.md, "Quality targets": a new snapshot after one instance change and
+/// after one service's policy change, on a large mesh, through the production engine
+/// (the change applied to the model, the changed service retranslated, the default
+/// sidecar's group derived from the previous version). p50/p99 over many changes, and
+/// what each change sends and stores.
+struct ChangesBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "changes", abstract: "New-snapshot time after one instance or one policy change (docs/performance.md).")
+
+    @Option(help: "Services in the registry.")
+    var services = 10_000
+
+    @Option(help: "Instances per service.")
+    var instances = 10
+
+    @Option(help: "Changes of each kind.")
+    var changes = 200
+
+    func run() async throws {
+        let mesh = SnapshotBenchmark.mesh(services: services, instances: instances)
+        var engine = IncrementalMesh()
+        var previous = try engine.build(mesh)
+        var instanceTimes: [Double] = [], policyTimes: [Double] = []
+        var edsBytes = 0, rdsBytes = 0, instanceHistory = 0, policyHistory = 0
+        for round in 0..<changes {
+            var service = mesh.services[(round * 7919) % services]
+            service.instances[round % instances].weight = 2 + round % 100
+            var next = previous
+            instanceTimes.append(try Timing.time { next = try engine.apply([service.name: service]) })
+            edsBytes = Self.changedBytes(.endpoint, from: previous, to: next)
+            instanceHistory = engine.historyBytes(changed: [service.name])
+            previous = next
+        }
+        for round in 0..<changes {
+            var service = mesh.services[(round * 104_729) % services]
+            service.policy.timeoutMs = 1000 + round
+            var next = previous
+            policyTimes.append(try Timing.time { next = try engine.apply([service.name: service]) })
+            rdsBytes = Self.changedBytes(.route, from: previous, to: next)
+            policyHistory = engine.historyBytes(changed: [service.name])
+            previous = next
+        }
+        print("| figure (\(services) services × \(instances) instances, \(changes) changes each) | p50 ms | p99 ms | target |")
+        print("|---|---:|---:|---|")
+        print(String(format: "| new snapshot after one instance change | %.2f | %.2f | p99 ≤ 5 ms |",
+                     Timing.percentile(instanceTimes, 0.5), Timing.percentile(instanceTimes, 0.99)))
+        print(String(format: "| new snapshot after one policy change | %.2f | %.2f | p99 ≤ 20 ms |",
+                     Timing.percentile(policyTimes, 0.5), Timing.percentile(policyTimes, 0.99)))
+        print("")
+        print("| what one change costs downstream | bytes |")
+        print("|---|---:|")
+        print("| instance change: EDS resources a sidecar is sent | \(edsBytes) |")
+        print("| policy change: RDS resources an unscoped sidecar is sent | \(rdsBytes) |")
+        print("| instance change: history record payload | \(instanceHistory) |")
+        print("| policy change: history record payload | \(policyHistory) |")
+    }
+
+    /// Bytes of the resources of `type` that differ between two snapshots: what an EDS
+    /// or RDS push carries (absent resources are not resent there).
+    static func changedBytes(_ type: ResourceType, from: Snapshot, to: Snapshot) -> Int {
+        to.resources(type).changes(from: from.resources(type)).changed.reduce(0) { $0 + $1.body.count }
+    }
+}

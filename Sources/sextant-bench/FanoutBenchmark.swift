@@ -1,0 +1,98 @@
+import ArgumentParser
+import EnvoyAPI
+import Foundation
+import GRPC
+import ProcessSupport
+import Synchronization
+
+/// docs/performance.md, "Quality targets": N ADS streams, one HTTP/2 connection each,
+/// through the project's own gRPC client, against `sextant serve` in its own process (so
+/// its CPU and memory are its own): time to sync them all, the server's RSS while it
+/// holds them, one endpoint change pushed to all (p50/p99/max delivery, server CPU per
+/// stream), and the memory left behind by connections that come and go.
+struct FanoutBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fanout", abstract: "N ADS streams: sync time, server RSS and CPU per push, push latency to all (docs/performance.md).")
+
+    @Option(help: "Concurrent ADS streams, one connection each.")
+    var streams = 1_000
+
+    @Option(help: "Services in the mesh (each with 2 instances).")
+    var services = 50
+
+    @Option(help: "Endpoint changes pushed to every stream.")
+    var pushes = 5
+
+    @Option(help: "Connect → one answer → close cycles for the memory-per-closed-connection figure (0: skip).")
+    var churn = 0
+
+    @Option(help: "The sextant binary (build it with -c release for meaningful figures).")
+    var sextant = ".build/release/sextant"
+
+    func run() async throws {
+        FileLimit.raiseToHard()
+        let server = try await BenchServer.start(sextant)
+        defer { server.stop() }
+        for index in 0..<services {
+            try server.api("PUT", "/v1/services/svc-\(index)", #"{"protocol": "http", "port": 8080}"#)
+            for slot in 0..<2 {
+                try server.api("PUT", "/v1/services/svc-\(index)/instances/i\(slot)", #"{"address": "10.1.\(index % 250).\(slot + 1)", "port": 8080}"#)
+            }
+        }
+        let names = (0..<services).map { "svc-\($0)" }
+        let initial = try await server.waitForVersion { try server.currentVersion() }
+        let fleet = Fleet()
+        let syncStart = ContinuousClock.now
+        try await fleet.open(streams, port: server.xdsPort, names: names, until: initial)
+        let syncTime = Timing.milliseconds(ContinuousClock.now - syncStart)
+        let rss = server.rssMiB()
+        var delays: [Double] = []
+        var cpuPerStream: [Double] = []
+        for round in 1...pushes {
+            let before = try server.currentVersion()
+            let cpu = server.cpuSeconds()
+            let start = ContinuousClock.now
+            try server.api("PUT", "/v1/services/svc-0/instances/i0", #"{"address": "10.1.0.1", "port": 8080, "weight": \#(1 + round)}"#)
+            let arrivals = try await fleet.waitForAll(newerThan: before)
+            delays += arrivals.map { Timing.milliseconds($0 - start) }
+            // Let the ACKs land before reading the server's CPU.
+            try await Task.sleep(for: .milliseconds(300))
+            cpuPerStream.append((server.cpuSeconds() - cpu) / Double(streams) * 1e6)
+        }
+        await fleet.close()
+        print("| figure (\(streams) ADS streams, \(services) services) | value | target |")
+        print("|---|---:|---|")
+        print(String(format: "| time to sync every stream | %.0f ms | — |", syncTime))
+        print(String(format: "| server RSS holding them | %.0f MiB | 10,000 in ≤ 400 MiB |", rss))
+        print(String(format: "| server CPU per stream per push (mean of %d) | %.1f µs | ≤ 30 µs |", pushes, cpuPerStream.reduce(0, +) / Double(cpuPerStream.count)))
+        print(String(format: "| push delivered to all: p50 / p99 / max | %.0f / %.0f / %.0f ms | p99 ≤ 1 s (1,000: ≤ 100 ms) |",
+                     Timing.percentile(delays, 0.5), Timing.percentile(delays, 0.99), delays.max() ?? 0))
+        if churn > 0 {
+            let growth = try await Self.churn(churn, server: server, names: names)
+            print(String(format: "| server RSS growth over %d connect → answer → close cycles | %.1f MiB | ≤ 5 MiB |", churn, growth))
+        }
+    }
+
+    /// Connections that open, get one answer and close: the server's RSS before and after.
+    static func churn(_ cycles: Int, server: BenchServer, names: [String]) async throws -> Double {
+        let version = try server.currentVersion()
+        // A first round warms allocator pools, which are not a leak.
+        for _ in 0..<2 {
+            let fleet = Fleet()
+            try await fleet.open(200, port: server.xdsPort, names: names, until: version)
+            await fleet.close()
+        }
+        try await Task.sleep(for: .seconds(1))
+        let before = server.rssMiB()
+        var done = 0
+        while done < cycles {
+            let batch = min(200, cycles - done)
+            let fleet = Fleet()
+            try await fleet.open(batch, port: server.xdsPort, names: names, until: version)
+            await fleet.close()
+            done += batch
+        }
+        try await Task.sleep(for: .seconds(1))
+        return server.rssMiB() - before
+    }
+}
