@@ -1,4 +1,4 @@
-import EnvoyAPI
+public import EnvoyAPI
 public import Registry
 
 /// Clusters: one per service, plus one per subset that a route rule sends traffic to.
@@ -24,29 +24,32 @@ extension MeshTranslation {
     /// clusters, and has no ClusterLoadAssignment and no EDS dependency. Every instance
     /// counts, unhealthy ones too, so a health flap never flips the cluster type (which
     /// would re-create the cluster and drop its connections).
-    public static func clusterResources(for service: MeshState.ServiceState) -> [TranslatedResource] {
+    ///
+    /// Every EDS cluster gets its assignment, even an empty one: a cluster stays warming
+    /// until its CLA arrives (xDS protocol, "Eventual consistency considerations"), and an
+    /// absent CLA would hold back the whole CDS update. No `service_name`: the assignment
+    /// is named after the cluster, which is what Envoy asks for when it is empty.
+    public static func clusterSpecs(for service: MeshState.ServiceState) -> [(cluster: ClusterSpec, assignment: LoadAssignmentSpec?)] {
         let usesDNS = service.instances.contains { !isIPLiteral($0.address) }
         let instances = service.instances.sorted { $0.id < $1.id }
+        return clusterTargets(service).map { target in
+            let assignment = loadAssignmentSpec(target.name, instances.filter(target.selects))
+            let cluster = clusterSpec(target.name, service.policy, discovery: usesDNS ? .strictDNS(assignment) : .eds)
+            return (cluster, usesDNS ? nil : assignment)
+        }
+    }
+
+    /// `clusterSpecs` in proto3 JSON, with the EDS dependencies snapshots check.
+    public static func clusterResources(for service: MeshState.ServiceState) -> [TranslatedResource] {
         var out: [TranslatedResource] = []
-        for target in clusterTargets(service) {
-            let assignment = loadAssignment(target.name, instances.filter(target.selects))
-            var cluster = clusterSettings(target.name, service.policy)
-            if usesDNS {
-                cluster["type"] = "STRICT_DNS"
-                cluster["load_assignment"] = assignment
-                out.append(TranslatedResource(typeURL: TypeURL.cluster, name: target.name, json: .object(cluster)))
-            } else {
-                // No `service_name`: the assignment is named after the cluster, which is
-                // what Envoy asks for when service_name is empty (EDS resource naming).
-                cluster["type"] = "EDS"
-                cluster["eds_cluster_config"] = ["eds_config": EnvoyJSON.adsSource]
-                let endpointKey = ResourceKey(typeURL: TypeURL.endpoint, name: target.name)
-                out.append(TranslatedResource(typeURL: TypeURL.cluster, name: target.name, json: .object(cluster), dependencies: [endpointKey]))
-                // Every EDS cluster gets its assignment, even an empty one: a cluster
-                // stays warming until its CLA arrives (xDS protocol, "Eventual consistency
-                // considerations"), and an absent CLA would hold back the whole CDS update.
-                out.append(TranslatedResource(typeURL: TypeURL.endpoint, name: target.name, json: assignment))
+        for (cluster, assignment) in clusterSpecs(for: service) {
+            guard let assignment else {
+                out.append(TranslatedResource(typeURL: TypeURL.cluster, name: cluster.name, json: EnvoyJSON.cluster(cluster)))
+                continue
             }
+            let endpointKey = ResourceKey(typeURL: TypeURL.endpoint, name: cluster.name)
+            out.append(TranslatedResource(typeURL: TypeURL.cluster, name: cluster.name, json: EnvoyJSON.cluster(cluster), dependencies: [endpointKey]))
+            out.append(TranslatedResource(typeURL: TypeURL.endpoint, name: cluster.name, json: EnvoyJSON.loadAssignment(assignment)))
         }
         return out
     }
@@ -73,50 +76,33 @@ extension MeshTranslation {
         return targets
     }
 
-    /// Everything a cluster takes from the service's policy; the discovery type and the
-    /// endpoints are added by the caller. Absent policy fields are left out so that Envoy's
-    /// own defaults apply, except `connect_timeout` (Envoy's 5 s default is far too long
-    /// for a mesh; docs/mesh-model.md, "Service policy", says 1 s) and `lb_policy` (always written, so the resource
-    /// states its balancing explicitly).
-    static func clusterSettings(_ name: String, _ policy: ServicePolicy) -> [String: JSON] {
-        var cluster: [String: JSON] = [
-            "name": .string(name),
-            "connect_timeout": EnvoyJSON.duration(ms: policy.connectTimeoutMs ?? 1000),
-            "lb_policy": .string(lbPolicyName(policy.lbPolicy ?? .roundRobin)),
-        ]
-        if let breaker = policy.circuitBreaker {
-            // Only the DEFAULT priority: every route uses it (no route sets priority HIGH).
-            var threshold: [String: JSON] = ["priority": "DEFAULT"]
-            if let value = breaker.maxConnections { threshold["max_connections"] = EnvoyJSON.number(value) }
-            if let value = breaker.maxPendingRequests { threshold["max_pending_requests"] = EnvoyJSON.number(value) }
-            if let value = breaker.maxRequests { threshold["max_requests"] = EnvoyJSON.number(value) }
-            if let value = breaker.maxRetries { threshold["max_retries"] = EnvoyJSON.number(value) }
-            cluster["circuit_breakers"] = ["thresholds": [.object(threshold)]]
-        }
-        if let detection = policy.outlierDetection {
+    /// Everything a cluster takes from the service's policy. Absent policy fields are
+    /// left out so that Envoy's own defaults apply, except `connect_timeout` (Envoy's 5 s
+    /// default is far too long for a mesh; docs/mesh-model.md, "Service policy", says
+    /// 1 s) and `lb_policy` (always written, so the resource states its balancing).
+    /// Circuit breakers set the DEFAULT priority only: no route sets priority HIGH.
+    static func clusterSpec(_ name: String, _ policy: ServicePolicy, discovery: ClusterSpec.Discovery) -> ClusterSpec {
+        ClusterSpec(
+            name: name, connectTimeoutMs: policy.connectTimeoutMs ?? 1000,
+            loadBalancing: loadBalancing(policy.lbPolicy ?? .roundRobin),
+            circuitBreaker: policy.circuitBreaker.map {
+                ClusterSpec.Thresholds(maxConnections: $0.maxConnections, maxPendingRequests: $0.maxPendingRequests, maxRequests: $0.maxRequests, maxRetries: $0.maxRetries)
+            },
             // Present (even empty) turns outlier detection on; unset fields keep Envoy's
             // defaults (5 consecutive 5xx, 10 s interval, 30 s ejection, 10 %).
-            var outlier: [String: JSON] = [:]
-            if let value = detection.consecutive5xx { outlier["consecutive_5xx"] = EnvoyJSON.number(value) }
-            if let value = detection.intervalMs { outlier["interval"] = EnvoyJSON.duration(ms: value) }
-            if let value = detection.baseEjectionMs { outlier["base_ejection_time"] = EnvoyJSON.duration(ms: value) }
-            if let value = detection.maxEjectionPercent { outlier["max_ejection_percent"] = EnvoyJSON.number(value) }
-            cluster["outlier_detection"] = .object(outlier)
-        }
-        if policy.protocol == .grpc {
-            cluster["typed_extension_protocol_options"] = EnvoyJSON.http2Options
-        }
-        return cluster
+            outlier: policy.outlierDetection.map {
+                ClusterSpec.Outlier(consecutive5xx: $0.consecutive5xx, intervalMs: $0.intervalMs, baseEjectionMs: $0.baseEjectionMs, maxEjectionPercent: $0.maxEjectionPercent)
+            },
+            http2: policy.protocol == .grpc, discovery: discovery)
     }
 
-    /// `envoy.config.cluster.v3.Cluster.LbPolicy` enum names.
-    static func lbPolicyName(_ policy: ServicePolicy.LBPolicy) -> String {
+    static func loadBalancing(_ policy: ServicePolicy.LBPolicy) -> ClusterSpec.LoadBalancing {
         switch policy {
-        case .roundRobin: "ROUND_ROBIN"
-        case .leastRequest: "LEAST_REQUEST"
-        case .random: "RANDOM"
-        case .ringHash: "RING_HASH"
-        case .maglev: "MAGLEV"
+        case .roundRobin: .roundRobin
+        case .leastRequest: .leastRequest
+        case .random: .random
+        case .ringHash: .ringHash
+        case .maglev: .maglev
         }
     }
 }

@@ -9,50 +9,46 @@ extension MeshTranslation {
     ///
     /// - `healthy` instances are HEALTHY; `draining` ones are sent as DRAINING, which Envoy
     ///   keeps in the host set but excludes from load balancing, so in-flight requests
-    ///   finish and no new ones arrive; `unhealthy` ones are left out (docs/mesh-model.md, "Endpoints").
+    ///   finish and no new ones arrive; `unhealthy` ones are left out (docs/mesh-model.md, "Health and TTL").
     /// - Instances group into one `LocalityLbEndpoints` per zone (`locality.zone`), in
     ///   zone order, after a locality-less group for instances without a zone. All groups
     ///   share priority 0, so a zone labels its endpoints (per-zone stats, Envoy's
     ///   locality-aware balancing) without making zones fail over to each other.
-    /// - With no live instance the assignment is just `{cluster_name}`: a valid, empty
-    ///   CLA, which lets the cluster finish warming (and answer 503) instead of waiting.
-    static func loadAssignment(_ cluster: String, _ instances: [MeshState.InstanceState]) -> JSON {
-        var unzoned: [JSON] = []
-        var zoned: [String: [JSON]] = [:]
+    /// - With no live instance the assignment has no groups: a valid, empty CLA, which
+    ///   lets the cluster finish warming (and answer 503) instead of waiting.
+    static func loadAssignmentSpec(_ cluster: String, _ instances: [MeshState.InstanceState]) -> LoadAssignmentSpec {
+        var unzoned: [EndpointSpec] = []
+        var zoned: [String: [EndpointSpec]] = [:]
         for instance in instances {
-            guard let endpoint = lbEndpoint(instance) else { continue }
+            guard let endpoint = endpointSpec(instance) else { continue }
             if let zone = instance.zone, !zone.isEmpty {
                 zoned[zone, default: []].append(endpoint)
             } else {
                 unzoned.append(endpoint)
             }
         }
-        var groups: [JSON] = []
-        if !unzoned.isEmpty {
-            groups.append(["lb_endpoints": .array(unzoned)])
-        }
-        for zone in zoned.keys.sorted() {
-            groups.append(["locality": ["zone": .string(zone)], "lb_endpoints": .array(zoned[zone]!)])
-        }
-        guard !groups.isEmpty else { return ["cluster_name": .string(cluster)] }
-        return ["cluster_name": .string(cluster), "endpoints": .array(groups)]
+        var localities: [LocalitySpec] = []
+        if !unzoned.isEmpty { localities.append(LocalitySpec(zone: nil, endpoints: unzoned)) }
+        for zone in zoned.keys.sorted() { localities.append(LocalitySpec(zone: zone, endpoints: zoned[zone]!)) }
+        return LoadAssignmentSpec(clusterName: cluster, localities: localities)
     }
 
-    /// One `LbEndpoint`, or nil for an instance that must not receive traffic.
-    static func lbEndpoint(_ instance: MeshState.InstanceState) -> JSON? {
-        let status: String
+    /// One endpoint, or nil for an instance that must not receive traffic.
+    static func endpointSpec(_ instance: MeshState.InstanceState) -> EndpointSpec? {
+        let health: EndpointSpec.Health
         switch instance.health {
-        case .healthy: status = "HEALTHY"
-        case .draining: status = "DRAINING"
-        case .unhealthy: return .none  // `.none`, not `nil`: JSON is nil-literal convertible
+        case .healthy: health = .healthy
+        case .draining: health = .draining
+        case .unhealthy: return nil
         }
-        return [
-            "endpoint": ["address": EnvoyJSON.socketAddress(instance.address, instance.port)],
-            // load_balancing_weight must be ≥ 1 (Envoy rejects 0); the registry keeps
-            // weights in 1–128, and the clamp guards a state built by hand.
-            "load_balancing_weight": EnvoyJSON.number(max(instance.weight, 1)),
-            "health_status": .string(status),
-        ]
+        // load_balancing_weight must be ≥ 1 (Envoy rejects 0); the registry keeps
+        // weights in 1–128, and the clamp guards a state built by hand.
+        return EndpointSpec(address: instance.address, port: instance.port, weight: max(instance.weight, 1), health: health)
+    }
+
+    /// The assignment in proto3 JSON (REST views, tests; proxies get `TypedEncoder`'s bytes).
+    static func loadAssignment(_ cluster: String, _ instances: [MeshState.InstanceState]) -> JSON {
+        EnvoyJSON.loadAssignment(loadAssignmentSpec(cluster, instances))
     }
 
     /// True when Envoy can take `address` over EDS: an IPv4 or IPv6 literal.
