@@ -10,10 +10,9 @@ import XDS
 /// (docs/architecture.md, "Incremental engine").
 final class ServiceEntry: Sendable {
     let state: MeshState.ServiceState
-    /// The service's canonical JSON (sorted keys): what history stores for it.
-    let canonical: Data
-    /// FNV-1a of `canonical`: equal content, equal hash, across runs.
+    /// A stable hash of the service's content: equal content, equal hash, across runs.
     let hash: UInt64
+    private let canonicalForm = OnceCell<Data>()
     /// Clusters and ClusterLoadAssignments, the same for every group that sees the service.
     let shared: [Resource]
     /// The encoded `VirtualHost` of an http or grpc service, spliced into route configurations.
@@ -26,37 +25,41 @@ final class ServiceEntry: Sendable {
 
     init(_ state: MeshState.ServiceState) throws {
         self.state = state
-        canonical = Self.encoder.encodedOrEmpty(state)
-        hash = Self.fnv(canonical)
-        shared = try MeshTranslation.clusterResources(for: state).map(ResourceEncoding.encode)
+        hash = StableHash.of(state)
+        // Typed encoders on protobuf-c: the hot path never goes through JSON.
+        var shared: [Resource] = []
+        for (cluster, assignment) in MeshTranslation.clusterSpecs(for: state) {
+            guard let assignment else {
+                shared.append(Resource(type: .cluster, name: cluster.name, body: TypedEncoder.cluster(cluster)))
+                continue
+            }
+            // A cluster warms until its assignment arrives, so the two travel together.
+            shared.append(Resource(type: .cluster, name: cluster.name, body: TypedEncoder.cluster(cluster),
+                                   dependencies: [Resource.Reference(.endpoint, cluster.name)]))
+            shared.append(Resource(type: .endpoint, name: cluster.name, body: TypedEncoder.loadAssignment(assignment)))
+        }
+        self.shared = shared
         if state.policy.protocol == .tcp {
             virtualHost = nil
             needsFault = false
         } else {
-            virtualHost = try ProtoJSON.encode(MeshTranslation.virtualHost(state), as: Self.virtualHostType)
+            virtualHost = TypedEncoder.virtualHost(MeshTranslation.virtualHostSpec(state))
             needsFault = MeshTranslation.needsFaultFilter([state])
         }
     }
 
+    /// The service's canonical JSON (sorted keys): what history stores for it. Built the
+    /// first time history needs it (a delta naming it, a checkpoint) and kept.
+    var canonical: Data { canonicalForm.value { Self.encoder.encodedOrEmpty(state) } }
+
     /// Same content as `other`: its translation can be reused as is.
     func sameContent(as state: MeshState.ServiceState) -> Bool { self.state == state }
-
-    static let virtualHostType = MessageType.named("envoy.config.route.v3.VirtualHost")!
 
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return encoder
     }()
-
-    static func fnv(_ bytes: Data) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return hash
-    }
 }
 
 extension JSONEncoder {
