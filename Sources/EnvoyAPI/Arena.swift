@@ -5,6 +5,11 @@ internal import CProtobufC
 /// run and are freed together in `deinit` (docs/architecture.md, "One owner per C pointer").
 final class Arena {
     private var blocks: [UnsafeMutableRawPointer] = []
+    /// The free tail of the newest chunk: small allocations are carved from it, so a
+    /// message of a hundred parts costs a few mallocs, not a hundred.
+    private var next: UnsafeMutableRawPointer?
+    private var remaining = 0
+    private static let chunkSize = 8192
 
     init() {}
 
@@ -14,8 +19,21 @@ final class Arena {
 
     /// Zeroed memory, aligned for any field protobuf-c stores (pointers, doubles).
     func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
-        let block = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 16)
-        block.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
+        let size = (max(byteCount, 1) + 15) & ~15
+        if size > Self.chunkSize / 4 { return newBlock(size) }
+        if size > remaining {
+            next = newBlock(Self.chunkSize)
+            remaining = Self.chunkSize
+        }
+        let block = next!
+        next = block + size
+        remaining -= size
+        return block
+    }
+
+    private func newBlock(_ size: Int) -> UnsafeMutableRawPointer {
+        let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        block.initializeMemory(as: UInt8.self, repeating: 0, count: size)
         blocks.append(block)
         return block
     }

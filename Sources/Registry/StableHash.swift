@@ -146,3 +146,30 @@ final class HashingEncoder: Encoder {
         mutating func encode<T: Encodable>(_ value: T) throws { encoder.hash = try HashingEncoder.hash(value) }
     }
 }
+
+extension MeshState.ServiceState {
+    /// `StableHash` of the whole service. Instances, the bulk of a large mesh, are hashed
+    /// field by field (Codable's dispatch costs more than the hashing itself); the policy,
+    /// one per service, goes through `StableHash.of`.
+    public var stableHash: UInt64 {
+        var hash = StableHash.mix(HashingEncoder.hash(name)) ^ StableHash.mix(StableHash.of(policy) &+ 1)
+        for instance in instances { hash = StableHash.mix(hash ^ instance.stableHash) }
+        return hash
+    }
+}
+
+extension MeshState.InstanceState {
+    /// Every stored property takes part (a test counts them, so a new one is not missed);
+    /// labels combine order-independently, as a dictionary iterates in any order.
+    var stableHash: UInt64 {
+        var hash = HashingEncoder.hash(id)
+        hash = StableHash.mix(hash ^ HashingEncoder.hash(address))
+        hash = StableHash.mix(hash ^ HashingEncoder.hash(Int64(port)))
+        hash = StableHash.mix(hash ^ HashingEncoder.hash(Int64(weight)))
+        hash = StableHash.mix(hash ^ (zone.map(HashingEncoder.hash) ?? HashingEncoder.null))
+        hash = StableHash.mix(hash ^ HashingEncoder.hash(health.rawValue))
+        var labelSum: UInt64 = 0
+        for (key, value) in labels { labelSum &+= StableHash.mix(HashingEncoder.hash(key) &+ StableHash.mix(HashingEncoder.hash(value))) }
+        return StableHash.mix(hash ^ labelSum)
+    }
+}

@@ -80,6 +80,30 @@ extension ResourceMap {
             return Node(dataMap: dataMap | bit, nodeMap: nodeMap, entries: list, children: children)
         }
 
+        /// The canonical node for `entries` (their slots at `shift` and below), as inserting
+        /// them one by one would give. Sets `duplicate` to a name held twice.
+        static func build(_ entries: [Entry], shift: Int, duplicate: inout String?) -> Node {
+            if shift >= collisionShift {
+                var seen = Set<String>()
+                for entry in entries where !seen.insert(entry.resource.name).inserted { duplicate = entry.resource.name }
+                return Node(dataMap: 0, nodeMap: 0, entries: entries, children: [])
+            }
+            var buckets = [[Entry]](repeating: [], count: 32)
+            for entry in entries { buckets[Int((entry.hash >> UInt64(shift)) & 31)].append(entry) }
+            var dataMap: UInt32 = 0, nodeMap: UInt32 = 0
+            var data: [Entry] = [], children: [Node] = []
+            for (index, bucket) in buckets.enumerated() where !bucket.isEmpty {
+                if bucket.count == 1 {
+                    dataMap |= 1 << UInt32(index)
+                    data.append(bucket[0])
+                } else {
+                    nodeMap |= 1 << UInt32(index)
+                    children.append(build(bucket, shift: shift + 5, duplicate: &duplicate))
+                }
+            }
+            return Node(dataMap: dataMap, nodeMap: nodeMap, entries: data, children: children)
+        }
+
         private static func pair(_ a: Entry, _ b: Entry, shift: Int) -> Node {
             if shift >= collisionShift { return Node(dataMap: 0, nodeMap: 0, entries: [a, b], children: []) }
             let bitA = bit(a.hash, shift), bitB = bit(b.hash, shift)

@@ -25,6 +25,24 @@ public struct ResourceMap: Sendable, Equatable {
         for resource in resources { insert(resource) }
     }
 
+    /// Builds the trie in one pass (no path copying), for a whole snapshot at once.
+    /// Nil, with the name, when two resources share a name.
+    static func bulk(_ resources: [Resource]) -> (map: ResourceMap?, duplicate: String?) {
+        var entries: [Entry] = []
+        entries.reserveCapacity(resources.count)
+        var map = ResourceMap()
+        for resource in resources {
+            let hash = hash(resource.name)
+            entries.append(Entry(hash: hash, resource: resource))
+            map.namesHash &+= hash
+            map.contentHash &+= entryHash(resource)
+        }
+        var duplicate: String?
+        map.root = entries.isEmpty ? nil : Node.build(entries, shift: 0, duplicate: &duplicate)
+        map.count = entries.count
+        return duplicate == nil ? (map, nil) : (nil, duplicate)
+    }
+
     public var isEmpty: Bool { count == 0 }
 
     public subscript(name: String) -> Resource? {

@@ -12,11 +12,12 @@ public struct Snapshot: Sendable, Hashable {
     /// Builds a snapshot, refusing duplicate names within a type and dangling references.
     public init(version: String, resources: [Resource]) throws(SnapshotError) {
         var byType: [ResourceType: ResourceMap] = [:]
-        for resource in resources {
-            if byType[resource.type]?[resource.name] != nil {
-                throw SnapshotError.duplicate(Resource.Reference(resource.type, resource.name))
-            }
-            byType[resource.type, default: ResourceMap()].insert(resource)
+        var ofType: [ResourceType: [Resource]] = [:]
+        for resource in resources { ofType[resource.type, default: []].append(resource) }
+        for (type, list) in ofType {
+            let (map, duplicate) = ResourceMap.bulk(list)
+            guard let map else { throw SnapshotError.duplicate(Resource.Reference(type, duplicate ?? "")) }
+            byType[type] = map
         }
         self.version = version
         self.byType = byType

@@ -17,6 +17,26 @@ import Testing
     @Test func dictionaryOrderDoesNotMatter() {
         let pairs = (0..<40).map { ("key-\($0)", "value-\($0)") }
         #expect(StableHash.of(Self.service(labels: pairs)) == StableHash.of(Self.service(labels: pairs.reversed())))
+        #expect(Self.service(labels: pairs).stableHash == Self.service(labels: pairs.reversed()).stableHash)
+    }
+
+    @Test func everyFieldOfAnInstanceCounts() {
+        let base = MeshState.InstanceState(id: "a", address: "10.0.0.1", port: 80, weight: 1, zone: nil, labels: ["k": "v"], health: .healthy)
+        // The hash is written field by field: a new stored property must join it.
+        #expect(Mirror(reflecting: base).children.count == 7)
+        let variants = [
+            MeshState.InstanceState(id: "b", address: "10.0.0.1", port: 80, weight: 1, zone: nil, labels: ["k": "v"], health: .healthy),
+            MeshState.InstanceState(id: "a", address: "10.0.0.2", port: 80, weight: 1, zone: nil, labels: ["k": "v"], health: .healthy),
+            MeshState.InstanceState(id: "a", address: "10.0.0.1", port: 81, weight: 1, zone: nil, labels: ["k": "v"], health: .healthy),
+            MeshState.InstanceState(id: "a", address: "10.0.0.1", port: 80, weight: 2, zone: nil, labels: ["k": "v"], health: .healthy),
+            MeshState.InstanceState(id: "a", address: "10.0.0.1", port: 80, weight: 1, zone: "z", labels: ["k": "v"], health: .healthy),
+            MeshState.InstanceState(id: "a", address: "10.0.0.1", port: 80, weight: 1, zone: nil, labels: ["v": "k"], health: .healthy),
+            MeshState.InstanceState(id: "a", address: "10.0.0.1", port: 80, weight: 1, zone: nil, labels: ["k": "v"], health: .draining),
+        ]
+        let hash = { (instance: MeshState.InstanceState) in MeshState.ServiceState(name: "s", policy: ServicePolicy(protocol: .http), instances: [instance]).stableHash }
+        let hashes = Set(variants.map(hash))
+        #expect(hashes.count == variants.count)
+        #expect(!hashes.contains(hash(base)))
     }
 
     @Test func anyChangeOfContentChangesTheHash() {

@@ -75,3 +75,15 @@ import Testing
         #expect(map == ResourceMap())
     }
 }
+
+extension ResourceMapTests {
+    @Test func aMapBuiltWholeEqualsOneBuiltByInserts() {
+        let resources = (0..<3_000).map { resource(.cluster, "c\($0)", "\($0 % 7)") }
+        let (bulk, duplicate) = ResourceMap.bulk(resources)
+        #expect(duplicate == nil)
+        let inserted = ResourceMap(resources.reversed())
+        #expect(bulk == inserted)
+        #expect(bulk?.changes(from: inserted).changed.isEmpty == true)
+        #expect(ResourceMap.bulk(resources + [resource(.cluster, "c42", "again")]).duplicate == "c42")
+    }
+}

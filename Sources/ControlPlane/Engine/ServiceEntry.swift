@@ -25,7 +25,7 @@ final class ServiceEntry: Sendable {
 
     init(_ state: MeshState.ServiceState) throws {
         self.state = state
-        hash = StableHash.of(state)
+        hash = state.stableHash
         // Typed encoders on protobuf-c: the hot path never goes through JSON.
         var shared: [Resource] = []
         for (cluster, assignment) in MeshTranslation.clusterSpecs(for: state) {
