@@ -108,7 +108,7 @@ public final class ControlPlaneServer: Sendable {
         let (registry, publisher, proxies, configuration) = (registry, publisher, xds.proxies, configuration)
         var started = [
             Task { await registry.watchExpiries() },
-            Task { for await _ in proxies.changes { publisher.proxiesChanged(proxies.all) } },
+            Task { for await _ in proxies.changes { publisher.proxiesChanged(proxies) } },
         ]
         if let snapshotFile {
             started.append(Task { await snapshotFile.watch() })

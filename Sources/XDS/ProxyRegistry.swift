@@ -113,6 +113,14 @@ public final class ProxyRegistry: Sendable {
         changeSink.yield()
     }
 
+    /// Whether every live stream (at least one) holds `version`, ACKed for every type it
+    /// was sent: one pass, no copy, no sort.
+    public func allSynced(on version: String) -> Bool {
+        state.withLock { state in
+            !state.proxies.isEmpty && state.proxies.values.allSatisfy { $0.isSynced(on: version) }
+        }
+    }
+
     /// Live streams, oldest first.
     public var all: [ProxyStatus] {
         state.withLock { Array($0.proxies.values) }.sorted { $0.streamID < $1.streamID }

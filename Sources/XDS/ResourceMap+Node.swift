@@ -183,6 +183,22 @@ extension ResourceMap {
                     diff(oldChild, newChild, shift: shift + 5, changed: &changed, removed: &removed)
                     continue
                 }
+                if oldChild == nil, newChild == nil {
+                    // An entry (or nothing) on each side: the common case, compared in place.
+                    let before = old.dataMap & bit != 0 ? old.entries[old.dataIndex(bit)].resource : nil
+                    let after = new.dataMap & bit != 0 ? new.entries[new.dataIndex(bit)].resource : nil
+                    if let after {
+                        if before?.name != after.name {
+                            if let before { removed.append(before.name) }
+                            changed.append(after)
+                        } else if before?.version != after.version {
+                            changed.append(after)
+                        }
+                    } else if let before {
+                        removed.append(before.name)
+                    }
+                    continue
+                }
                 // An entry on one side, a sub-node (or another entry, or nothing) on the
                 // other: compare what each side holds in this slot.
                 let before = oldChild ?? (old.dataMap & bit != 0 ? Node(dataMap: 0, nodeMap: 0, entries: [old.entries[old.dataIndex(bit)]], children: []) : nil)

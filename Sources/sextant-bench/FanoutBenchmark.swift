@@ -36,7 +36,7 @@ struct FanoutBenchmark: AsyncParsableCommand {
         for index in 0..<services {
             try server.api("PUT", "/v1/services/svc-\(index)", #"{"protocol": "http", "port": 8080}"#)
             for slot in 0..<2 {
-                try server.api("PUT", "/v1/services/svc-\(index)/instances/i\(slot)", #"{"address": "10.1.\(index % 250).\(slot + 1)", "port": 8080}"#)
+                try server.api("PUT", "/v1/services/svc-\(index)/instances/i\(slot)", #"{"address": "10.1.\#(index % 250).\#(slot + 1)", "port": 8080}"#)
             }
         }
         let names = (0..<services).map { "svc-\($0)" }

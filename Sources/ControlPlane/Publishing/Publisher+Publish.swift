@@ -74,10 +74,13 @@ extension Publisher {
 
     /// Times how long the newest version took from its change to an ACK by every
     /// connected proxy (docs/performance.md, convergence), once per version.
-    func proxiesChanged(_ proxies: [ProxyStatus]) {
+    /// Between versions (nothing converging) this costs nothing, and the statuses are
+    /// read outside the publisher's lock.
+    public func proxiesChanged(_ proxies: ProxyRegistry) {
+        guard let (version, since) = state.withLock({ $0.converging }) else { return }
+        guard proxies.allSynced(on: version) else { return }
         state.withLock { state in
-            guard let (version, since) = state.converging, !proxies.isEmpty else { return }
-            guard proxies.allSatisfy({ $0.isSynced(on: version) }) else { return }
+            guard state.converging?.version == version else { return }
             metrics.convergence.record(ContinuousClock.now - since)
             state.converging = nil
         }
