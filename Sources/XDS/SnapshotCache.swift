@@ -29,6 +29,8 @@ public struct UniformGeneration: SnapshotGeneration {
 public struct PendingSnapshot: Sendable {
     public let generation: any SnapshotGeneration
     public let group: NodeGroup
+    /// Publication order: a later publication has a larger number.
+    public var sequence: UInt64 = 0
     public var version: String { generation.version }
     public func resolve() -> Snapshot { generation.snapshot(forGroup: group) }
 }
@@ -44,11 +46,12 @@ public final class SnapshotCache: Sendable {
 
     private struct Watcher {
         let group: NodeGroup
-        let continuation: AsyncStream<PendingSnapshot>.Continuation
+        let deliver: @Sendable (PendingSnapshot) -> Void
     }
 
     private struct State {
         var generation: (any SnapshotGeneration)?
+        var sequence: UInt64 = 0
         var watchers: [UInt64: Watcher] = [:]
         var nextWatcher: UInt64 = 0
     }
@@ -62,13 +65,17 @@ public final class SnapshotCache: Sendable {
 
     public func group(for node: Node) -> NodeGroup { grouping(node) }
 
-    /// Publishes `generation` and wakes every stream; each renders its own group.
+    /// Publishes `generation` and wakes every stream; each renders its own group. The
+    /// watchers are told outside the lock: with ten thousand of them, the lock is held
+    /// for the swap only.
     public func publish(_ generation: any SnapshotGeneration) {
-        state.withLock { state in
+        let (watchers, sequence) = state.withLock { state in
             state.generation = generation
-            for watcher in state.watchers.values {
-                watcher.continuation.yield(PendingSnapshot(generation: generation, group: watcher.group))
-            }
+            state.sequence += 1
+            return (Array(state.watchers.values), state.sequence)
+        }
+        for watcher in watchers {
+            watcher.deliver(PendingSnapshot(generation: generation, group: watcher.group, sequence: sequence))
         }
     }
 
@@ -85,20 +92,47 @@ public final class SnapshotCache: Sendable {
         generation?.snapshot(forGroup: group)
     }
 
-    /// The current generation (if any) followed by every later one. Only the newest
-    /// pending one is buffered: a slow stream skips versions rather than queueing them.
-    public func watch(group: NodeGroup) -> AsyncStream<PendingSnapshot> {
-        let (stream, continuation) = AsyncStream.makeStream(of: PendingSnapshot.self, bufferingPolicy: .bufferingNewest(1))
-        let id = state.withLock { state -> UInt64 in
+    /// Calls `deliver` with the current generation (if any) and then with every later
+    /// one, until the returned watch is cancelled. A callback rather than a task per
+    /// stream: ten thousand streams should not cost ten thousand waiting tasks. Deliveries
+    /// can race a publication; `sequence` tells which is newer.
+    public func subscribe(group: NodeGroup, _ deliver: @escaping @Sendable (PendingSnapshot) -> Void) -> Watch {
+        let (id, current) = state.withLock { state -> (UInt64, PendingSnapshot?) in
             let id = state.nextWatcher
             state.nextWatcher += 1
-            state.watchers[id] = Watcher(group: group, continuation: continuation)
-            if let current = state.generation { continuation.yield(PendingSnapshot(generation: current, group: group)) }
-            return id
+            state.watchers[id] = Watcher(group: group, deliver: deliver)
+            return (id, state.generation.map { PendingSnapshot(generation: $0, group: group, sequence: state.sequence) })
         }
-        continuation.onTermination = { [weak self] _ in
-            self?.state.withLock { _ = $0.watchers.removeValue(forKey: id) }
+        if let current { deliver(current) }
+        return Watch { [weak self] in self?.state.withLock { _ = $0.watchers.removeValue(forKey: id) } }
+    }
+
+    /// The same as an AsyncStream of the newest pending snapshot (tests, simple readers).
+    public func watch(group: NodeGroup) -> AsyncStream<PendingSnapshot> {
+        let (stream, continuation) = AsyncStream.makeStream(of: PendingSnapshot.self, bufferingPolicy: .bufferingNewest(1))
+        // Yielded under a lock, and only when newer: racing deliveries stay in order.
+        let newest = Mutex<UInt64>(0)
+        let watch = subscribe(group: group) { pending in
+            newest.withLock { seen in
+                guard pending.sequence >= seen else { return }
+                seen = pending.sequence
+                continuation.yield(pending)
+            }
         }
+        continuation.onTermination = { _ in watch.cancel() }
         return stream
+    }
+
+    /// A subscription; `cancel` stops deliveries (idempotent).
+    public final class Watch: Sendable {
+        private let stop: Mutex<(@Sendable () -> Void)?>
+        init(_ stop: @escaping @Sendable () -> Void) { self.stop = Mutex(stop) }
+        public func cancel() {
+            let action = stop.withLock { current -> (@Sendable () -> Void)? in
+                defer { current = nil }
+                return current
+            }
+            action?()
+        }
     }
 }

@@ -70,6 +70,8 @@ public final class XDSServer: Sendable {
         var stream = SotwStream(scope: scope, controlPlane: identifier)
         var proxyID: UInt64?
         defer { if let proxyID { proxies.disconnected(proxyID) } }
+        var watch: SnapshotCache.Watch?
+        defer { watch?.cancel() }
         var log = logger
         log[metadataKey: "peer"] = "\(context.peer)"
         let ender = live.withLock { live -> UInt64? in
@@ -117,9 +119,8 @@ public final class XDSServer: Sendable {
                         proxyID = proxies.connected(node: node, peer: context.peer, scope: scope)
                         log[metadataKey: "node"] = "\(node.id)"
                         log.info("xDS stream opened", metadata: ["path": "\(context.path)"])
-                        let updates = cache.watch(group: cache.group(for: node))
-                        group.addTask {
-                            for await snapshot in updates where slot.put(snapshot) { sink.yield(.snapshotReady) }
+                        watch = cache.subscribe(group: cache.group(for: node)) { pending in
+                            if slot.put(pending, order: pending.sequence) { sink.yield(.snapshotReady) }
                         }
                     }
                     actions = stream.receive(request)
@@ -180,20 +181,28 @@ public final class XDSServer: Sendable {
 
 /// The newest snapshot a stream has not taken yet. `put` tells whether the slot was
 /// empty, i.e. whether the stream needs a wake-up; a full slot is simply overwritten.
+/// Deliveries may race, so each carries its publication order and an older one never
+/// replaces a newer one (taken or not).
 final class SnapshotSlot<Value: Sendable>: Sendable {
-    private let latest = Mutex<Value?>(nil)
+    private struct State {
+        var pending: Value?
+        var newest: UInt64 = 0
+    }
+    private let state = Mutex(State())
 
-    func put(_ snapshot: Value) -> Bool {
-        latest.withLock { slot in
-            defer { slot = snapshot }
-            return slot == nil
+    func put(_ snapshot: Value, order: UInt64 = 0) -> Bool {
+        state.withLock { state in
+            guard order >= state.newest else { return false }
+            state.newest = order
+            defer { state.pending = snapshot }
+            return state.pending == nil
         }
     }
 
     func take() -> Value? {
-        latest.withLock { slot in
-            defer { slot = nil }
-            return slot
+        state.withLock { state in
+            defer { state.pending = nil }
+            return state.pending
         }
     }
 }

@@ -10,3 +10,12 @@ import Testing
     #expect(slot.take() == nil)
     #expect(slot.put(mesh("v4")))
 }
+
+@Test func anOlderDeliveryNeverReplacesANewerOne() {
+    let slot = SnapshotSlot<Snapshot>()
+    #expect(slot.put(mesh("v2"), order: 2))
+    #expect(!slot.put(mesh("v1"), order: 1))   // raced behind v2: dropped
+    #expect(slot.take()?.version == "v2")
+    #expect(!slot.put(mesh("v1"), order: 1), "still older than what was taken")
+    #expect(slot.take() == nil)
+}
