@@ -1,5 +1,5 @@
 # The two commands: `make demo` and `make test`. Both install what is missing first.
-.PHONY: setup build demo test protos protos-check clean
+.PHONY: setup build demo test bench protos protos-check clean
 
 setup:
 	scripts/setup.sh
@@ -17,6 +17,11 @@ test: setup
 	.venv-protos/bin/python Protos/generate.py --check
 	swift build --build-tests
 	scripts/run-tests.sh
+
+# Every benchmark in release mode, one table (docs/performance.md). Not part of `make test`:
+# figures are measured, never asserted.
+bench: setup
+	scripts/bench.sh
 
 protos: setup
 	.venv-protos/bin/python Protos/generate.py

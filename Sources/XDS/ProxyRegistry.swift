@@ -77,14 +77,12 @@ public final class ProxyRegistry: Sendable {
 
     public var counters: XDSCounters { state.withLock { $0.counters } }
 
-    func count(_ action: SotwStream.Action) {
-        state.withLock { state in
-            switch action {
-            case .send(let type, _): state.counters.pushes[type, default: 0] += 1
-            case .recordAck(let type, _): state.counters.acks[type, default: 0] += 1
-            case .recordNack(let type, _, _): state.counters.nacks[type, default: 0] += 1
-            case .ignoreStaleNonce, .reject: break
-            }
+    private static func count(_ action: SotwStream.Action, into counters: inout XDSCounters) {
+        switch action {
+        case .send(let type, _): counters.pushes[type, default: 0] += 1
+        case .recordAck(let type, _): counters.acks[type, default: 0] += 1
+        case .recordNack(let type, _, _): counters.nacks[type, default: 0] += 1
+        case .ignoreStaleNonce, .reject: break
         }
     }
 
@@ -98,8 +96,10 @@ public final class ProxyRegistry: Sendable {
         }
     }
 
-    func update(_ id: UInt64, from stream: SotwStream) {
+    /// Takes in a stream's state after an event, and counts the event's actions.
+    func update(_ id: UInt64, from stream: SotwStream, counting actions: [SotwStream.Action] = []) {
         state.withLock { state in
+            for action in actions { Self.count(action, into: &state.counters) }
             guard var proxy = state.proxies[id] else { return }
             for (type, sub) in stream.subscriptions { proxy.types[type] = TypeStatus(sub) }
             proxy.snapshotVersion = stream.snapshot?.version

@@ -128,7 +128,9 @@ public final class XDSServer: Sendable {
                 }
                 try await perform(actions, on: writer, log: log)
                 // Status changes with a send, an ACK, a NACK or a new snapshot taken in.
-                if let proxyID, !actions.isEmpty || event.isSnapshot { proxies.update(proxyID, from: stream) }
+                // One short critical section per event for status and counters together:
+                // ten thousand ACKing streams must not queue on the registry's lock twice.
+                if let proxyID, !actions.isEmpty || event.isSnapshot { proxies.update(proxyID, from: stream, counting: actions) }
             }
         }
     }
@@ -160,7 +162,6 @@ public final class XDSServer: Sendable {
 
     private func perform(_ actions: [SotwStream.Action], on writer: GRPCResponseWriter, log: Logger) async throws {
         for action in actions {
-            proxies.count(action)
             switch action {
             case .send(let type, let response):
                 log.debug("push", metadata: ["type": "\(type)", "version": "\(response.version)", "nonce": "\(response.nonce)", "resources": "\(response.resourceCount)"])

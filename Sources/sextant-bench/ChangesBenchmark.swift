@@ -23,6 +23,9 @@ struct ChangesBenchmark: AsyncParsableCommand {
     @Option(help: "Changes of each kind.")
     var changes = 200
 
+    @Flag(help: "Print only table rows (make bench joins several benchmarks into one table).")
+    var rows = false
+
     func run() async throws {
         let mesh = SnapshotBenchmark.mesh(services: services, instances: instances)
         var engine = IncrementalMesh()
@@ -47,19 +50,16 @@ struct ChangesBenchmark: AsyncParsableCommand {
             policyHistory = engine.historyBytes(changed: [service.name])
             previous = next
         }
-        print("| figure (\(services) services × \(instances) instances, \(changes) changes each) | p50 ms | p99 ms | target |")
-        print("|---|---:|---:|---|")
-        print(String(format: "| new snapshot after one instance change | %.2f | %.2f | p99 ≤ 5 ms |",
-                     Timing.percentile(instanceTimes, 0.5), Timing.percentile(instanceTimes, 0.99)))
-        print(String(format: "| new snapshot after one policy change | %.2f | %.2f | p99 ≤ 20 ms |",
-                     Timing.percentile(policyTimes, 0.5), Timing.percentile(policyTimes, 0.99)))
-        print("")
-        print("| what one change costs downstream | bytes |")
-        print("|---|---:|")
-        print("| instance change: EDS resources a sidecar is sent | \(edsBytes) |")
-        print("| policy change: RDS resources an unscoped sidecar is sent | \(rdsBytes) |")
-        print("| instance change: history record payload | \(instanceHistory) |")
-        print("| policy change: history record payload | \(policyHistory) |")
+        var table = BenchTable()
+        let size = "\(BenchTable.count(services)) × \(instances)"
+        table.add("new snapshot after one instance change (\(size), \(changes) changes)",
+                  "p50 \(BenchTable.ms(Timing.percentile(instanceTimes, 0.5))), p99 \(BenchTable.ms(Timing.percentile(instanceTimes, 0.99)))", "p99 ≤ 5 ms")
+        table.add("new snapshot after one policy change (\(size), \(changes) changes)",
+                  "p50 \(BenchTable.ms(Timing.percentile(policyTimes, 0.5))), p99 \(BenchTable.ms(Timing.percentile(policyTimes, 0.99)))", "p99 ≤ 20 ms")
+        table.add("instance change: EDS bytes a sidecar is sent", "\(BenchTable.count(edsBytes)) B", "—")
+        table.add("policy change: RDS bytes an unscoped sidecar is sent", "\(BenchTable.count(rdsBytes)) B", "—")
+        table.add("history record per instance change / per policy change", "\(BenchTable.count(instanceHistory)) B / \(BenchTable.count(policyHistory)) B", "O(change)")
+        table.print(rowsOnly: rows)
     }
 
     /// Bytes of the resources of `type` that differ between two snapshots: what an EDS

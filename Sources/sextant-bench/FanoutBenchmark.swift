@@ -29,6 +29,9 @@ struct FanoutBenchmark: AsyncParsableCommand {
     @Option(help: "The sextant binary (build it with -c release for meaningful figures).")
     var sextant = ".build/release/sextant"
 
+    @Flag(help: "Print only table rows (make bench joins several benchmarks into one table).")
+    var rows = false
+
     func run() async throws {
         FileLimit.raiseToHard()
         let server = try await BenchServer.start(sextant)
@@ -60,17 +63,20 @@ struct FanoutBenchmark: AsyncParsableCommand {
             cpuPerStream.append((server.cpuSeconds() - cpu) / Double(streams) * 1e6)
         }
         await fleet.close()
-        print("| figure (\(streams) ADS streams, \(services) services) | value | target |")
-        print("|---|---:|---|")
-        print(String(format: "| time to sync every stream | %.0f ms | — |", syncTime))
-        print(String(format: "| server RSS holding them | %.0f MiB | 10,000 in ≤ 400 MiB |", rss))
-        print(String(format: "| server CPU per stream per push (mean of %d) | %.1f µs | ≤ 30 µs |", pushes, cpuPerStream.reduce(0, +) / Double(cpuPerStream.count)))
-        print(String(format: "| push delivered to all: p50 / p99 / max | %.0f / %.0f / %.0f ms | p99 ≤ 1 s (1,000: ≤ 100 ms) |",
-                     Timing.percentile(delays, 0.5), Timing.percentile(delays, 0.99), delays.max() ?? 0))
+        var table = BenchTable()
+        let count = BenchTable.count(streams)
+        table.add("\(count) ADS streams (one connection each): time to sync all", BenchTable.ms(syncTime), "—")
+        table.add("\(count) ADS streams: server RSS holding them", String(format: "%.0f MiB", rss), "10,000 in ≤ 400 MiB")
+        table.add("\(count) ADS streams: server CPU per stream per push (mean of \(pushes))",
+                  String(format: "%.0f µs", cpuPerStream.reduce(0, +) / Double(max(cpuPerStream.count, 1))), "≤ 30 µs")
+        table.add("\(count) ADS streams: one endpoint change delivered to all, p50 / p99 / max",
+                  "\(BenchTable.ms(Timing.percentile(delays, 0.5))) / \(BenchTable.ms(Timing.percentile(delays, 0.99))) / \(BenchTable.ms(delays.max() ?? 0))",
+                  streams >= 10_000 ? "p99 ≤ 1 s" : "p99 ≤ 100 ms at 1,000")
         if churn > 0 {
             let growth = try await Self.churn(churn, server: server, names: names)
-            print(String(format: "| server RSS growth over %d connect → answer → close cycles | %.1f MiB | ≤ 5 MiB |", churn, growth))
+            table.add("server RSS growth over \(BenchTable.count(churn)) connect → answer → close cycles", String(format: "%.1f MiB", growth), "≤ 5 MiB")
         }
+        table.print(rowsOnly: rows)
     }
 
     /// Connections that open, get one answer and close: the server's RSS before and after.

@@ -28,6 +28,9 @@ struct ProxyBenchmark: AsyncParsableCommand {
     @Option(help: "sextant-proxy binary (build it with -c release for meaningful figures).")
     var sextantProxy = ".build/release/sextant-proxy"
 
+    @Flag(help: "Print only the throughput row of the one table (make bench).")
+    var rows = false
+
     @Option(help: "Worker threads for each proxy (Envoy --concurrency; sextant-proxy uses one event loop per core).")
     var proxyThreads = 2
 
@@ -82,12 +85,24 @@ struct ProxyBenchmark: AsyncParsableCommand {
                     try await LoadGenerator(port: target.port, host: "echo", connections: connections, duration: .seconds(seconds), group: group).run())
             }
         }
+        var medians: [String: LoadGenerator.Result] = [:]
+        for target in targets {
+            let runs = results[target.name]!.sorted { $0.rps < $1.rps }
+            medians[target.name] = runs[runs.count / 2]
+        }
+        if rows {
+            let envoy = medians[targets[1].name]!.rps, proxy = medians[targets[2].name]!.rps
+            var table = BenchTable()
+            table.add("sextant-proxy throughput vs Envoy (\(connections) connections, median of \(rounds) rounds)",
+                      String(format: "%.0f vs %.0f req/s (%.2f×)", proxy, envoy, proxy / max(envoy, 1)), "≥ Envoy's")
+            table.print(rowsOnly: true)
+            return
+        }
         print("| path | requests/s (median round) | p50 ms | p99 ms | errors |")
         print("|---|---:|---:|---:|---:|")
         for target in targets {
-            let runs = results[target.name]!.sorted { $0.rps < $1.rps }
-            let median = runs[runs.count / 2]
-            let errors = runs.reduce(0) { $0 + $1.errors }
+            let median = medians[target.name]!
+            let errors = results[target.name]!.reduce(0) { $0 + $1.errors }
             print(String(format: "| %@ | %.0f | %.3f | %.3f | %d |", target.name, median.rps, median.percentile(0.50), median.percentile(0.99), errors))
         }
         print("\n\(rounds) rounds × \(seconds) s per path, \(connections) connections, \(ProcessInfo.processInfo.activeProcessorCount) cores shared by load generator, proxies and upstream.")

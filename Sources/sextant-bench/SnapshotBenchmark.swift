@@ -22,6 +22,9 @@ struct SnapshotBenchmark: AsyncParsableCommand {
     @Option(help: "Repetitions; the median is reported.")
     var repetitions = 5
 
+    @Flag(help: "Print only table rows (make bench joins several benchmarks into one table).")
+    var rows = false
+
     func run() async throws {
         let mesh = Self.mesh(services: services, instances: instances)
         var engine = IncrementalMesh()
@@ -40,10 +43,11 @@ struct SnapshotBenchmark: AsyncParsableCommand {
             try engine.apply([next.name: next])
             _ = engine.snapshot(for: scoped)
         }
-        print("| figure (\(services) services × \(instances) instances, \(catalog.allResources.count) resources) | median ms | target |")
-        print("|---|---:|---|")
-        print(String(format: "| build and encode the snapshot | %.1f | ≤ 300 ms |", full))
-        print(String(format: "| one change, then a group never rendered before (listeners, routes) | %.1f | — |", group))
+        var table = BenchTable()
+        let size = "\(BenchTable.count(services)) services × \(instances) instances (\(BenchTable.count(catalog.allResources.count)) resources)"
+        table.add("build and encode a snapshot of \(size), median of \(repetitions)", BenchTable.ms(full), "≤ 300 ms")
+        table.add("one change, then a node group not rendered before", BenchTable.ms(group), "—")
+        table.print(rowsOnly: rows)
     }
 
     static func mesh(services: Int, instances: Int) -> MeshState {
