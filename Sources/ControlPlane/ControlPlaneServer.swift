@@ -80,7 +80,7 @@ public final class ControlPlaneServer: Sendable {
     /// binds the xDS and REST ports and starts following changes. A snapshot file that
     /// is invalid at start-up is fatal only when there is no stored version to serve.
     public func start() async throws -> Ports {
-        try publisher.restore()
+        try await publisher.restore()
         if let snapshotFile {
             do {
                 try await snapshotFile.reload()

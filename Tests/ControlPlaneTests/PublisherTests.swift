@@ -98,7 +98,7 @@ import XDS
         #expect(kinds.contains(MeshHistory.deltaKind))
 
         let reopened = try Setup(directory: setup.directory)
-        try reopened.publisher.restore()
+        try await reopened.publisher.restore()
         let after = try #require(reopened.publisher.current)
         #expect(after.version == before.version)
         #expect(after.content.contentHash == before.content.contentHash)

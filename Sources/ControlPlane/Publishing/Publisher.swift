@@ -81,7 +81,12 @@ public final class Publisher: Sendable {
 
     /// Serves the latest stored version again, exactly (docs/snapshots.md: after a
     /// restart the same version and content). Refuses to start on a store it cannot read.
-    public func restore() throws {
+    /// Rebuilding a large version takes a while: it runs on the publisher's queue.
+    public func restore() async throws {
+        try await onQueue { try self.restoreNow() }
+    }
+
+    private func restoreNow() throws {
         let mode = try store.setting("mode").flatMap(Mode.init(rawValue:)) ?? .auto
         let last = try store.setting("last_version").flatMap { Int($0) } ?? 0
         let latest = try store.latestSnapshot()
