@@ -14,6 +14,13 @@ extension Publisher {
         dispatchPrecondition(condition: .onQueue(queue))
         let (current, lastVersion) = state.withLock { ($0.current, $0.lastVersion) }
         if !force, let current, current.content == content {
+            // The registry came back to what is served (a change reverted within the
+            // debounce): nothing is pending any more.
+            if case .registry(let model) = content {
+                state.withLock { state in
+                    if state.model?.revision == model.revision { state.pendingChanged = [] }
+                }
+            }
             return Outcome(version: current.versionString, published: false)
         }
         let number = lastVersion + 1
