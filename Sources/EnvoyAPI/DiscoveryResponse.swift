@@ -19,26 +19,12 @@ public struct DiscoveryResponse: Sendable, Hashable {
     }
 
     /// Written straight to the wire format rather than through protobuf-c: the same
-    /// resource bytes go to thousands of streams, and this copies each of them exactly
-    /// once, into one exactly-sized buffer. Field order and proto3 omission of empty
+    /// resource bytes go to thousands of streams, and the server writes the shared part
+    /// (`encodePrefix`) once for all of them. Field order and proto3 omission of empty
     /// values match what protobuf-c's packer produces (a test compares the two).
     public func encoded() -> [UInt8] {
-        var writer = WireWriter(capacity: encodedSize)
-        writer.string(field: 1, versionInfo)
-        for resource in resources {
-            writer.tag(field: 2, wireType: 2)
-            writer.varint(UInt64(Self.anySize(resource)))
-            writer.string(field: 1, resource.typeURL)
-            writer.bytes(field: 2, resource.value)
-        }
-        writer.string(field: 4, typeURL)
-        writer.string(field: 5, nonce)
-        if let controlPlane {
-            writer.tag(field: 6, wireType: 2)
-            writer.varint(UInt64(WireWriter.stringFieldSize(controlPlane.utf8.count)))
-            writer.string(field: 1, controlPlane)
-        }
-        return writer.bytes
+        Self.encodePrefix(versionInfo: versionInfo, resources: resources, typeURL: typeURL)
+            + Self.encodeTail(nonce: nonce, controlPlane: controlPlane)
     }
 
     /// Fields 1, 2 and 4 (version, resources, type URL): the part of a response every
@@ -68,18 +54,6 @@ public struct DiscoveryResponse: Sendable, Hashable {
             writer.string(field: 1, controlPlane)
         }
         return writer.bytes
-    }
-
-    private var encodedSize: Int {
-        var size = WireWriter.stringFieldSize(versionInfo.utf8.count)
-        for resource in resources {
-            size += WireWriter.lengthDelimitedSize(Self.anySize(resource))
-        }
-        size += WireWriter.stringFieldSize(typeURL.utf8.count) + WireWriter.stringFieldSize(nonce.utf8.count)
-        if let controlPlane {
-            size += WireWriter.lengthDelimitedSize(WireWriter.stringFieldSize(controlPlane.utf8.count))
-        }
-        return size
     }
 
     private static func anySize(_ resource: PackedAny) -> Int {

@@ -23,7 +23,7 @@ final class BenchServer: Sendable {
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sextant-fanout-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let xds = try freePort(), api = try freePort()
+        let xds = try LoopbackPort.free(), api = try LoopbackPort.free()
         let process = try ChildProcess.spawn(binary, [
             "serve", "--xds-address", "127.0.0.1:\(xds)", "--api-address", "127.0.0.1:\(api)",
             "--data-dir", directory + "/data", "--log-level", "warning",
@@ -130,23 +130,5 @@ final class BenchServer: Sendable {
             throw BenchError("cannot connect to 127.0.0.1:\(port)")
         }
         return socket
-    }
-
-    /// A port the kernel just handed out on 127.0.0.1 (closed again for the child to bind).
-    static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
-                Glibc.bind(socket, pointer, length) == 0 && getsockname(socket, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw BenchError("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -14,20 +14,14 @@ struct ChangesBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "changes", abstract: "New-snapshot time after one instance or one policy change (docs/performance.md).")
 
-    @Option(help: "Services in the registry.")
-    var services = 10_000
-
-    @Option(help: "Instances per service.")
-    var instances = 10
+    @OptionGroup var mesh: SyntheticMesh
 
     @Option(help: "Changes of each kind.")
     var changes = 200
 
-    @Flag(help: "Print only table rows (make bench joins several benchmarks into one table).")
-    var rows = false
-
     func run() async throws {
-        let mesh = SnapshotBenchmark.mesh(services: services, instances: instances)
+        let (services, instances) = (self.mesh.services, self.mesh.instances)
+        let mesh = self.mesh.build()
         var engine = IncrementalMesh()
         var previous = try engine.build(mesh)
         var instanceTimes: [Double] = [], policyTimes: [Double] = []
@@ -59,7 +53,7 @@ struct ChangesBenchmark: AsyncParsableCommand {
         table.add("instance change: EDS bytes a sidecar is sent", "\(BenchTable.count(edsBytes)) B", "—")
         table.add("policy change: RDS bytes an unscoped sidecar is sent", "\(BenchTable.count(rdsBytes)) B", "—")
         table.add("history record per instance change / per policy change", "\(BenchTable.count(instanceHistory)) B / \(BenchTable.count(policyHistory)) B", "O(change)")
-        table.print(rowsOnly: rows)
+        table.print(rowsOnly: self.mesh.rows)
     }
 
     /// Bytes of the resources of `type` that differ between two snapshots: what an EDS

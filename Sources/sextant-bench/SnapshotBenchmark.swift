@@ -13,20 +13,14 @@ struct SnapshotBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshot", abstract: "Snapshot build + encode time for a large registry (docs/performance.md).")
 
-    @Option(help: "Services in the registry.")
-    var services = 10_000
-
-    @Option(help: "Instances per service.")
-    var instances = 10
+    @OptionGroup var mesh: SyntheticMesh
 
     @Option(help: "Repetitions; the median is reported.")
     var repetitions = 5
 
-    @Flag(help: "Print only table rows (make bench joins several benchmarks into one table).")
-    var rows = false
-
     func run() async throws {
-        let mesh = Self.mesh(services: services, instances: instances)
+        let (services, instances) = (self.mesh.services, self.mesh.instances)
+        let mesh = self.mesh.build()
         var engine = IncrementalMesh()
         var catalog = try engine.build(mesh)
         let full = try Timing.median(repetitions) {
@@ -47,10 +41,23 @@ struct SnapshotBenchmark: AsyncParsableCommand {
         let size = "\(BenchTable.count(services)) services × \(instances) instances (\(BenchTable.count(catalog.allResources.count)) resources)"
         table.add("build and encode a snapshot of \(size), median of \(repetitions)", BenchTable.ms(full), "≤ 300 ms")
         table.add("one change, then a node group not rendered before", BenchTable.ms(group), "—")
-        table.print(rowsOnly: rows)
+        table.print(rowsOnly: self.mesh.rows)
     }
+}
 
-    static func mesh(services: Int, instances: Int) -> MeshState {
+/// The registry both engine benchmarks build: N http services on port 8080 with a timeout
+/// and retries, M instances each, spread over three zones and labelled v1/v2.
+struct SyntheticMesh: ParsableArguments {
+    @Option(help: "Services in the registry.")
+    var services = 10_000
+
+    @Option(help: "Instances per service.")
+    var instances = 10
+
+    @Flag(help: "Print only table rows (make bench joins several benchmarks into one table).")
+    var rows = false
+
+    func build() -> MeshState {
         MeshState(services: (0..<services).map { index in
             let name = "svc-\(index)"
             var policy = ServicePolicy(protocol: .http, port: 8080)

@@ -2,6 +2,7 @@
 import EnvoyAPI
 import Registry
 import Testing
+import TestSupport
 import Translator
 import XDS
 
@@ -9,23 +10,11 @@ import XDS
 /// hundred random registry changes, each group's snapshot, derived version by version,
 /// equals byte for byte what translating the whole registry anew gives.
 @Suite struct IncrementalTranslationTests {
-    /// SplitMix64: deterministic, so a failing step replays from its seed.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     typealias Service = MeshState.ServiceState
 
     static let names = (0..<14).map { "svc-\($0)" }
 
-    static func policy(_ random: inout Seeded) -> ServicePolicy {
+    static func policy(_ random: inout SeededGenerator) -> ServicePolicy {
         switch Int.random(in: 0..<6, using: &random) {
         case 0:
             return ServicePolicy(protocol: .http, port: 8080)
@@ -61,7 +50,7 @@ import XDS
         }
     }
 
-    static func instance(_ id: String, _ random: inout Seeded) -> MeshState.InstanceState {
+    static func instance(_ id: String, _ random: inout SeededGenerator) -> MeshState.InstanceState {
         let hostname = Int.random(in: 0..<12, using: &random) == 0
         return MeshState.InstanceState(
             id: id, address: hostname ? "host-\(id).example" : "10.0.\(Int.random(in: 0..<4, using: &random)).\(Int.random(in: 1..<250, using: &random))",
@@ -71,7 +60,7 @@ import XDS
     }
 
     /// One random change: the service's new state, or nil to delete it.
-    static func change(_ mesh: [String: Service], _ random: inout Seeded) -> (String, Service?) {
+    static func change(_ mesh: [String: Service], _ random: inout SeededGenerator) -> (String, Service?) {
         let name = names.randomElement(using: &random)!
         guard var service = mesh[name] else {
             return (name, Service(name: name, policy: policy(&random), instances: (0..<Int.random(in: 0...3, using: &random)).map { instance("i\($0)", &random) }))
@@ -112,7 +101,7 @@ import XDS
 
     @Test(arguments: [UInt64(1), 2, 3])
     func everyIncrementalSnapshotEqualsAFromScratchBuild(seed: UInt64) throws {
-        var random = Seeded(state: seed)
+        var random = SeededGenerator(state: seed)
         var mesh: [String: Service] = [:]
         var engine = IncrementalMesh()
         try engine.build(MeshState())
@@ -141,7 +130,7 @@ import XDS
     }
 
     @Test func aSplicedRouteConfigurationIsTheWholeMessageEncoded() throws {
-        var random = Seeded(state: 9)
+        var random = SeededGenerator(state: 9)
         var services: [Service] = []
         for name in Self.names { services.append(Service(name: name, policy: Self.policy(&random), instances: [])) }
         let mesh = MeshState(services: services)

@@ -1,5 +1,6 @@
 @testable import Proxy
 import Testing
+import TestSupport
 
 /// Endpoint choice: weights honoured, DRAINING and ejected endpoints skipped.
 @Suite struct LoadBalancerTests {

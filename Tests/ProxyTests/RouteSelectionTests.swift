@@ -1,6 +1,7 @@
 import Foundation
 @testable import Proxy
 import Testing
+import TestSupport
 
 /// Virtual host and route selection as Envoy does it.
 @Suite struct RouteSelectionTests {

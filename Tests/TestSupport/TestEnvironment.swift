@@ -1,4 +1,5 @@
 public import Foundation
+import ProcessSupport
 
 /// Where the repository and its local tools are, as seen from the tests.
 public enum TestEnvironment {
@@ -28,21 +29,7 @@ public enum TestEnvironment {
     /// A loopback port nothing listens on right now (for processes that need a number up
     /// front, like Envoy's admin and listeners; our own servers bind port 0 instead).
     public static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestSupportError("socket() failed") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw TestSupportError("bind to 127.0.0.1:0 failed") }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        try LoopbackPort.free()
     }
 }
 

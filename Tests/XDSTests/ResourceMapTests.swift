@@ -1,23 +1,12 @@
 import Testing
+import TestSupport
 @testable import XDS
 
 /// The persistent map behind snapshots: a dictionary's behaviour, structure sharing, and
 /// a difference that skips what two maps share.
 @Suite struct ResourceMapTests {
-    /// A deterministic generator, so a failure replays.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test func randomUpdatesBehaveLikeADictionaryAndDiffsFindExactlyTheChanges() {
-        var random = Seeded(state: 42)
+        var random = SeededGenerator(state: 42)
         var map = ResourceMap()
         var reference: [String: Resource] = [:]
         for step in 0..<3_000 {
