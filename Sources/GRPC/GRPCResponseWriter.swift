@@ -50,7 +50,7 @@ public struct GRPCResponseWriter: Sendable {
         header.writeInteger(UInt8(0))
         header.writeInteger(UInt32(shared.readableBytes + tail.count))
         do {
-            try await stream.sendData(contentsOf: [header, shared, ByteBuffer(bytes: tail)])
+            try await stream.sendDataWithoutWaiting(contentsOf: [header, shared, ByteBuffer(bytes: tail)])
         } catch {
             throw GRPCStatus(.cancelled, "stream closed: \(error)")
         }

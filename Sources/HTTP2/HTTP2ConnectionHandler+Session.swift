@@ -6,7 +6,7 @@ import NIOCore
 extension HTTP2ConnectionHandler: NGHTTP2SessionDelegate {
     func beginHeaders(streamID: Int32, block: HTTP2HeaderBlock) {
         if block == .request, streams[streamID] == nil {
-            streams[streamID] = HTTP2StreamState(id: streamID)
+            streams[streamID] = HTTP2StreamState(id: streamID, highWaterMark: configuration.outboundHighWaterMark)
         }
         streams[streamID]?.pendingHeaders.removeAll()
     }

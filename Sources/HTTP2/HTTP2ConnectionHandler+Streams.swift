@@ -7,11 +7,11 @@ extension HTTP2ConnectionHandler {
     func openStream(headers: [HTTP2HeaderField]) throws(HTTP2Error) -> HTTP2Stream {
         guard isActive else { throw .connectionClosed }
         let id = try session.submitRequest(headers: headers)
-        let state = HTTP2StreamState(id: id)
+        let state = HTTP2StreamState(id: id, highWaterMark: configuration.outboundHighWaterMark)
         state.bodyStarted = true
         streams[id] = state
         flush()
-        return HTTP2Stream(id: id, headers: headers, peer: peer, inbound: state.inboundSequence, connection: ref)
+        return HTTP2Stream(id: id, headers: headers, peer: peer, inbound: state.inboundSequence, connection: ref, gauge: state.gauge)
     }
 
     /// Server: response HEADERS; `endStream` makes it a headers-only ("trailers-only") reply.

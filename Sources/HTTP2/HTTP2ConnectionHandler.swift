@@ -168,7 +168,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     func startServerStream(_ state: HTTP2StreamState, headers: [HTTP2HeaderField]) {
         guard let onStream else { return }
         let stream = HTTP2Stream(
-            id: state.id, headers: headers, peer: peer, inbound: state.inboundSequence, connection: ref)
+            id: state.id, headers: headers, peer: peer, inbound: state.inboundSequence, connection: ref, gauge: state.gauge)
         state.task = Task {
             await onStream(stream)
             await stream.finishAfterHandler()

@@ -15,12 +15,14 @@ public final class HTTP2Stream: Sendable {
     /// `HTTP2Error.connectionClosed` when the connection is lost. Iterate it once.
     public let inbound: HTTP2Inbound
     private let connection: HTTP2ConnectionRef
+    private let gauge: OutboundGauge
     private var streamID: Int32 { Int32(id) }
 
     init(
         id: Int32, headers: [HTTP2HeaderField], peer: String,
-        inbound: AsyncThrowingStream<HTTP2InboundPart, any Error>, connection: HTTP2ConnectionRef
+        inbound: AsyncThrowingStream<HTTP2InboundPart, any Error>, connection: HTTP2ConnectionRef, gauge: OutboundGauge
     ) {
+        self.gauge = gauge
         self.id = Int(id)
         self.headers = headers
         self.peer = peer
@@ -59,6 +61,17 @@ public final class HTTP2Stream: Sendable {
             }
             return handler.send(streamID: streamID, data: data, end: endStream ? .endStream : nil)
         }.get()
+    }
+
+    /// Queues several buffers like `sendData(contentsOf:)`, but while the stream is below
+    /// its high-water mark it does not wait for the event loop to take them: one hop, no
+    /// suspension, which is most of the cost of a small write. A stream already gone is
+    /// then noticed by its reader, not here.
+    public func sendDataWithoutWaiting(contentsOf data: [ByteBuffer]) async throws {
+        guard gauge.hasRoom else { return try await sendData(contentsOf: data) }
+        connection.eventLoop.execute { [connection, streamID] in
+            _ = connection.handler?.send(streamID: streamID, data: data, end: nil)
+        }
     }
 
     /// Ends our side after the queued body with trailing headers.

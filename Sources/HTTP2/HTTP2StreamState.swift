@@ -1,3 +1,4 @@
+import Synchronization
 import NIOCore
 
 /// Per-stream bookkeeping, confined to the connection's event loop. The handler owns it;
@@ -15,7 +16,11 @@ final class HTTP2StreamState {
 
     /// Bytes accepted from the writer but not yet framed by nghttp2.
     private var outbound = CircularBuffer<ByteBuffer>()
-    private(set) var outboundBytes = 0
+    private(set) var outboundBytes = 0 {
+        didSet { gauge.queued.store(outboundBytes, ordering: .relaxed) }
+    }
+    /// `outboundBytes` as writers on other threads may read it.
+    let gauge: OutboundGauge
     /// Set once the writer has said how our side ends; delivered after `outbound` drains.
     private var outboundEnd: HTTP2OutboundEnd?
     private(set) var outboundFinished = false
@@ -28,8 +33,9 @@ final class HTTP2StreamState {
     /// The server task serving this stream, cancelled if the peer resets it.
     var task: Task<Void, Never>?
 
-    init(id: Int32) {
+    init(id: Int32, highWaterMark: Int) {
         self.id = id
+        gauge = OutboundGauge(highWaterMark: highWaterMark)
         (inboundSequence, inbound) = AsyncThrowingStream.makeStream(of: HTTP2InboundPart.self)
     }
 
@@ -111,4 +117,18 @@ final class HTTP2StreamState {
         writeWaiters.removeAll()
         waiters.forEach { $0.fail(error ?? .streamClosed) }
     }
+}
+
+/// How much a stream has queued and not yet handed to nghttp2, readable off the event
+/// loop: a writer below the high-water mark queues without waiting for the loop's answer.
+/// Writers may overshoot by what is in flight to the loop; the mark is soft.
+final class OutboundGauge: Sendable {
+    let queued = Atomic<Int>(0)
+    let highWaterMark: Int
+
+    init(highWaterMark: Int) {
+        self.highWaterMark = highWaterMark
+    }
+
+    var hasRoom: Bool { queued.load(ordering: .relaxed) < highWaterMark }
 }
