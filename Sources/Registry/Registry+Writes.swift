@@ -46,7 +46,7 @@ extension Registry {
             // A repeated registration that revives nothing is a heartbeat proxies cannot
             // see: stored, but no change and no new revision.
             let change: RegistryChange? = outcome != .unchanged ? .instancesChanged(service)
-                : existing!.effectiveHealth(at: now) != instance.effectiveHealth(at: now) ? .healthChanged(service) : nil
+                : Self.revives(existing!, instance, now: now) ? .healthChanged(service) : nil
             let revision = nextRevision
             try store.saveInstances([instance], revision: change == nil ? revision - 1 : revision)
             let apply: (inout State) -> Void = { $0.instances[service, default: [:]][id] = instance }
@@ -85,12 +85,12 @@ extension Registry {
             guard var instance = state.withLock({ $0.instances[service]?[id] }) else {
                 throw .notFound("instance \"\(id)\" of service \"\(service)\"")
             }
-            let before = instance.effectiveHealth(at: now)
+            let before = instance
             instance.lastHeartbeat = now
             let stored = instance
             let apply: (inout State) -> Void = { $0.instances[service]?[id] = stored }
             let revision = nextRevision
-            if stored.effectiveHealth(at: now) != before {
+            if Self.revives(before, stored, now: now) {
                 try store.saveInstances([stored], revision: revision)
                 commit(.healthChanged(service), revision: revision, apply)
             } else {
@@ -99,5 +99,15 @@ extension Registry {
             }
             return stored
         }
+    }
+
+    /// Whether a heartbeat (`before` → `after`) can change what proxies see. Its effect at
+    /// `now`, and also whether the old TTL had already lapsed by the time the write runs:
+    /// a publication may have read the instance as unhealthy meanwhile (the write waited
+    /// its turn), and only a change tells it the instance is back.
+    static func revives(_ before: Instance, _ after: Instance, now: Date) -> Bool {
+        if before.effectiveHealth(at: now) != after.effectiveHealth(at: now) { return true }
+        guard let lapse = before.expiresAt else { return false }
+        return lapse <= Date() && after.effectiveHealth(at: Date()) != before.effectiveHealth(at: Date())
     }
 }

@@ -121,7 +121,6 @@ public final class Registry: Sendable {
         try await serialized { [self] () throws(RegistryError) in
             let lapsed = state.withLock { state -> [String] in
                 let since = state.expiriesSeen
-                state.expiriesSeen = max(since, now)
                 var names = Set<String>()
                 for (service, instances) in state.instances {
                     if instances.values.contains(where: { $0.expiresAt.map { $0 > since && $0 <= now } ?? false }) { names.insert(service) }
@@ -133,6 +132,9 @@ public final class Registry: Sendable {
                 try store.saveRevision(revision)
                 commit(.healthChanged(name), revision: revision)
             }
+            // Only once every lapse is recorded: a failed write leaves them all to the
+            // next call (a service reported twice costs one comparison).
+            state.withLock { $0.expiriesSeen = max($0.expiriesSeen, now) }
         }
     }
 

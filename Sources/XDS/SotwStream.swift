@@ -46,6 +46,8 @@ public struct SotwStream: Sendable {
         /// map of the snapshot, shared with it and with every other stream of the group.
         public internal(set) var sent: ResourceMap?
         public internal(set) var sentVersion: String?
+        /// `sent` as of the latest ACK: what the proxy is known to hold.
+        public internal(set) var acked: ResourceMap?
         public internal(set) var nonce: String?
         /// A response is out and neither ACKed nor NACKed yet.
         public internal(set) var awaitingReply = false
@@ -106,8 +108,15 @@ public struct SotwStream: Sendable {
                 if let error = request.errorDetail {
                     sub.nack = Nack(version: version, message: error.message)
                     actions.append(.recordNack(type, version: version, message: error.message))
+                    // EDS/RDS responses carry only changes: the proxy still holds what it
+                    // ACKed last, so what it refused counts as not held, and goes out again
+                    // with the next version that still has it (where a proxy that still
+                    // refuses it NACKs again, rather than ACK unrelated changes and look
+                    // synced). The refused content itself is never answered again.
+                    if !type.allowsLegacyWildcard { sub.sent = sub.acked ?? ResourceMap() }
                 } else {
                     sub.ackedVersion = version
+                    sub.acked = sub.sent
                     sub.nack = nil
                     actions.append(.recordAck(type, version: version))
                 }

@@ -93,3 +93,19 @@ import TestSupport
         #expect(log.services(after: 10, current: 10) == [])
     }
 }
+
+extension RegistryChangeTests {
+    /// A heartbeat stamped before its TTL lapsed but written after (it waited its turn
+    /// behind other writes) still tells the publisher: it may have read the instance as
+    /// lapsed in between.
+    @Test func aHeartbeatWrittenAfterTheLapseIsAHealthChange() async throws {
+        let registry = try open(try TestEnvironment.temporaryDirectory())
+        let now = Date()
+        _ = try await registry.putService("echo", ServicePolicy(protocol: .http), now: now.addingTimeInterval(-10))
+        _ = try await registry.putInstance(service: "echo", id: "a", InstanceRegistration(address: "10.0.0.1", port: 80, ttlSeconds: 8),
+                                           now: now.addingTimeInterval(-10))
+        let base = registry.revision
+        _ = try await registry.heartbeat(service: "echo", id: "a", now: now.addingTimeInterval(-3))
+        #expect(registry.events(after: base)?.map(\.change) == [.healthChanged("echo")])
+    }
+}

@@ -24,6 +24,8 @@ final class MeshGeneration: SnapshotGeneration {
         /// The previous generation, while this one may still derive groups from it.
         var base: MeshGeneration?
         var rendered: [NodeGroup: Snapshot] = [:]
+        /// Renders in progress, which other streams of the group wait for.
+        var rendering: [NodeGroup: RenderCell] = [:]
     }
     private let state: Mutex<State>
     /// The route configuration unscoped groups share, spliced once per version.
@@ -56,17 +58,33 @@ final class MeshGeneration: SnapshotGeneration {
         state.withLock { $0.rendered[Self.normalized(group)] }
     }
 
+    /// Renders each group once: streams of a group that ask while it renders wait for
+    /// that render rather than start their own (thousands of proxies reconnecting after
+    /// a restart would otherwise each render the whole mesh).
     func snapshot(forGroup group: NodeGroup) -> Snapshot {
         let group = Self.normalized(group)
         if let done = rendered(forGroup: group) { return done }
-        // The catalog rendered with the same code, so a failure here would be a
-        // translator bug for this profile only; serve the catalog rather than nothing.
-        let base = state.withLock { $0.base }
-        let renderer = GroupRenderer(version: version, model: model, changed: changed, base: base, sharedRoutes: sharedRoutes)
-        let snapshot = (try? renderer.render(group.value(as: ProxyProfile.self)!, group: group)) ?? catalog
-        return state.withLock { state in
-            if let raced = state.rendered[group] { return raced }
-            state.rendered[group] = snapshot
+        let cell = state.withLock { state in
+            if let cell = state.rendering[group] { return cell }
+            let cell = RenderCell()
+            state.rendering[group] = cell
+            return cell
+        }
+        return cell.value {
+            if let done = rendered(forGroup: group) { return done }
+            let base = state.withLock { $0.base }
+            let renderer = GroupRenderer(version: version, model: model, changed: changed, base: base, sharedRoutes: sharedRoutes)
+            guard let snapshot = try? renderer.render(group.value(as: ProxyProfile.self)!, group: group) else {
+                // The catalog rendered with the same code, so a failure here is a
+                // translator bug for this profile only: serve the catalog, but do not keep
+                // it as this group's, so the next version renders the group afresh.
+                state.withLock { _ = $0.rendering.removeValue(forKey: group) }
+                return catalog
+            }
+            state.withLock { state in
+                state.rendered[group] = snapshot
+                state.rendering[group] = nil
+            }
             return snapshot
         }
     }
@@ -75,5 +93,20 @@ final class MeshGeneration: SnapshotGeneration {
     /// the catalog's default sidecar sees.
     private static func normalized(_ group: NodeGroup) -> NodeGroup {
         group.value(as: ProxyProfile.self) == nil ? NodeGroup(catalogProfile) : group
+    }
+}
+
+/// One group's render in progress: the first caller renders while holding the cell, the
+/// others wait for its result (on the rendering queue, never the cooperative pool).
+final class RenderCell: Sendable {
+    private let result = Mutex<Snapshot?>(nil)
+
+    func value(_ render: () -> Snapshot) -> Snapshot {
+        result.withLock { result in
+            if let done = result { return done }
+            let snapshot = render()
+            result = snapshot
+            return snapshot
+        }
     }
 }

@@ -102,11 +102,12 @@ public final class Publisher: Sendable {
                 version: latest.version, createdAt: latest.createdAt, cause: latest.cause, content: content, catalog: catalog,
                 generation: generation, historyBase: nil)
             if source == .file, case .declared(let snapshot) = content { state.declared = snapshot }
-            if case .registry(let model) = content {
-                // The registry may have moved on while stopped: the first candidate
-                // compares against this model and reuses its translations.
-                state.model = model
-                state.pendingChanged = []
+            if case .registry = content {
+                // What the registry holds now is unknown (changes held in manual mode, a
+                // store written before revisions existed): the first candidate compares
+                // the whole registry with this version, reusing its translations.
+                state.model = nil
+                state.pendingChanged = nil
             }
         }
         cache.publish(generation)
@@ -134,7 +135,9 @@ public final class Publisher: Sendable {
                 // First build, or the change log no longer reaches back: the whole
                 // registry, reusing every translation that still matches.
                 let (mesh, revision) = registry.meshStateAndRevision(at: Date())
-                model = try MeshModel(mesh: mesh, revision: revision, reusable: base)
+                var served: MeshModel?
+                if case .registry(let model)? = state.withLock({ $0.current?.content }) { served = model }
+                model = try MeshModel(mesh: mesh, revision: revision, reusable: base ?? served)
                 changed = nil
             }
             let settled = model, settledChanged = changed
@@ -150,7 +153,8 @@ public final class Publisher: Sendable {
     public var hasPendingChanges: Bool {
         get async throws {
             try await onQueue {
-                guard let (candidate, _) = try self.candidate() else { return false }
+                // A registry that does not translate is pending too: it cannot be served.
+                guard let (candidate, _) = try? self.candidate() else { return self.source == .registry }
                 return self.state.withLock { $0.current?.content != candidate }
             }
         }

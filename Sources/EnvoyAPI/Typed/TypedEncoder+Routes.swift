@@ -10,7 +10,7 @@ extension TypedEncoder {
         host.pointee.domains = arena.cStrings(spec.domains)
         host.pointee.n_routes = spec.routes.count
         host.pointee.routes = arena.array(spec.routes.map { route($0, in: arena) })
-        return Arena.pack(host)
+        return withExtendedLifetime(arena) { Arena.pack(host) }
     }
 
     private static func route(_ spec: RouteSpec, in arena: Arena) -> UnsafeMutablePointer<Envoy__Config__Route__V3__Route> {
@@ -98,6 +98,6 @@ extension TypedEncoder {
             part.pointee.percentage = arena.percent(abort.percent)
             fault.pointee.abort = part
         }
-        return Arena.pack(fault)
+        return withExtendedLifetime(arena) { Arena.pack(fault) }
     }
 }

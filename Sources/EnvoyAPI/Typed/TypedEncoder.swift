@@ -8,7 +8,7 @@ internal import CProtobufC
 public enum TypedEncoder {
     public static func loadAssignment(_ spec: LoadAssignmentSpec) -> [UInt8] {
         let arena = Arena()
-        return Arena.pack(loadAssignment(spec, in: arena))
+        return withExtendedLifetime(arena) { Arena.pack(loadAssignment(spec, in: arena)) }
     }
 
     static func loadAssignment(_ spec: LoadAssignmentSpec, in arena: Arena) -> UnsafeMutablePointer<Envoy__Config__Endpoint__V3__ClusterLoadAssignment> {
@@ -97,7 +97,7 @@ public enum TypedEncoder {
             cluster.pointee.type = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__STRICT_DNS
             cluster.pointee.load_assignment = loadAssignment(assignment, in: arena)
         }
-        return Arena.pack(cluster)
+        return withExtendedLifetime(arena) { Arena.pack(cluster) }
     }
 
     static let http2OptionsName = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
@@ -112,6 +112,6 @@ public enum TypedEncoder {
         let options = arena.make(envoy__extensions__upstreams__http__v3__http_protocol_options__init)
         options.pointee.upstream_protocol_options_case = ENVOY__EXTENSIONS__UPSTREAMS__HTTP__V3__HTTP_PROTOCOL_OPTIONS__UPSTREAM_PROTOCOL_OPTIONS_EXPLICIT_HTTP_CONFIG
         options.pointee.explicit_http_config = explicit
-        return Arena.pack(options)
+        return withExtendedLifetime(arena) { Arena.pack(options) }
     }()
 }
