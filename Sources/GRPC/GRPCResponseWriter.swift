@@ -45,15 +45,33 @@ public struct GRPCResponseWriter: Sendable {
     /// Writes one message made of a shared part and this call's own tail, without
     /// copying the shared part: many calls can queue the very same buffer.
     public func write(shared: ByteBuffer, tail: [UInt8]) async throws {
-        var header = ByteBuffer()
-        header.reserveCapacity(GRPCMessageFramer.prefixLength)
-        header.writeInteger(UInt8(0))
-        header.writeInteger(UInt32(shared.readableBytes + tail.count))
         do {
-            try await stream.sendDataWithoutWaiting(contentsOf: [header, shared, ByteBuffer(bytes: tail)])
+            try await stream.sendDataWithoutWaiting(contentsOf: Self.frame(shared: shared, tail: tail))
         } catch {
             throw GRPCStatus(.cancelled, "stream closed: \(error)")
         }
+    }
+
+    /// Queues such a message without waiting (for writers that check `hasRoom`).
+    public func enqueue(shared: ByteBuffer, tail: [UInt8]) {
+        stream.enqueueData(contentsOf: Self.frame(shared: shared, tail: tail))
+    }
+
+    /// Less than the stream's high-water mark is queued.
+    public var hasRoom: Bool { stream.hasRoom }
+
+    /// Calls `body` once the queue is below the high-water mark (never if the call ends).
+    public func whenRoom(_ body: @escaping @Sendable () -> Void) { stream.whenRoom(body) }
+
+    /// Ends the request messages as the handler sees them: a loop over them finishes.
+    public func stopReading() { stream.stopReading() }
+
+    private static func frame(shared: ByteBuffer, tail: [UInt8]) -> [ByteBuffer] {
+        var header = ByteBuffer()
+        header.reserveCapacity(GRPCMessageFramer.prefixLength)
+        header.writeInteger(UInt8(0))  // never compressed: no grpc-encoding is negotiated
+        header.writeInteger(UInt32(shared.readableBytes + tail.count))
+        return [header, shared, ByteBuffer(bytes: tail)]
     }
 }
 

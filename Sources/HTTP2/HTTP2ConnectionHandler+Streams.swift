@@ -40,6 +40,15 @@ extension HTTP2ConnectionHandler {
         return state.waitForRoom(highWaterMark: configuration.outboundHighWaterMark, eventLoop: eventLoop)
     }
 
+    func whenRoom(streamID: Int32, _ body: @escaping @Sendable () -> Void) {
+        guard let state = streams[streamID] else { return }
+        state.waitForRoom(highWaterMark: configuration.outboundHighWaterMark, eventLoop: eventLoop).whenSuccess { body() }
+    }
+
+    func stopReading(streamID: Int32) {
+        streams[streamID]?.finishInbound()
+    }
+
     func reset(streamID: Int32, code: HTTP2ErrorCode) {
         guard isActive, let state = streams[streamID] else { return }
         state.markOutboundFinished()

@@ -68,9 +68,35 @@ public final class HTTP2Stream: Sendable {
     /// suspension, which is most of the cost of a small write. A stream already gone is
     /// then noticed by its reader, not here.
     public func sendDataWithoutWaiting(contentsOf data: [ByteBuffer]) async throws {
-        guard gauge.hasRoom else { return try await sendData(contentsOf: data) }
+        guard hasRoom else { return try await sendData(contentsOf: data) }
+        enqueueData(contentsOf: data)
+    }
+
+    /// Whether less than the high-water mark is queued (read from any thread; the mark is
+    /// soft, by what is on its way to the event loop).
+    public var hasRoom: Bool { gauge.hasRoom }
+
+    /// Queues buffers without waiting at all, in order with every other write of this
+    /// stream. For writers that check `hasRoom` themselves and hold back otherwise.
+    public func enqueueData(contentsOf data: [ByteBuffer]) {
         connection.eventLoop.execute { [connection, streamID] in
             _ = connection.handler?.send(streamID: streamID, data: data, end: nil)
+        }
+    }
+
+    /// Calls `body` (on the event loop) once the queue is below the high-water mark, or
+    /// never if the stream closes first.
+    public func whenRoom(_ body: @escaping @Sendable () -> Void) {
+        connection.eventLoop.execute { [connection, streamID] in
+            connection.handler?.whenRoom(streamID: streamID, body)
+        }
+    }
+
+    /// Ends the inbound side as the reader sees it: a loop over `inbound` finishes. For a
+    /// handler that must stop waiting for the peer (the server shutting down).
+    public func stopReading() {
+        connection.eventLoop.execute { [connection, streamID] in
+            connection.handler?.stopReading(streamID: streamID)
         }
     }
 

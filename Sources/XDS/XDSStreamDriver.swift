@@ -1,0 +1,173 @@
+import Dispatch
+import EnvoyAPI
+import GRPC
+import Logging
+import Synchronization
+
+/// Runs one xDS stream's `SotwStream` state machine and performs its actions.
+///
+/// Two things drive a stream: its requests, which the call's own task reads one at a
+/// time (so HTTP/2 flow control reaches a client that sends faster than it is answered),
+/// and new snapshots, which the cache announces by callback and which are handled on the
+/// rendering queue. Both take the state under one lock and queue their responses before
+/// letting go of it, so responses leave in the order their nonces were given. No task
+/// waits per stream for snapshots, and a push costs no task switch: ten thousand streams
+/// cost ten thousand small objects, not thirty thousand tasks.
+///
+/// A stream whose queue is above its high-water mark (a proxy that stops reading) takes
+/// no new snapshot: the newest waits in the slot until the queue drains, so it never
+/// holds more than its queued bytes, and those are shared with every other stream.
+final class XDSStreamDriver: Sendable {
+    private struct State {
+        var stream: SotwStream
+        var proxyID: UInt64?
+        var log: Logger
+        /// Set when the server ends the stream (shutdown); the call ends with it.
+        var terminal: GRPCStatus?
+        var watch: SnapshotCache.Watch?
+        /// A snapshot drain is scheduled or waiting for room.
+        var draining = false
+        var ended = false
+    }
+
+    private let state: Mutex<State>
+    private let slot = SnapshotSlot<PendingSnapshot>()
+    private let writer: GRPCResponseWriter
+    private let proxies: ProxyRegistry
+    private let cache: SnapshotCache
+    private let context: GRPCRequestContext
+
+    init(scope: SotwStream.Scope, controlPlane: String, writer: GRPCResponseWriter, proxies: ProxyRegistry,
+         cache: SnapshotCache, context: GRPCRequestContext, logger: Logger) {
+        var log = logger
+        log[metadataKey: "peer"] = "\(context.peer)"
+        state = Mutex(State(stream: SotwStream(scope: scope, controlPlane: controlPlane), log: log))
+        self.writer = writer
+        self.proxies = proxies
+        self.cache = cache
+        self.context = context
+    }
+
+    /// One request, on the call's task. Throws the gRPC status that ends the stream.
+    func request(_ bytes: [UInt8]) throws {
+        let request: DiscoveryRequest
+        do {
+            request = try DiscoveryRequest.decode(bytes)
+        } catch {
+            throw GRPCStatus(.invalidArgument, "malformed DiscoveryRequest: \(error)")
+        }
+        var subscribeTo: NodeGroup?
+        try state.withLock { state in
+            if state.proxyID == nil {
+                // The node is only guaranteed on the first request of a stream.
+                let node = request.node ?? Node()
+                state.proxyID = proxies.connected(node: node, peer: context.peer, scope: state.stream.scope)
+                state.log[metadataKey: "node"] = "\(node.id)"
+                state.log.info("xDS stream opened", metadata: ["path": "\(context.path)"])
+                subscribeTo = cache.group(for: node)
+            }
+            let actions = state.stream.receive(request)
+            try perform(actions, &state)
+        }
+        if let group = subscribeTo {
+            let watch = cache.subscribe(group: group) { [weak self] pending in self?.deliver(pending) }
+            let stale = state.withLock { state -> SnapshotCache.Watch? in
+                guard !state.ended else { return watch }
+                state.watch = watch
+                return nil
+            }
+            stale?.cancel()
+        }
+    }
+
+    /// A new generation for this stream's group (any thread): kept in the slot, and a
+    /// drain scheduled unless one is already on its way.
+    private func deliver(_ pending: PendingSnapshot) {
+        guard slot.put(pending, order: pending.sequence) else { return }
+        scheduleDrain()
+    }
+
+    private func scheduleDrain() {
+        let start = state.withLock { state -> Bool in
+            guard !state.draining, !state.ended else { return false }
+            state.draining = true
+            return true
+        }
+        if start { Self.renderQueue.async { self.drain() } }
+    }
+
+    /// Takes in the newest pending snapshot, rendering its group if no stream of the group
+    /// did yet; on the rendering queue, off the cooperative pool.
+    private func drain() {
+        guard writer.hasRoom else {
+            // Hold the snapshot until the proxy reads: it stays in the slot.
+            writer.whenRoom { [self] in
+                state.withLock { $0.draining = false }
+                if slot.hasPending { scheduleDrain() }
+            }
+            return
+        }
+        guard let pending = slot.take() else {
+            state.withLock { $0.draining = false }
+            return
+        }
+        let snapshot = pending.resolve()
+        state.withLock { state in
+            state.draining = false
+            guard !state.ended else { return }
+            let actions = state.stream.snapshotChanged(snapshot)
+            // A snapshot never makes the state machine reject; nothing to throw here.
+            try? perform(actions, &state, tookSnapshot: true)
+        }
+        // A newer one may have arrived while this one was taken in.
+        if slot.hasPending { scheduleDrain() }
+    }
+
+    /// Queues the responses (in nonce order, under the lock) and records the rest.
+    private func perform(_ actions: [SotwStream.Action], _ state: inout State, tookSnapshot: Bool = false) throws {
+        for action in actions {
+            switch action {
+            case .send(let type, let response):
+                state.log.debug("push", metadata: ["type": "\(type)", "version": "\(response.version)", "nonce": "\(response.nonce)", "resources": "\(response.resourceCount)"])
+                let (shared, tail) = response.encoded()
+                writer.enqueue(shared: shared, tail: tail)
+            case .recordAck(let type, let version):
+                state.log.debug("ACK", metadata: ["type": "\(type)", "version": "\(version)"])
+            case .recordNack(let type, let version, let message):
+                state.log.warning("NACK", metadata: ["type": "\(type)", "version": "\(version)", "error": "\(message)"])
+            case .ignoreStaleNonce(let type, let nonce):
+                state.log.debug("stale nonce ignored", metadata: ["type": "\(type)", "nonce": "\(nonce)"])
+            case .reject(let reason):
+                throw GRPCStatus(.invalidArgument, reason)
+            }
+        }
+        // One short critical section per event for status and counters together: ten
+        // thousand ACKing streams must not queue on the registry's lock twice.
+        if let proxyID = state.proxyID, !actions.isEmpty || tookSnapshot {
+            proxies.update(proxyID, from: state.stream, counting: actions)
+        }
+    }
+
+    /// The server ends this stream with `status` (shutdown): the call's task stops reading
+    /// and ends the call with it.
+    func terminate(_ status: GRPCStatus) {
+        state.withLock { $0.terminal = $0.terminal ?? status }
+        writer.stopReading()
+    }
+
+    /// The status the server ended the stream with, if it did.
+    var terminal: GRPCStatus? { state.withLock { $0.terminal } }
+
+    /// The call is over: no more deliveries, and the proxy is gone from the status.
+    func finish() {
+        let (watch, proxyID) = state.withLock { state -> (SnapshotCache.Watch?, UInt64?) in
+            state.ended = true
+            defer { state.watch = nil }
+            return (state.watch, state.proxyID)
+        }
+        watch?.cancel()
+        if let proxyID { proxies.disconnected(proxyID) }
+    }
+
+    static let renderQueue = DispatchQueue(label: "sextant.xds.streams", attributes: .concurrent)
+}
