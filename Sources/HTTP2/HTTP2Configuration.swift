@@ -14,21 +14,29 @@ public struct HTTP2Configuration: Sendable {
     public var connectionWindowSize: Int?
     /// Bytes queued on one stream above which `sendData` suspends until the peer drains them.
     public var outboundHighWaterMark: Int
+    /// HPACK dynamic table size, both ways: SETTINGS_HEADER_TABLE_SIZE we advertise (what
+    /// the peer may keep in our decoder) and the most our encoder keeps. HPACK pays off on
+    /// connections that carry many requests; a control plane's connections each carry one
+    /// long-lived stream, and ten thousand of them would keep ten thousand tables.
+    public var headerTableSize: Int
 
     public init(
         maxConcurrentStreams: Int = 10_000,
         initialWindowSize: Int = 1 << 20,
         connectionWindowSize: Int? = 16 << 20,
-        outboundHighWaterMark: Int = 1 << 20
+        outboundHighWaterMark: Int = 1 << 20,
+        headerTableSize: Int = 4_096
     ) {
         self.maxConcurrentStreams = maxConcurrentStreams
         self.initialWindowSize = initialWindowSize
         self.connectionWindowSize = connectionWindowSize
         self.outboundHighWaterMark = outboundHighWaterMark
+        self.headerTableSize = headerTableSize
     }
 
-    /// Server defaults: many streams, 1 MiB stream windows, 16 MiB connection window.
-    public static var server: HTTP2Configuration { HTTP2Configuration() }
+    /// Server defaults: many streams, 1 MiB stream windows, 16 MiB connection window, no
+    /// HPACK dynamic tables (one long-lived stream per connection is the usual xDS shape).
+    public static var server: HTTP2Configuration { HTTP2Configuration(headerTableSize: 0) }
 
     /// Client defaults: the protocol's default 64 KiB windows, as most clients use.
     public static var client: HTTP2Configuration {

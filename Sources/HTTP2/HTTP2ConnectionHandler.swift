@@ -29,7 +29,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
         onStream: (@Sendable (HTTP2Stream) async -> Void)? = nil, liveCount: HTTP2LiveCount? = nil
     ) {
         self.liveCount = liveCount
-        self.session = NGHTTP2Session(role: role, liveCount: liveCount)
+        self.session = NGHTTP2Session(role: role, headerTableSize: configuration.headerTableSize, liveCount: liveCount)
         self.configuration = configuration
         self.eventLoop = eventLoop
         self.onStream = onStream

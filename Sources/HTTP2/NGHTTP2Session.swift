@@ -45,7 +45,7 @@ final class NGHTTP2Session {
 
     private let liveCount: HTTP2LiveCount?
 
-    init(role: HTTP2Role, liveCount: HTTP2LiveCount? = nil) {
+    init(role: HTTP2Role, headerTableSize: Int = 4_096, liveCount: HTTP2LiveCount? = nil) {
         self.role = role
         self.liveCount = liveCount
         var callbacks: OpaquePointer?
@@ -60,6 +60,8 @@ final class NGHTTP2Session {
         // Inbound flow control follows the reader: the window reopens only when the layer
         // above takes a chunk (`consume`), so a slow handler bounds what the peer may send.
         nghttp2_option_set_no_auto_window_update(options, 1)
+        // Our encoder's table; the decoder's follows SETTINGS_HEADER_TABLE_SIZE.
+        nghttp2_option_set_max_deflate_dynamic_table_size(options, headerTableSize)
 
         var created: OpaquePointer?
         let rv = switch role {
@@ -87,6 +89,9 @@ final class NGHTTP2Session {
             nghttp2_settings_entry(
                 settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
                 value: UInt32(clamping: configuration.initialWindowSize)),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_HEADER_TABLE_SIZE.rawValue),
+                value: UInt32(clamping: configuration.headerTableSize)),
         ]
         // Values are ours and in range, so NGHTTP2_ERR_INVALID_ARGUMENT would be our bug.
         let rv = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &entries, entries.count)
