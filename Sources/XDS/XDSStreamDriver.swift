@@ -21,7 +21,8 @@ final class XDSStreamDriver: Sendable {
     private struct State {
         var stream: SotwStream
         var proxyID: UInt64?
-        var log: Logger
+        /// The node's id, once its first request named it (for logs).
+        var node = ""
         /// Set when the server ends the stream (shutdown); the call ends with it.
         var terminal: GRPCStatus?
         var watch: SnapshotCache.Watch?
@@ -31,6 +32,9 @@ final class XDSStreamDriver: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Shared by every stream: per-stream metadata goes with each line instead, so a
+    /// stream does not keep a logger (and its metadata) of its own.
+    private let log: Logger
     private let slot = SnapshotSlot<PendingSnapshot>()
     private let writer: GRPCResponseWriter
     private let proxies: ProxyRegistry
@@ -39,9 +43,8 @@ final class XDSStreamDriver: Sendable {
 
     init(scope: SotwStream.Scope, controlPlane: String, writer: GRPCResponseWriter, proxies: ProxyRegistry,
          cache: SnapshotCache, context: GRPCRequestContext, logger: Logger) {
-        var log = logger
-        log[metadataKey: "peer"] = "\(context.peer)"
-        state = Mutex(State(stream: SotwStream(scope: scope, controlPlane: controlPlane), log: log))
+        log = logger
+        state = Mutex(State(stream: SotwStream(scope: scope, controlPlane: controlPlane)))
         self.writer = writer
         self.proxies = proxies
         self.cache = cache
@@ -62,8 +65,8 @@ final class XDSStreamDriver: Sendable {
                 // The node is only guaranteed on the first request of a stream.
                 let node = request.node ?? Node()
                 state.proxyID = proxies.connected(node: node, peer: context.peer, scope: state.stream.scope)
-                state.log[metadataKey: "node"] = "\(node.id)"
-                state.log.info("xDS stream opened", metadata: ["path": "\(context.path)"])
+                state.node = node.id
+                log.info("xDS stream opened", metadata: tagged(state, ["path": "\(context.path)"]))
                 subscribeTo = cache.group(for: node)
             }
             let actions = state.stream.receive(request)
@@ -128,15 +131,15 @@ final class XDSStreamDriver: Sendable {
         for action in actions {
             switch action {
             case .send(let type, let response):
-                state.log.debug("push", metadata: ["type": "\(type)", "version": "\(response.version)", "nonce": "\(response.nonce)", "resources": "\(response.resourceCount)"])
+                log.debug("push", metadata: tagged(state, ["type": "\(type)", "version": "\(response.version)", "nonce": "\(response.nonce)", "resources": "\(response.resourceCount)"]))
                 let (shared, tail) = response.encoded()
                 writer.enqueue(shared: shared, tail: tail)
             case .recordAck(let type, let version):
-                state.log.debug("ACK", metadata: ["type": "\(type)", "version": "\(version)"])
+                log.debug("ACK", metadata: tagged(state, ["type": "\(type)", "version": "\(version)"]))
             case .recordNack(let type, let version, let message):
-                state.log.warning("NACK", metadata: ["type": "\(type)", "version": "\(version)", "error": "\(message)"])
+                log.warning("NACK", metadata: tagged(state, ["type": "\(type)", "version": "\(version)", "error": "\(message)"]))
             case .ignoreStaleNonce(let type, let nonce):
-                state.log.debug("stale nonce ignored", metadata: ["type": "\(type)", "nonce": "\(nonce)"])
+                log.debug("stale nonce ignored", metadata: tagged(state, ["type": "\(type)", "nonce": "\(nonce)"]))
             case .reject(let reason):
                 throw GRPCStatus(.invalidArgument, reason)
             }
@@ -146,6 +149,14 @@ final class XDSStreamDriver: Sendable {
         if let proxyID = state.proxyID, !actions.isEmpty || tookSnapshot {
             proxies.update(proxyID, from: state.stream, counting: actions)
         }
+    }
+
+    /// A log line's metadata with the stream's peer and node.
+    private func tagged(_ state: State, _ metadata: Logger.Metadata) -> Logger.Metadata {
+        var all = metadata
+        all["peer"] = "\(context.peer)"
+        if !state.node.isEmpty { all["node"] = "\(state.node)" }
+        return all
     }
 
     /// The server ends this stream with `status` (shutdown): the call's task stops reading
