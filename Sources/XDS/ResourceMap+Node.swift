@@ -184,7 +184,16 @@ extension ResourceMap {
                     continue
                 }
                 if oldChild == nil, newChild == nil {
-                    // An entry (or nothing) on each side: the common case, compared in place.
+                    // An entry (or nothing) on each side: the common case, compared in place,
+                    // by hashes first (same name and version: nothing to look at).
+                    if old.dataMap & bit != 0, new.dataMap & bit != 0 {
+                        let oldIndex = old.dataIndex(bit), newIndex = new.dataIndex(bit)
+                        if old.entries[oldIndex].hash == new.entries[newIndex].hash,
+                           old.entries[oldIndex].contentHash == new.entries[newIndex].contentHash,
+                           old.entries[oldIndex].resource.name == new.entries[newIndex].resource.name {
+                            continue
+                        }
+                    }
                     let before = old.dataMap & bit != 0 ? old.entries[old.dataIndex(bit)].resource : nil
                     let after = new.dataMap & bit != 0 ? new.entries[new.dataIndex(bit)].resource : nil
                     if let after {

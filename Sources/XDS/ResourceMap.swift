@@ -32,10 +32,10 @@ public struct ResourceMap: Sendable, Equatable {
         entries.reserveCapacity(resources.count)
         var map = ResourceMap()
         for resource in resources {
-            let hash = hash(resource.name)
-            entries.append(Entry(hash: hash, resource: resource))
-            map.namesHash &+= hash
-            map.contentHash &+= entryHash(resource)
+            let entry = Entry(hash: hash(resource.name), resource: resource)
+            entries.append(entry)
+            map.namesHash &+= entry.hash
+            map.contentHash &+= entry.contentHash
         }
         var duplicate: String?
         map.root = entries.isEmpty ? nil : Node.build(entries, shift: 0, duplicate: &duplicate)
@@ -53,14 +53,15 @@ public struct ResourceMap: Sendable, Equatable {
     public mutating func insert(_ resource: Resource) {
         let hash = Self.hash(resource.name)
         var replaced: Resource?
-        root = (root ?? Node.empty).inserting(Entry(hash: hash, resource: resource), shift: 0, replaced: &replaced)
+        let entry = Entry(hash: hash, resource: resource)
+        root = (root ?? Node.empty).inserting(entry, shift: 0, replaced: &replaced)
         if let replaced {
             contentHash &-= Self.entryHash(replaced)
         } else {
             count += 1
             namesHash &+= hash
         }
-        contentHash &+= Self.entryHash(resource)
+        contentHash &+= entry.contentHash
     }
 
     @discardableResult
@@ -137,9 +138,12 @@ public struct ResourceMap: Sendable, Equatable {
         return hash
     }
 
+    /// FNV-1a over "name@version", without building that string.
     static func entryHash(_ resource: Resource) -> UInt64 {
         var hash = Self.hash(resource.name)
-        for byte in "@\(resource.version)".utf8 {
+        hash ^= UInt64(UInt8(ascii: "@"))
+        hash = hash &* 0x0000_0100_0000_01b3
+        for byte in resource.version.utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01b3
         }
@@ -147,7 +151,17 @@ public struct ResourceMap: Sendable, Equatable {
     }
 
     struct Entry: Sendable {
+        /// `ResourceMap.hash(name)`: where the entry lives in the trie.
         let hash: UInt64
+        /// `ResourceMap.entryHash(resource)`: compared first, so that telling two entries
+        /// apart rarely touches (and retains) the resources themselves.
+        let contentHash: UInt64
         let resource: Resource
+
+        init(hash: UInt64, resource: Resource) {
+            self.hash = hash
+            self.contentHash = ResourceMap.entryHash(resource)
+            self.resource = resource
+        }
     }
 }
