@@ -42,17 +42,9 @@ public struct GRPCResponseWriter: Sendable {
         }
     }
 
-    /// Writes one message made of a shared part and this call's own tail, without
-    /// copying the shared part: many calls can queue the very same buffer.
-    public func write(shared: ByteBuffer, tail: [UInt8]) async throws {
-        do {
-            try await stream.sendDataWithoutWaiting(contentsOf: Self.frame(shared: shared, tail: tail))
-        } catch {
-            throw GRPCStatus(.cancelled, "stream closed: \(error)")
-        }
-    }
-
-    /// Queues such a message without waiting (for writers that check `hasRoom`).
+    /// Queues one message made of a shared part and this call's own tail without waiting
+    /// and without copying the shared part: many calls can queue the very same buffer.
+    /// For writers that check `hasRoom` and hold back otherwise.
     public func enqueue(shared: ByteBuffer, tail: [UInt8]) {
         stream.enqueueData(contentsOf: Self.frame(shared: shared, tail: tail))
     }

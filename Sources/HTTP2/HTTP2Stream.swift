@@ -63,15 +63,6 @@ public final class HTTP2Stream: Sendable {
         }.get()
     }
 
-    /// Queues several buffers like `sendData(contentsOf:)`, but while the stream is below
-    /// its high-water mark it does not wait for the event loop to take them: one hop, no
-    /// suspension, which is most of the cost of a small write. A stream already gone is
-    /// then noticed by its reader, not here.
-    public func sendDataWithoutWaiting(contentsOf data: [ByteBuffer]) async throws {
-        guard hasRoom else { return try await sendData(contentsOf: data) }
-        enqueueData(contentsOf: data)
-    }
-
     /// Whether less than the high-water mark is queued (read from any thread; the mark is
     /// soft, by what is on its way to the event loop).
     public var hasRoom: Bool { gauge.hasRoom }

@@ -107,22 +107,6 @@ public final class SnapshotCache: Sendable {
         return Watch { [weak self] in self?.state.withLock { _ = $0.watchers.removeValue(forKey: id) } }
     }
 
-    /// The same as an AsyncStream of the newest pending snapshot (tests, simple readers).
-    public func watch(group: NodeGroup) -> AsyncStream<PendingSnapshot> {
-        let (stream, continuation) = AsyncStream.makeStream(of: PendingSnapshot.self, bufferingPolicy: .bufferingNewest(1))
-        // Yielded under a lock, and only when newer: racing deliveries stay in order.
-        let newest = Mutex<UInt64>(0)
-        let watch = subscribe(group: group) { pending in
-            newest.withLock { seen in
-                guard pending.sequence >= seen else { return }
-                seen = pending.sequence
-                continuation.yield(pending)
-            }
-        }
-        continuation.onTermination = { _ in watch.cancel() }
-        return stream
-    }
-
     /// A subscription; `cancel` stops deliveries (idempotent).
     public final class Watch: Sendable {
         private let stop: Mutex<(@Sendable () -> Void)?>

@@ -83,33 +83,3 @@ public final class XDSServer: Sendable {
         for end in enders { end(Self.shuttingDown) }
     }
 }
-
-/// The newest snapshot a stream has not taken yet. `put` tells whether the slot was
-/// empty, i.e. whether the stream needs a wake-up; a full slot is simply overwritten.
-/// Deliveries may race, so each carries its publication order and an older one never
-/// replaces a newer one (taken or not).
-final class SnapshotSlot<Value: Sendable>: Sendable {
-    private struct State {
-        var pending: Value?
-        var newest: UInt64 = 0
-    }
-    private let state = Mutex(State())
-
-    func put(_ snapshot: Value, order: UInt64 = 0) -> Bool {
-        state.withLock { state in
-            guard order >= state.newest else { return false }
-            state.newest = order
-            defer { state.pending = snapshot }
-            return state.pending == nil
-        }
-    }
-
-    var hasPending: Bool { state.withLock { $0.pending != nil } }
-
-    func take() -> Value? {
-        state.withLock { state in
-            defer { state.pending = nil }
-            return state.pending
-        }
-    }
-}

@@ -1,5 +1,6 @@
 import EnvoyAPI
 import Foundation
+import Synchronization
 import Testing
 @testable import XDS
 
@@ -58,5 +59,23 @@ private final class CountingGeneration: SnapshotGeneration, @unchecked Sendable 
         let name = group.value(as: String.self) ?? "?"
         lock.withLock { counts[name, default: 0] += 1 }
         return try! Snapshot(version: "\(version)-\(name)", resources: [])
+    }
+}
+
+extension SnapshotCache {
+    /// Deliveries as an AsyncStream of the newest pending snapshot, to await in tests.
+    func watch(group: NodeGroup) -> AsyncStream<PendingSnapshot> {
+        let (stream, continuation) = AsyncStream.makeStream(of: PendingSnapshot.self, bufferingPolicy: .bufferingNewest(1))
+        // Yielded under a lock, and only when newer: racing deliveries stay in order.
+        let newest = Mutex<UInt64>(0)
+        let watch = subscribe(group: group) { pending in
+            newest.withLock { seen in
+                guard pending.sequence >= seen else { return }
+                seen = pending.sequence
+                continuation.yield(pending)
+            }
+        }
+        continuation.onTermination = { _ in watch.cancel() }
+        return stream
     }
 }
