@@ -4,6 +4,7 @@ public import Hummingbird
 public import Logging
 import NIOCore
 public import Registry
+import ServiceLifecycle
 import Synchronization
 public import XDS
 
@@ -16,7 +17,7 @@ public final class RESTServer: Sendable {
     let metrics: ControlPlaneMetrics
     let token: String?
     let logger: Logger
-    private let running = Mutex<Task<Void, any Error>?>(nil)
+    private let running = Mutex<(task: Task<Void, any Error>, group: ServiceGroup)?>(nil)
 
     public init(registry: Registry, publisher: Publisher, proxies: ProxyRegistry, metrics: ControlPlaneMetrics, token: String?, logger: Logger) {
         self.registry = registry
@@ -53,21 +54,24 @@ public final class RESTServer: Sendable {
                 boundSink.finish()
             },
             logger: quiet)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: quiet))
         let task = Task {
             defer { boundSink.finish() }
-            try await app.runService(gracefulShutdownSignals: [])
+            try await group.run()
         }
-        running.withLock { $0 = task }
+        running.withLock { $0 = (task, group) }
         for await port in bound { return port }
         // The server stopped before it was listening: surface why.
         try await task.value
         throw APIError(.internalServerError, code: "internal", "REST server did not start on \(host):\(port)")
     }
 
+    /// A graceful shutdown, never a cancellation: cancelling the serving task can drop a
+    /// connection NIO has accepted but not yet handed over, which traps (swift-nio#2637).
     public func shutdown() async {
-        let task = running.withLock { $0 }
-        task?.cancel()
-        _ = try? await task?.value
+        guard let (task, group) = running.withLock({ $0 }) else { return }
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
     }
 
     static func json(_ value: JSON, status: HTTPResponse.Status = .ok) -> Response {
