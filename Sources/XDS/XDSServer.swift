@@ -4,8 +4,9 @@ public import Logging
 import Synchronization
 
 /// Serves snapshots from a `SnapshotCache` over the State-of-the-World xDS services:
-/// ADS and the per-type LDS, RDS, CDS, EDS and SDS streams. One `SotwStream` state
-/// machine per gRPC stream; this type only performs its actions.
+/// ADS and the per-type LDS, RDS, CDS, EDS and SDS streams. Each gRPC stream is run by an
+/// `XDSStreamDriver` around its `SotwStream` state machine; this type mounts the services,
+/// reads each stream's requests, and ends every stream on shutdown.
 public final class XDSServer: Sendable {
     public let cache: SnapshotCache
     public let proxies: ProxyRegistry

@@ -12,7 +12,7 @@ enum SnapshotJSON {
             "created_at": .string(RegistryJSON.timestamp(record.createdAt)),
             "cause": .string(record.cause),
             "content_hash": .string(record.contentHash),
-            "kind": .string(record.kind),
+            "kind": .string(record.kind == DeclaredPayload.kind ? DeclaredPayload.kind : "registry"),
             "resources": .object(record.counts.mapValues { .number(Double($0)) }),
         ]
     }
