@@ -145,6 +145,12 @@ public struct SotwStream: Sendable {
 
     /// Applies the names of a request; returns the names newly subscribed to.
     private func updateNames(_ sub: inout Subscription, requested: [String], isNew: Bool, type: ResourceType) -> Set<String> {
+        // Most requests are ACKs repeating the subscription as it stands (Envoy sends every
+        // name each time): recognised by count and hash, without building a set.
+        if !isNew, !sub.wildcard, !requested.isEmpty, requested.count == sub.names.count,
+           requested.reduce(0, { $0 &+ ResourceMap.hash($1) }) == sub.namesHash, !requested.contains("*") {
+            return []
+        }
         let names = Set(requested)
         let wasWildcard = sub.wildcard
         let previous = sub.names
