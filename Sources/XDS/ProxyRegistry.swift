@@ -100,10 +100,10 @@ public final class ProxyRegistry: Sendable {
     func update(_ id: UInt64, from stream: SotwStream, counting actions: [SotwStream.Action] = []) {
         state.withLock { state in
             for action in actions { Self.count(action, into: &state.counters) }
-            guard var proxy = state.proxies[id] else { return }
-            for (type, sub) in stream.subscriptions { proxy.types[type] = TypeStatus(sub) }
-            proxy.snapshotVersion = stream.snapshot?.version
-            state.proxies[id] = proxy
+            // Mutated in place: copying the status out and back would copy its tables.
+            guard state.proxies[id] != nil else { return }
+            for (type, sub) in stream.subscriptions { state.proxies[id]!.types[type] = TypeStatus(sub) }
+            state.proxies[id]!.snapshotVersion = stream.snapshot?.version
         }
         changeSink.yield()
     }
