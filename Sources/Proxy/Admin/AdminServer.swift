@@ -13,26 +13,19 @@ struct AdminServer {
 
     /// Binds and serves in a background task; returns the bound port.
     func start(host: String, port: Int) async throws -> (port: Int, channel: any Channel) {
-        let server = try await ServerBootstrap(group: runtime.group)
+        let channel = try await ServerBootstrap(group: runtime.group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: host, port: port) { channel in
+            .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                    let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                    // Owned by its task from the start (ConnectionOwnership explains why).
+                    ConnectionOwnership.serve(connection) { await serve($0) }
                 }
             }
-        let bound = server.channel.localAddress?.port ?? port
-        let channel = server.channel
-        Task {
-            try? await server.executeThenClose { inbound in
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in inbound {
-                        group.addTask { await serve(connection) }
-                    }
-                }
-            }
-        }
-        return (bound, channel)
+            .bind(host: host, port: port)
+            .get()
+        return (channel.localAddress?.port ?? port, channel)
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {

@@ -31,29 +31,20 @@ final class ListenerHandle: Sendable {
         let config = self.config
         switch config.chain {
         case .http:
-            let bound = try await ServerBootstrap(group: runtime.group)
+            let channel = try await ServerBootstrap(group: runtime.group)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .bind(host: config.host, port: config.port) { channel in
+                .childChannelInitializer { [self] channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                        let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                        ConnectionOwnership.serve(connection, listener: self, runtime: runtime)
                     }
                 }
-            server.withLock { $0 = bound.channel }
-            Task { [self] in
-                try? await bound.executeThenClose { inbound in
-                    try await withThrowingDiscardingTaskGroup { group in
-                        for try await child in inbound {
-                            let client = child.channel.remoteAddress?.ipAddress
-                            group.addTask {
-                                await DownstreamConnection(runtime: runtime, listener: self, clientAddress: client).serve(child)
-                            }
-                        }
-                    }
-                }
-            }
+                .bind(host: config.host, port: config.port)
+                .get()
+            server.withLock { $0 = channel }
         case .tcp:
             let channel = try await ServerBootstrap(group: runtime.group)
                 .serverChannelOption(.backlog, value: 1024)
