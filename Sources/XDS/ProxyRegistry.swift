@@ -60,22 +60,52 @@ public struct XDSCounters: Sendable, Equatable {
 }
 
 /// Every live xDS stream, for `GET /v1/proxies`, metrics and tests.
+///
+/// Each stream keeps its status and counters in an `Entry` of its own, updated under the
+/// entry's own lock: ten thousand streams ACKing at once never queue on one lock. The
+/// registry's lock is taken to connect, disconnect and list. `changes` wakes readers when a
+/// stream connects or disconnects, and when one comes to hold (ACKed) the version it
+/// was given: not on every push and ACK.
 public final class ProxyRegistry: Sendable {
+    /// One stream's status and counters.
+    public final class Entry: Sendable {
+        fileprivate struct Guarded {
+            var status: ProxyStatus
+            var counters = XDSCounters()
+        }
+        fileprivate let guarded: Mutex<Guarded>
+        let id: UInt64
+
+        fileprivate init(_ status: ProxyStatus) {
+            id = status.streamID
+            guarded = Mutex(Guarded(status: status))
+        }
+
+        var status: ProxyStatus { guarded.withLock { $0.status } }
+        var counters: XDSCounters { guarded.withLock { $0.counters } }
+    }
+
     private struct State {
-        var proxies: [UInt64: ProxyStatus] = [:]
+        var entries: [UInt64: Entry] = [:]
         var nextID: UInt64 = 1
-        var counters = XDSCounters()
+        /// Counts of streams that have ended.
+        var ended = XDSCounters()
     }
     private let state = Mutex(State())
     private let changeSink: AsyncStream<Void>.Continuation
-    /// Yields after a connect, disconnect, push, ACK or NACK (coalesced: readers reread `all`).
+    /// Yields after a connect, a disconnect, or a stream holding the version it took in
+    /// (coalesced: readers reread what they need).
     public let changes: AsyncStream<Void>
 
     public init() {
         (changes, changeSink) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    public var counters: XDSCounters { state.withLock { $0.counters } }
+    /// Responses and replies counted per type since the server started.
+    public var counters: XDSCounters {
+        let (entries, ended) = state.withLock { (Array($0.entries.values), $0.ended) }
+        return entries.reduce(into: ended) { $0.add($1.counters) }
+    }
 
     private static func count(_ action: SotwStream.Action, into counters: inout XDSCounters) {
         switch action {
@@ -86,46 +116,60 @@ public final class ProxyRegistry: Sendable {
         }
     }
 
-    func connected(node: Node, peer: String, scope: SotwStream.Scope) -> UInt64 {
+    func connected(node: Node, peer: String, scope: SotwStream.Scope) -> Entry {
         defer { changeSink.yield() }
         return state.withLock { state in
             let id = state.nextID
             state.nextID += 1
-            state.proxies[id] = ProxyStatus(streamID: id, node: node, peer: peer, connectedAt: Date(), scope: scope)
-            return id
+            let entry = Entry(ProxyStatus(streamID: id, node: node, peer: peer, connectedAt: Date(), scope: scope))
+            state.entries[id] = entry
+            return entry
         }
     }
 
-    /// Takes in a stream's state after an event, and counts the event's actions.
-    func update(_ id: UInt64, from stream: SotwStream, counting actions: [SotwStream.Action] = []) {
+    /// Takes in a stream's state after an event, and counts the event's actions: under
+    /// the stream's own lock only.
+    func update(_ entry: Entry, from stream: SotwStream, counting actions: [SotwStream.Action] = []) {
+        let nowSynced = entry.guarded.withLock { guarded -> Bool in
+            for action in actions { Self.count(action, into: &guarded.counters) }
+            let version = stream.snapshot?.version
+            let wasSynced = version.map(guarded.status.isSynced(on:)) ?? false
+            for (type, sub) in stream.subscriptions { guarded.status.types[type] = TypeStatus(sub) }
+            guarded.status.snapshotVersion = version
+            return !wasSynced && (version.map(guarded.status.isSynced(on:)) ?? false)
+        }
+        if nowSynced { changeSink.yield() }
+    }
+
+    func disconnected(_ entry: Entry) {
+        let counters = entry.counters
         state.withLock { state in
-            for action in actions { Self.count(action, into: &state.counters) }
-            // Mutated in place: copying the status out and back would copy its tables.
-            guard state.proxies[id] != nil else { return }
-            for (type, sub) in stream.subscriptions { state.proxies[id]!.types[type] = TypeStatus(sub) }
-            state.proxies[id]!.snapshotVersion = stream.snapshot?.version
+            state.entries[entry.id] = nil
+            state.ended.add(counters)
         }
-        changeSink.yield()
-    }
-
-    func disconnected(_ id: UInt64) {
-        _ = state.withLock { $0.proxies.removeValue(forKey: id) }
         changeSink.yield()
     }
 
     /// Whether every live stream (at least one) holds `version`, ACKed for every type it
-    /// was sent: one pass, no copy, no sort.
+    /// was sent.
     public func allSynced(on version: String) -> Bool {
-        state.withLock { state in
-            !state.proxies.isEmpty && state.proxies.values.allSatisfy { $0.isSynced(on: version) }
-        }
+        let entries = state.withLock { Array($0.entries.values) }
+        return !entries.isEmpty && entries.allSatisfy { $0.status.isSynced(on: version) }
     }
 
     /// Live streams, oldest first.
     public var all: [ProxyStatus] {
-        state.withLock { Array($0.proxies.values) }.sorted { $0.streamID < $1.streamID }
+        state.withLock { Array($0.entries.values) }.map(\.status).sorted { $0.streamID < $1.streamID }
     }
 
     /// The streams of one node id (a proxy may hold several: ADS, or one per type).
     public func streams(ofNode id: String) -> [ProxyStatus] { all.filter { $0.node.id == id } }
+}
+
+extension XDSCounters {
+    mutating func add(_ other: XDSCounters) {
+        pushes.merge(other.pushes, uniquingKeysWith: +)
+        acks.merge(other.acks, uniquingKeysWith: +)
+        nacks.merge(other.nacks, uniquingKeysWith: +)
+    }
 }

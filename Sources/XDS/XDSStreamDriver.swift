@@ -20,7 +20,7 @@ import Synchronization
 final class XDSStreamDriver: Sendable {
     private struct State {
         var stream: SotwStream
-        var proxyID: UInt64?
+        var proxy: ProxyRegistry.Entry?
         /// The node's id, once its first request named it (for logs).
         var node = ""
         /// Set when the server ends the stream (shutdown); the call ends with it.
@@ -61,10 +61,10 @@ final class XDSStreamDriver: Sendable {
         }
         var subscribeTo: NodeGroup?
         try state.withLock { state in
-            if state.proxyID == nil {
+            if state.proxy == nil {
                 // The node is only guaranteed on the first request of a stream.
                 let node = request.node ?? Node()
-                state.proxyID = proxies.connected(node: node, peer: context.peer, scope: state.stream.scope)
+                state.proxy = proxies.connected(node: node, peer: context.peer, scope: state.stream.scope)
                 state.node = node.id
                 log.info("xDS stream opened", metadata: tagged(state, ["path": "\(context.path)"]))
                 subscribeTo = cache.group(for: node)
@@ -144,10 +144,9 @@ final class XDSStreamDriver: Sendable {
                 throw GRPCStatus(.invalidArgument, reason)
             }
         }
-        // One short critical section per event for status and counters together: ten
-        // thousand ACKing streams must not queue on the registry's lock twice.
-        if let proxyID = state.proxyID, !actions.isEmpty || tookSnapshot {
-            proxies.update(proxyID, from: state.stream, counting: actions)
+        // Status and counters together, under this stream's own entry lock.
+        if let proxy = state.proxy, !actions.isEmpty || tookSnapshot {
+            proxies.update(proxy, from: state.stream, counting: actions)
         }
     }
 
@@ -171,13 +170,13 @@ final class XDSStreamDriver: Sendable {
 
     /// The call is over: no more deliveries, and the proxy is gone from the status.
     func finish() {
-        let (watch, proxyID) = state.withLock { state -> (SnapshotCache.Watch?, UInt64?) in
+        let (watch, proxy) = state.withLock { state -> (SnapshotCache.Watch?, ProxyRegistry.Entry?) in
             state.ended = true
             defer { state.watch = nil }
-            return (state.watch, state.proxyID)
+            return (state.watch, state.proxy)
         }
         watch?.cancel()
-        if let proxyID { proxies.disconnected(proxyID) }
+        if let proxy { proxies.disconnected(proxy) }
     }
 
     static let renderQueue = DispatchQueue(label: "sextant.xds.streams", attributes: .concurrent)
