@@ -2,9 +2,9 @@ public import EnvoyAPI
 
 /// What tells proxies apart for translation: the service a sidecar sits beside
 /// (`node.cluster`) and the ports its bootstrap declared in node metadata (docs/mesh-model.md, "Proxies and node metadata").
-/// Proxies with equal profiles receive identical resources, so a profile is a node group
-/// and `groupKey` names it in the snapshot cache.
-public struct ProxyProfile: Sendable, Hashable {
+/// Proxies with equal profiles receive identical resources, so the profile itself is the
+/// node group the snapshot cache keys on (no string key to format and parse back).
+public struct ProxyProfile: Sendable, Hashable, CustomStringConvertible {
     /// The service this sidecar sits beside; nil means unscoped (sees every service).
     public var service: String?
     /// `sidecar` (the default) or, later, `gateway`.
@@ -55,60 +55,9 @@ public struct ProxyProfile: Sendable, Hashable {
         return value
     }
 
-    // MARK: Group key
-
     /// `role|service|outbound|inbound|app`, e.g. `sidecar|echo|15001|15006|8080`; absent
-    /// service and app port are empty fields. Role and service come from the node and may
-    /// hold any text, so `%` and `|` in them are percent-escaped: the key always has
-    /// exactly five fields and `init(groupKey:)` inverts it.
-    public var groupKey: String {
-        [Self.escape(role), Self.escape(service ?? ""), String(outboundPort), String(inboundPort), appPort.map(String.init) ?? ""]
-            .joined(separator: "|")
-    }
-
-    /// Inverse of `groupKey`; nil when the text is not one.
-    public init?(groupKey: String) {
-        let fields = groupKey.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-        guard fields.count == 5,
-              let role = Self.unescape(fields[0]), let service = Self.unescape(fields[1]),
-              let outbound = Int(fields[2]), let inbound = Int(fields[3])
-        else { return nil }
-        var app: Int?
-        if !fields[4].isEmpty {
-            guard let port = Int(fields[4]) else { return nil }
-            app = port
-        }
-        self.init(service: service, role: role, outboundPort: outbound, inboundPort: inbound, appPort: app)
-    }
-
-    private static func escape(_ text: String) -> String {
-        guard text.contains(where: { $0 == "%" || $0 == "|" }) else { return text }
-        var out = ""
-        for character in text {
-            switch character {
-            case "%": out += "%25"
-            case "|": out += "%7C"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
-
-    /// Decodes exactly the two escapes `escape` writes; anything else after `%` is malformed.
-    private static func unescape(_ text: String) -> String? {
-        guard text.contains("%") else { return text }
-        var out = ""
-        var rest = Substring(text)
-        while let percent = rest.firstIndex(of: "%") {
-            out += rest[..<percent]
-            let code = rest[percent...].prefix(3)
-            switch code {
-            case "%25": out += "%"
-            case "%7C": out += "|"
-            default: return nil
-            }
-            rest = rest[percent...].dropFirst(3)
-        }
-        return out + rest
+    /// service and app port are empty fields. For logs and messages.
+    public var description: String {
+        [role, service ?? "", String(outboundPort), String(inboundPort), appPort.map(String.init) ?? ""].joined(separator: "|")
     }
 }

@@ -37,13 +37,20 @@ public struct Resource: Sendable, Hashable {
 /// 64-bit FNV-1a: fast, stable across runs and platforms; used to detect changed bytes,
 /// not as a security boundary.
 public enum ContentHash {
-    public static func hex<S: Sequence>(of bytes: S) -> String where S.Element == UInt8 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    public static let offsetBasis: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    /// FNV-1a over `bytes`, continuing from `hash` (start with `offsetBasis`).
+    public static func fnv<S: Sequence>(_ bytes: S, from hash: UInt64 = offsetBasis) -> UInt64 where S.Element == UInt8 {
+        var hash = hash
         for byte in bytes {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01b3
         }
-        let digits = String(hash, radix: 16)
+        return hash
+    }
+
+    public static func hex<S: Sequence>(of bytes: S) -> String where S.Element == UInt8 {
+        let digits = String(fnv(bytes), radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }

@@ -110,11 +110,6 @@ public struct ResourceMap: Sendable, Equatable {
 
     public static func == (a: ResourceMap, b: ResourceMap) -> Bool { a.sameContent(as: b) }
 
-    /// Whether both are the very same tree: then they are equal without looking inside.
-    public func isIdentical(to other: ResourceMap) -> Bool {
-        root === other.root
-    }
-
     /// Names whose entry is new or has another version here than in `old`, and names
     /// `old` has that this map does not. Subtrees the two share are skipped, so a map
     /// derived from `old` by a few updates is compared in time proportional to the updates.
@@ -130,24 +125,12 @@ public struct ResourceMap: Sendable, Equatable {
     /// 64-bit FNV-1a of the name's UTF-8: stable across runs (unlike `Hasher`), which keeps
     /// iteration order and the sums reproducible.
     static func hash(_ name: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in name.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return hash
+        ContentHash.fnv(name.utf8)
     }
 
     /// FNV-1a over "name@version", without building that string.
     static func entryHash(_ resource: Resource) -> UInt64 {
-        var hash = Self.hash(resource.name)
-        hash ^= UInt64(UInt8(ascii: "@"))
-        hash = hash &* 0x0000_0100_0000_01b3
-        for byte in resource.version.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return hash
+        ContentHash.fnv(resource.version.utf8, from: ContentHash.fnv(CollectionOfOne(UInt8(ascii: "@")), from: hash(resource.name)))
     }
 
     struct Entry: Sendable {

@@ -8,12 +8,6 @@ import Synchronization
 public protocol SnapshotGeneration: Sendable {
     var version: String { get }
     func snapshot(forGroup group: NodeGroup) -> Snapshot
-    /// The group's snapshot if it is already rendered (cheap), else nil.
-    func rendered(forGroup group: NodeGroup) -> Snapshot?
-}
-
-extension SnapshotGeneration {
-    public func rendered(forGroup group: NodeGroup) -> Snapshot? { nil }
 }
 
 /// One snapshot served to every group (a declared snapshot file, tests).
@@ -22,7 +16,6 @@ public struct UniformGeneration: SnapshotGeneration {
     public init(_ snapshot: Snapshot) { self.snapshot = snapshot }
     public var version: String { snapshot.version }
     public func snapshot(forGroup group: NodeGroup) -> Snapshot { snapshot }
-    public func rendered(forGroup group: NodeGroup) -> Snapshot? { snapshot }
 }
 
 /// A published generation as one group will see it; rendered when resolved.
@@ -85,7 +78,7 @@ public final class SnapshotCache: Sendable {
     /// The current version, if anything was published.
     public var version: String? { state.withLock { $0.generation?.version } }
 
-    public var generation: (any SnapshotGeneration)? { state.withLock { $0.generation } }
+    private var generation: (any SnapshotGeneration)? { state.withLock { $0.generation } }
 
     /// The current snapshot of `group`, rendered outside the lock.
     public func snapshot(group: NodeGroup = NodeGroup.everyone) -> Snapshot? {

@@ -66,11 +66,11 @@ import Translator
         for profile in Fixtures.richProfiles {
             let received = Received(Fixtures.richMesh, profile)
             let keys = Set(received.all.map(\.key))
-            #expect(keys.count == received.all.count, "duplicate resource for \(profile.groupKey)")
+            #expect(keys.count == received.all.count, "duplicate resource for \(profile)")
             #expect(received.resources.shared.count + received.resources.own.count == received.all.count)
             for resource in received.all {
                 for dependency in resource.dependencies {
-                    #expect(keys.contains(dependency), "\(resource.name) needs \(dependency.name) for \(profile.groupKey)")
+                    #expect(keys.contains(dependency), "\(resource.name) needs \(dependency.name) for \(profile)")
                 }
             }
         }
@@ -93,7 +93,7 @@ import Translator
                 if let cluster = config?["route_config"]?["virtual_hosts"]?[0]?["routes"]?[0]?["route"]?["cluster"]?.stringValue { named.append(cluster) }
             }
             #expect(!named.isEmpty)
-            for name in named { #expect(clusters.contains(name), "\(name) missing for \(profile.groupKey)") }
+            for name in named { #expect(clusters.contains(name), "\(name) missing for \(profile)") }
         }
     }
 

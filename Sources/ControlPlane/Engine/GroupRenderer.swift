@@ -39,9 +39,8 @@ struct GroupRenderer {
     }
 
     private func renderWhole(_ profile: ProxyProfile, own: ServiceEntry?, scope: Set<String>?) throws -> Snapshot {
-        let services = visible(scope)
-        var resources = services.flatMap(\.shared)
-        resources += try groupResources(profile, own: own, scope: scope, services: services)
+        var resources = visible(scope).flatMap(\.shared)
+        resources += try groupResources(profile, own: own, scope: scope)
         return try Snapshot(version: version, resources: resources)
     }
 
@@ -63,8 +62,7 @@ struct GroupRenderer {
                 || before?.needsFault != after?.needsFault
         }
         if listenersChanged || routesChanged {
-            let services = visible(scope)
-            let fresh = try groupResources(profile, own: own, scope: scope, services: services, routesOnly: !listenersChanged)
+            let fresh = try groupResources(profile, own: own, scope: scope, routesOnly: !listenersChanged)
             let names = Set(fresh.map { Resource.Reference($0.type, $0.name) })
             if listenersChanged {
                 previous.resources(.listener).forEach { listener in
@@ -76,17 +74,22 @@ struct GroupRenderer {
         return try previous.updating(version: version, upserting: upserts, removing: removals)
     }
 
-    /// Listeners, the route configuration and the app cluster of the group.
-    private func groupResources(
-        _ profile: ProxyProfile, own: ServiceEntry?, scope: Set<String>?, services: [ServiceEntry], routesOnly: Bool = false
-    ) throws -> [Resource] {
-        let http = services.filter { !$0.isTCP }
-        let routes = scope == nil
-            ? sharedRoutes.value { Self.routeConfiguration(http) }
-            : Self.routeConfiguration(http)
+    /// Listeners, the route configuration and the app cluster of the group. An unscoped
+    /// group takes what it needs from the model's indexes and the shared route splice, so
+    /// ten thousand such groups never each list the whole mesh.
+    private func groupResources(_ profile: ProxyProfile, own: ServiceEntry?, scope: Set<String>?, routesOnly: Bool = false) throws -> [Resource] {
+        let routes: Resource, tcp: [MeshState.ServiceState], needsFault: Bool
+        if let scope {
+            let services = visible(scope)
+            routes = Self.routeConfiguration(services.filter { !$0.isTCP })
+            tcp = services.filter(\.isTCP).map(\.state)
+            needsFault = services.contains(where: \.needsFault)
+        } else {
+            routes = sharedRoutes.value { Self.routeConfiguration(visible(nil).filter { !$0.isTCP }) }
+            tcp = model.tcpNames.sorted().compactMap { model.entries[$0]?.state }
+            needsFault = model.faultCount > 0
+        }
         if routesOnly { return [routes] }
-        let tcp = scope == nil ? model.tcpNames.sorted().compactMap { model.entries[$0]?.state } : services.filter(\.isTCP).map(\.state)
-        let needsFault = scope == nil ? model.faultCount > 0 : http.contains(where: \.needsFault)
         let translated = MeshTranslation.groupResources(profile, own: own?.state, tcpServices: tcp, needsFault: needsFault)
         return try translated.map(ResourceEncoding.encode) + [routes]
     }
@@ -98,21 +101,5 @@ struct GroupRenderer {
         let name = MeshTranslation.routeConfigurationName
         let body = ProtoWire.message([(1, Array(name.utf8))] + services.compactMap { entry in entry.virtualHost.map { (2, $0) } })
         return Resource(type: .route, name: name, body: body)
-    }
-}
-
-/// A value computed at most once and then shared; two racing first callers may both
-/// compute it, and the first stored wins.
-final class OnceCell<Value: Sendable>: Sendable {
-    private let stored = Mutex<Value?>(nil)
-
-    func value(_ build: () throws -> Value) rethrows -> Value {
-        if let done = stored.withLock({ $0 }) { return done }
-        let built = try build()
-        return stored.withLock { cached in
-            if let raced = cached { return raced }
-            cached = built
-            return built
-        }
     }
 }

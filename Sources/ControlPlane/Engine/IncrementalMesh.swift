@@ -16,7 +16,7 @@ public struct IncrementalMesh: Sendable {
     /// Replaces everything with `mesh` (no derivation): a first build.
     @discardableResult
     public mutating func build(_ mesh: MeshState) throws -> Snapshot {
-        model = try MeshModel(mesh: mesh, revision: 0)
+        model = MeshModel(mesh: mesh, revision: 0)
         number += 1
         let next = try MeshGeneration(version: "v\(number)", model: model)
         generation = next
@@ -28,7 +28,7 @@ public struct IncrementalMesh: Sendable {
     @discardableResult
     public mutating func apply(_ changes: [String: MeshState.ServiceState?]) throws -> Snapshot {
         var next = model
-        let changed = try next.apply(changes, revision: next.revision + 1)
+        let changed = next.apply(changes, revision: next.revision + 1)
         model = next
         number += 1
         let built = try MeshGeneration(version: "v\(number)", model: next, changed: changed, base: generation)
@@ -44,7 +44,7 @@ public struct IncrementalMesh: Sendable {
     /// The bytes history would store for the latest version: a delta against the
     /// version before it, as the publisher writes them.
     public func historyBytes(changed: Set<String>?) -> Int {
-        let base = MeshHistory.Base(version: number - 1, model: model, depth: 0)
+        let base = MeshHistory.Base(version: number - 1, depth: 0)
         return MeshHistory.payload(for: model, changed: changed, base: changed == nil ? nil : base).payload.count
     }
 }

@@ -25,7 +25,7 @@ final class MeshGeneration: SnapshotGeneration {
         var base: MeshGeneration?
         var rendered: [NodeGroup: Snapshot] = [:]
         /// Renders in progress, which other streams of the group wait for.
-        var rendering: [NodeGroup: RenderCell] = [:]
+        var rendering: [NodeGroup: OnceCell<Snapshot>] = [:]
     }
     private let state: Mutex<State>
     /// The route configuration unscoped groups share, spliced once per version.
@@ -66,7 +66,7 @@ final class MeshGeneration: SnapshotGeneration {
         if let done = rendered(forGroup: group) { return done }
         let cell = state.withLock { state in
             if let cell = state.rendering[group] { return cell }
-            let cell = RenderCell()
+            let cell = OnceCell<Snapshot>()
             state.rendering[group] = cell
             return cell
         }
@@ -93,20 +93,5 @@ final class MeshGeneration: SnapshotGeneration {
     /// the catalog's default sidecar sees.
     private static func normalized(_ group: NodeGroup) -> NodeGroup {
         group.value(as: ProxyProfile.self) == nil ? NodeGroup(catalogProfile) : group
-    }
-}
-
-/// One group's render in progress: the first caller renders while holding the cell, the
-/// others wait for its result (on the rendering queue, never the cooperative pool).
-final class RenderCell: Sendable {
-    private let result = Mutex<Snapshot?>(nil)
-
-    func value(_ render: () -> Snapshot) -> Snapshot {
-        result.withLock { result in
-            if let done = result { return done }
-            let snapshot = render()
-            result = snapshot
-            return snapshot
-        }
     }
 }

@@ -24,10 +24,10 @@ public struct MeshModel: Sendable {
     init() {}
 
     /// A whole registry, translating only what `reusable` does not already hold.
-    init(mesh: MeshState, revision: UInt64, reusable: MeshModel? = nil) throws {
+    init(mesh: MeshState, revision: UInt64, reusable: MeshModel? = nil) {
         var changes: [String: MeshState.ServiceState?] = [:]
         for service in mesh.services { changes[service.name] = .some(service) }
-        _ = try apply(changes, revision: revision, reusable: reusable)
+        _ = apply(changes, revision: revision, reusable: reusable)
     }
 
     /// Hex of the content sum and size: equal content, equal hash (history lists it).
@@ -38,20 +38,15 @@ public struct MeshModel: Sendable {
 
     var count: Int { entries.count }
 
-    /// The registry this model was built from.
-    var meshState: MeshState { MeshState(services: sortedNames.compactMap { entries[$0]?.state }) }
-
     /// Applies service states (nil: the service is gone) and moves to `revision`. Returns
-    /// the names whose content actually changed; unchanged ones keep their entry. A
-    /// service that fails to translate throws and leaves the model as it was.
-    mutating func apply(_ changes: [String: MeshState.ServiceState?], revision: UInt64, reusable: MeshModel? = nil) throws -> Set<String> {
-        var next = self
+    /// the names whose content actually changed; unchanged ones keep their entry.
+    mutating func apply(_ changes: [String: MeshState.ServiceState?], revision: UInt64, reusable: MeshModel? = nil) -> Set<String> {
         var changed = Set<String>()
         for (name, state) in changes {
-            let old = next.entries[name]
+            let old = entries[name]
             guard let state else {
                 if let old {
-                    next.remove(old)
+                    remove(old)
                     changed.insert(name)
                 }
                 continue
@@ -61,14 +56,13 @@ public struct MeshModel: Sendable {
             if let candidate = reusable?.entries[name], candidate.sameContent(as: state) {
                 entry = candidate
             } else {
-                entry = try ServiceEntry(state)
+                entry = ServiceEntry(state)
             }
-            if let old { next.remove(old) }
-            next.add(entry)
+            if let old { remove(old) }
+            add(entry)
             changed.insert(name)
         }
-        next.revision = revision
-        self = next
+        self.revision = revision
         return changed
     }
 

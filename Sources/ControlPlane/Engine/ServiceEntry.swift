@@ -23,7 +23,7 @@ final class ServiceEntry: Sendable {
     var name: String { state.name }
     var isTCP: Bool { state.policy.protocol == .tcp }
 
-    init(_ state: MeshState.ServiceState) throws {
+    init(_ state: MeshState.ServiceState) {
         self.state = state
         hash = state.stableHash
         // Typed encoders on protobuf-c: the hot path never goes through JSON.

@@ -19,7 +19,6 @@ enum MeshHistory {
     /// What a version builds on: the version before it and how many deltas lead to it.
     struct Base {
         let version: Int
-        let model: MeshModel
         let depth: Int
     }
 

@@ -41,7 +41,7 @@ extension Publisher {
             (generation, catalog) = (meshGeneration, meshGeneration.catalog)
             let stored = MeshHistory.payload(for: model, changed: derivable ? changed : nil, base: derivable ? current?.historyBase : nil)
             (record.kind, record.payload) = (stored.kind, stored.payload)
-            historyBase = MeshHistory.Base(version: number, model: model, depth: stored.depth)
+            historyBase = MeshHistory.Base(version: number, depth: stored.depth)
         case .declared:
             (generation, catalog) = try content.generation(version: version)
             if case .declared(let snapshot) = content { (record.kind, record.payload) = (DeclaredPayload.kind, DeclaredPayload.encode(snapshot)) }

@@ -119,7 +119,7 @@ public final class Publisher: Sendable {
     /// (nil: compare everything). On the queue: the registry source advances the model
     /// by the registry's changes since it was last read (docs/architecture.md,
     /// "Incremental engine"), translating only the services they name.
-    func candidate() throws -> (SnapshotContent, changed: Set<String>?)? {
+    func candidate() -> (SnapshotContent, changed: Set<String>?)? {
         dispatchPrecondition(condition: .onQueue(queue))
         switch source {
         case .file:
@@ -129,7 +129,7 @@ public final class Publisher: Sendable {
             var model = base ?? MeshModel()
             var changed = pending
             if let base, let delta = registry.delta(after: base.revision, at: Date()) {
-                let touched = try model.apply(delta.services, revision: delta.revision)
+                let touched = model.apply(delta.services, revision: delta.revision)
                 changed = changed?.union(touched)
             } else {
                 // First build, or the change log no longer reaches back: the whole
@@ -137,7 +137,7 @@ public final class Publisher: Sendable {
                 let (mesh, revision) = registry.meshStateAndRevision(at: Date())
                 var served: MeshModel?
                 if case .registry(let model)? = state.withLock({ $0.current?.content }) { served = model }
-                model = try MeshModel(mesh: mesh, revision: revision, reusable: base ?? served)
+                model = MeshModel(mesh: mesh, revision: revision, reusable: base ?? served)
                 changed = nil
             }
             let settled = model, settledChanged = changed
@@ -153,8 +153,7 @@ public final class Publisher: Sendable {
     public var hasPendingChanges: Bool {
         get async throws {
             try await onQueue {
-                // A registry that does not translate is pending too: it cannot be served.
-                guard let (candidate, _) = try? self.candidate() else { return self.source == .registry }
+                guard let (candidate, _) = self.candidate() else { return false }
                 return self.state.withLock { $0.current?.content != candidate }
             }
         }
@@ -205,12 +204,12 @@ public final class Publisher: Sendable {
     }
 
     private func changedNow(cause: String, since: ContinuousClock.Instant) throws -> Outcome? {
-        guard mode == .auto, let (candidate, changed) = try candidate() else { return nil }
+        guard mode == .auto, let (candidate, changed) = candidate() else { return nil }
         return try publish(candidate, changed: changed, cause: cause, since: since, force: false)
     }
 
     private func rollNow(cause: String) throws -> Outcome {
-        guard let (candidate, changed) = try candidate() else {
+        guard let (candidate, changed) = candidate() else {
             throw RegistryError(.conflict, "nothing to publish yet: the snapshot file has no good version")
         }
         return try publish(candidate, changed: changed, cause: cause, since: .now, force: false)

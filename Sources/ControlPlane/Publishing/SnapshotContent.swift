@@ -41,7 +41,7 @@ public enum SnapshotContent: Sendable, Equatable {
     static func load(_ record: RegistryStore.SnapshotRecord, store: RegistryStore, reusable: MeshModel?) throws -> SnapshotContent {
         if record.kind == DeclaredPayload.kind { return .declared(try DeclaredPayload.decode(record.payload)) }
         let (mesh, revision) = try MeshHistory.mesh(at: record, store: store)
-        return .registry(try MeshModel(mesh: mesh, revision: revision, reusable: reusable))
+        return .registry(MeshModel(mesh: mesh, revision: revision, reusable: reusable))
     }
 
     /// The generation serving this content as `version`, from nothing to derive from.

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 
 /// Accepted HTTP connections are handed to their serving task in the channel initializer
 /// itself, never through a server-side async sequence: a connection accepted just as the
@@ -8,12 +7,7 @@ import NIOHTTP1
 /// `NIOAsyncChannel` server has such a window). Owned from its first moment, every
 /// connection is served or closed.
 enum ConnectionOwnership {
-    static func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, listener: ListenerHandle, runtime: ProxyRuntime) {
-        let client = connection.channel.remoteAddress?.ipAddress
-        Task { await DownstreamConnection(runtime: runtime, listener: listener, clientAddress: client).serve(connection) }
-    }
-
-    /// The same for any other server: `body` runs in the connection's own task.
+    /// `body` serves `connection` in the connection's own task, started right away.
     static func serve<Inbound: Sendable, Outbound: Sendable>(
         _ connection: NIOAsyncChannel<Inbound, Outbound>, _ body: @escaping @Sendable (NIOAsyncChannel<Inbound, Outbound>) async -> Void
     ) {

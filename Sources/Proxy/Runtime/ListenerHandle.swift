@@ -39,7 +39,10 @@ final class ListenerHandle: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
-                        ConnectionOwnership.serve(connection, listener: self, runtime: runtime)
+                        let client = channel.remoteAddress?.ipAddress
+                        ConnectionOwnership.serve(connection) { [self] in
+                            await DownstreamConnection(runtime: runtime, listener: self, clientAddress: client).serve($0)
+                        }
                     }
                 }
                 .bind(host: config.host, port: config.port)
