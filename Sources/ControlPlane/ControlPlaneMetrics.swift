@@ -8,6 +8,7 @@ public final class ControlPlaneMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     let snapshotVersion: Gauge
     let connectedProxies: Gauge
+    let streams: [XDSStream.Wire: Gauge]
     let buildTime: DurationHistogram
     let convergence: DurationHistogram
     private let reported = Mutex(XDSCounters())
@@ -20,6 +21,10 @@ public final class ControlPlaneMetrics: Sendable {
     public init() {
         snapshotVersion = registry.makeGauge(descriptor: Self.describe("sextant_snapshot_version", "N of the snapshot version v<N> being served"))
         connectedProxies = registry.makeGauge(descriptor: Self.describe("sextant_connected_proxies", "Proxies (distinct node ids) with an open xDS stream"))
+        let registry = registry
+        streams = Dictionary(uniqueKeysWithValues: [XDSStream.Wire.sotw, .delta].map { wire in
+            (wire, registry.makeGauge(descriptor: Self.describe("sextant_xds_streams", "Open xDS streams, by protocol (sotw or delta)"), labels: [("protocol", wire.rawValue)]))
+        })
         buildTime = registry.makeDurationHistogram(descriptor: Self.describe("sextant_snapshot_build_seconds", "Time to translate and encode a snapshot"), buckets: Self.buildBuckets)
         convergence = registry.makeDurationHistogram(descriptor: Self.describe("sextant_convergence_seconds", "From a change to its snapshot ACKed by every connected proxy"), buckets: Self.convergenceBuckets)
         for type in ResourceType.allCases {
@@ -51,6 +56,7 @@ public final class ControlPlaneMetrics: Sendable {
     public func render(proxies: ProxyRegistry) -> String {
         let all = proxies.all
         connectedProxies.set(Int64(Set(all.map(\.node.id)).count))
+        for (wire, gauge) in streams { gauge.set(Int64(all.count { $0.wire == wire })) }
         let now = proxies.counters
         reported.withLock { last in
             let series: [(String, [ResourceType: Int], [ResourceType: Int])] = [

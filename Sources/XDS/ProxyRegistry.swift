@@ -18,8 +18,16 @@ public struct TypeStatus: Sendable, Equatable {
     public var nonce: String?
     public var state: SyncState
     public var nackMessage: String?
+    /// Delta streams: what the client was sent and what it ACKed, resource by resource
+    /// (shared maps, not copies).
+    var deltaSent: ResourceMap?
+    var deltaAcked: ResourceMap?
 
-    init(_ sub: SotwStream.Subscription) {
+    init(_ sub: XDSStream.Subscription, wire: XDSStream.Wire) {
+        if wire == .delta {
+            deltaSent = sub.sent
+            deltaAcked = sub.acked
+        }
         sentVersion = sub.sentVersion
         ackedVersion = sub.ackedVersion
         nonce = sub.nonce
@@ -34,13 +42,36 @@ public struct TypeStatus: Sendable, Equatable {
     }
 }
 
+extension TypeStatus {
+    /// One resource of a Delta stream: its version and whether the client ACKed it.
+    public struct ResourceState: Sendable, Equatable {
+        public let name: String
+        public let version: String
+        public let state: SyncState
+    }
+
+    /// Per resource, for Delta streams (empty for SotW, whose ACKs cover a whole type):
+    /// ACKed when the client ACKed a response that carried this version, NACKED when the
+    /// latest response carried it and was rejected, else STALE (on its way).
+    public var resources: [ResourceState] {
+        guard let sent = deltaSent else { return [] }
+        return sent.sorted.map { resource in
+            // A placeholder is a version the client declared it holds (on reconnect).
+            let acked = resource.isPlaceholder || deltaAcked?[resource.name]?.version == resource.version
+            let resourceState: SyncState = acked ? .synced : (state == .nacked ? .nacked : .stale)
+            return ResourceState(name: resource.name, version: resource.version, state: resourceState)
+        }
+    }
+}
+
 /// One connected xDS stream and what its proxy has ACKed.
 public struct ProxyStatus: Sendable {
     public let streamID: UInt64
     public let node: Node
     public let peer: String
     public let connectedAt: Date
-    public let scope: SotwStream.Scope
+    public let scope: XDSStream.Scope
+    public let wire: XDSStream.Wire
     public internal(set) var types: [ResourceType: TypeStatus] = [:]
     /// The snapshot version this stream last took in (its responses may lag behind).
     public internal(set) var snapshotVersion: String?
@@ -107,7 +138,7 @@ public final class ProxyRegistry: Sendable {
         return entries.reduce(into: ended) { $0.add($1.counters) }
     }
 
-    private static func count(_ action: SotwStream.Action, into counters: inout XDSCounters) {
+    private static func count(_ action: XDSStream.Action, into counters: inout XDSCounters) {
         switch action {
         case .send(let type, _): counters.pushes[type, default: 0] += 1
         case .recordAck(let type, _): counters.acks[type, default: 0] += 1
@@ -116,12 +147,12 @@ public final class ProxyRegistry: Sendable {
         }
     }
 
-    func connected(node: Node, peer: String, scope: SotwStream.Scope) -> Entry {
+    func connected(node: Node, peer: String, scope: XDSStream.Scope, wire: XDSStream.Wire = .sotw) -> Entry {
         defer { changeSink.yield() }
         return state.withLock { state in
             let id = state.nextID
             state.nextID += 1
-            let entry = Entry(ProxyStatus(streamID: id, node: node, peer: peer, connectedAt: Date(), scope: scope))
+            let entry = Entry(ProxyStatus(streamID: id, node: node, peer: peer, connectedAt: Date(), scope: scope, wire: wire))
             state.entries[id] = entry
             return entry
         }
@@ -129,12 +160,12 @@ public final class ProxyRegistry: Sendable {
 
     /// Takes in a stream's state after an event, and counts the event's actions: under
     /// the stream's own lock only.
-    func update(_ entry: Entry, from stream: SotwStream, counting actions: [SotwStream.Action] = []) {
+    func update(_ entry: Entry, from stream: XDSStream, counting actions: [XDSStream.Action] = []) {
         let nowSynced = entry.guarded.withLock { guarded -> Bool in
             for action in actions { Self.count(action, into: &guarded.counters) }
             let version = stream.snapshot?.version
             let wasSynced = version.map(guarded.status.isSynced(on:)) ?? false
-            for (type, sub) in stream.subscriptions { guarded.status.types[type] = TypeStatus(sub) }
+            for (type, sub) in stream.subscriptions { guarded.status.types[type] = TypeStatus(sub, wire: stream.wire) }
             guarded.status.snapshotVersion = version
             return !wasSynced && (version.map(guarded.status.isSynced(on:)) ?? false)
         }

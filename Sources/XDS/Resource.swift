@@ -12,6 +12,8 @@ public struct Resource: Sendable, Hashable {
     /// Resources this one needs to be usable: a Listener names RouteConfigurations (RDS),
     /// an EDS Cluster names its ClusterLoadAssignment. Used to check snapshot consistency.
     public let dependencies: [Reference]
+    /// Stands for what a Delta client declared it holds; has no body to send.
+    let isPlaceholder: Bool
 
     public struct Reference: Sendable, Hashable, CustomStringConvertible {
         public let type: ResourceType
@@ -29,6 +31,20 @@ public struct Resource: Sendable, Hashable {
         self.body = body
         self.version = ContentHash.hex(of: body)
         self.dependencies = dependencies
+        self.isPlaceholder = false
+    }
+
+    /// A resource a Delta client says it holds (`initial_resource_versions`): only its
+    /// name and version are known. It stands for what the client has, so comparing it
+    /// with the snapshot's resource of that name tells whether to send it again; it is
+    /// never sent itself.
+    init(type: ResourceType, name: String, heldVersion: String) {
+        self.type = type
+        self.name = name
+        self.body = []
+        self.version = heldVersion
+        self.dependencies = []
+        self.isPlaceholder = true
     }
 
     public var packed: PackedAny { PackedAny(typeURL: type.typeURL, value: body) }

@@ -13,8 +13,10 @@ public final class ResponseCache: Sendable {
         /// What the message carries (`ResourceMap.contentHash` and size of it).
         let content: UInt64
         let count: Int
-        /// For a partial (EDS/RDS) message, the content hash of what the stream held.
+        /// For a partial (SotW EDS/RDS) or Delta message, the content hash of what the
+        /// stream held.
         let from: UInt64?
+        let delta: Bool
     }
 
     private let entries = Mutex<[Key: ByteBuffer]>([:])
@@ -43,6 +45,8 @@ public struct OutgoingResponse: Sendable, Equatable {
         case full(ResourceMap)
         /// Only these resources (EDS/RDS: absence means nothing, so unchanged ones stay out).
         case partial([Resource])
+        /// Delta: these resources, and the names the client must drop.
+        case delta([Resource], removed: [String])
     }
 
     public let type: ResourceType
@@ -57,34 +61,66 @@ public struct OutgoingResponse: Sendable, Equatable {
     public var resourceCount: Int {
         switch payload {
         case .full(let map): map.count
-        case .partial(let list): list.count
+        case .partial(let list), .delta(let list, _): list.count
         }
+    }
+
+    /// Names a Delta response removes.
+    public var removed: [String] {
+        if case .delta(_, let removed) = payload { return removed }
+        return []
     }
 
     /// The carried resources, sorted by name (the order on the wire).
     public var resources: [Resource] {
         switch payload {
         case .full(let map): map.sorted
-        case .partial(let list): list.sorted { $0.name < $1.name }
+        case .partial(let list), .delta(let list, _): list.sorted { $0.name < $1.name }
         }
     }
 
-    /// The message as two buffers: the shared prefix (version, resources, type URL) and
-    /// this stream's tail (nonce, control plane). Concatenated they are exactly
-    /// `discoveryResponse.encoded()`.
+    /// The message as two buffers: the shared prefix (version, resources, type URL and,
+    /// on Delta, removed names) and this stream's tail (nonce, control plane).
+    /// Concatenated they are exactly the encoded `DiscoveryResponse` or
+    /// `DeltaDiscoveryResponse`.
     public func encoded() -> (shared: ByteBuffer, tail: [UInt8]) {
-        let build = { DiscoveryResponse.encodePrefix(versionInfo: version, resources: resources.map(\.packed), typeURL: type.typeURL) }
+        let build: () -> [UInt8]
+        let tail: [UInt8]
+        if case .delta = payload {
+            build = {
+                DeltaDiscoveryResponse.encodePrefix(
+                    systemVersionInfo: version, resources: resources.map(\.deltaEntry), typeURL: type.typeURL, removed: removed)
+            }
+            tail = DeltaDiscoveryResponse.encodeTail(nonce: nonce, controlPlane: controlPlane)
+        } else {
+            build = { DiscoveryResponse.encodePrefix(versionInfo: version, resources: resources.map(\.packed), typeURL: type.typeURL) }
+            tail = DiscoveryResponse.encodeTail(nonce: nonce, controlPlane: controlPlane)
+        }
         let shared = key.map { cache.prefix($0, build: build) } ?? ByteBuffer(bytes: build())
-        return (shared, DiscoveryResponse.encodeTail(nonce: nonce, controlPlane: controlPlane))
+        return (shared, tail)
     }
 
     public static func == (a: OutgoingResponse, b: OutgoingResponse) -> Bool {
         a.type == b.type && a.version == b.version && a.nonce == b.nonce
-            && a.resources.map { [$0.name, $0.version] } == b.resources.map { [$0.name, $0.version] }
+            && a.resources.map { [$0.name, $0.version] } == b.resources.map { [$0.name, $0.version] } && a.removed == b.removed
     }
 
     /// The same response as a value (tests, logs).
     public var discoveryResponse: DiscoveryResponse {
         DiscoveryResponse(versionInfo: version, resources: resources.map(\.packed), typeURL: type.typeURL, nonce: nonce, controlPlane: controlPlane)
+    }
+
+    /// A Delta response as a value (tests, logs).
+    public var deltaResponse: DeltaDiscoveryResponse {
+        DeltaDiscoveryResponse(
+            systemVersionInfo: version, resources: resources.map(\.deltaEntry), typeURL: type.typeURL, removedResources: removed,
+            nonce: nonce, controlPlane: controlPlane)
+    }
+}
+
+extension Resource {
+    /// envoy.service.discovery.v3.Resource: the resource with its own version.
+    public var deltaEntry: DeltaDiscoveryResponse.Entry {
+        DeltaDiscoveryResponse.Entry(name: name, version: version, resource: packed)
     }
 }

@@ -3,9 +3,9 @@ public import GRPC
 public import Logging
 import Synchronization
 
-/// Serves snapshots from a `SnapshotCache` over the State-of-the-World xDS services:
-/// ADS and the per-type LDS, RDS, CDS, EDS and SDS streams. Each gRPC stream is run by an
-/// `XDSStreamDriver` around its `SotwStream` state machine; this type mounts the services,
+/// Serves snapshots from a `SnapshotCache` over the xDS services, State-of-the-World and
+/// incremental (Delta): ADS and the per-type LDS, RDS, CDS, EDS and SDS streams. Each gRPC stream is run by an
+/// `XDSStreamDriver` around its `XDSStream` state machine; this type mounts the services,
 /// reads each stream's requests, and ends every stream on shutdown.
 public final class XDSServer: Sendable {
     public let cache: SnapshotCache
@@ -21,15 +21,24 @@ public final class XDSServer: Sendable {
         var enders: [UInt64: @Sendable (GRPCStatus) -> Void] = [:]
     }
 
-    /// gRPC paths of the services, from envoy/service/*/v3/*.proto.
-    public static let paths: [String: SotwStream.Scope] = [
-        "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources": .aggregated,
-        "/envoy.service.listener.v3.ListenerDiscoveryService/StreamListeners": .single(.listener),
-        "/envoy.service.route.v3.RouteDiscoveryService/StreamRoutes": .single(.route),
-        "/envoy.service.cluster.v3.ClusterDiscoveryService/StreamClusters": .single(.cluster),
-        "/envoy.service.endpoint.v3.EndpointDiscoveryService/StreamEndpoints": .single(.endpoint),
-        "/envoy.service.secret.v3.SecretDiscoveryService/StreamSecrets": .single(.secret),
-    ]
+    /// gRPC paths of the services, from envoy/service/*/v3/*.proto: each service has a
+    /// State-of-the-World method and an incremental (Delta) one.
+    public static let paths: [String: (scope: XDSStream.Scope, wire: XDSStream.Wire)] = {
+        let services: [(String, XDSStream.Scope, String)] = [
+            ("envoy.service.discovery.v3.AggregatedDiscoveryService", .aggregated, "AggregatedResources"),
+            ("envoy.service.listener.v3.ListenerDiscoveryService", .single(.listener), "Listeners"),
+            ("envoy.service.route.v3.RouteDiscoveryService", .single(.route), "Routes"),
+            ("envoy.service.cluster.v3.ClusterDiscoveryService", .single(.cluster), "Clusters"),
+            ("envoy.service.endpoint.v3.EndpointDiscoveryService", .single(.endpoint), "Endpoints"),
+            ("envoy.service.secret.v3.SecretDiscoveryService", .single(.secret), "Secrets"),
+        ]
+        var paths: [String: (scope: XDSStream.Scope, wire: XDSStream.Wire)] = [:]
+        for (service, scope, noun) in services {
+            paths["/\(service)/Stream\(noun)"] = (scope, .sotw)
+            paths["/\(service)/Delta\(noun)"] = (scope, .delta)
+        }
+        return paths
+    }()
 
     public init(cache: SnapshotCache, proxies: ProxyRegistry = ProxyRegistry(), identifier: String = "sextant", logger: Logger = Logger(label: "sextant.xds")) {
         self.cache = cache
@@ -40,16 +49,16 @@ public final class XDSServer: Sendable {
 
     /// Handlers to mount on a `GRPCServer`, keyed by `:path`.
     public var handlers: [String: GRPCHandler] {
-        Self.paths.mapValues { scope in
+        Self.paths.mapValues { method in
             { @Sendable [self] messages, writer, context in
-                try await self.serve(scope: scope, messages: messages, writer: writer, context: context)
+                try await self.serve(scope: method.scope, wire: method.wire, messages: messages, writer: writer, context: context)
             }
         }
     }
 
-    func serve(scope: SotwStream.Scope, messages: GRPCMessages, writer: GRPCResponseWriter, context: GRPCRequestContext) async throws {
+    func serve(scope: XDSStream.Scope, wire: XDSStream.Wire, messages: GRPCMessages, writer: GRPCResponseWriter, context: GRPCRequestContext) async throws {
         let driver = XDSStreamDriver(
-            scope: scope, controlPlane: identifier, writer: writer, proxies: proxies, cache: cache, context: context, logger: logger)
+            scope: scope, wire: wire, controlPlane: identifier, writer: writer, proxies: proxies, cache: cache, context: context, logger: logger)
         let ender = live.withLock { live -> UInt64? in
             guard !live.closing else { return nil }
             live.next += 1

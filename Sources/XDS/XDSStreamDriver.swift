@@ -4,7 +4,7 @@ import GRPC
 import Logging
 import Synchronization
 
-/// Runs one xDS stream's `SotwStream` state machine and performs its actions.
+/// Runs one xDS stream's `XDSStream` state machine and performs its actions.
 ///
 /// Two things drive a stream: its requests, which the call's own task reads one at a
 /// time (so HTTP/2 flow control reaches a client that sends faster than it is answered),
@@ -19,7 +19,7 @@ import Synchronization
 /// holds more than its queued bytes, and those are shared with every other stream.
 final class XDSStreamDriver: Sendable {
     private struct State {
-        var stream: SotwStream
+        var stream: XDSStream
         var proxy: ProxyRegistry.Entry?
         /// The node's id, once its first request named it (for logs).
         var node = ""
@@ -40,31 +40,28 @@ final class XDSStreamDriver: Sendable {
     private let proxies: ProxyRegistry
     private let cache: SnapshotCache
     private let context: GRPCRequestContext
+    private let wire: XDSStream.Wire
 
-    init(scope: SotwStream.Scope, controlPlane: String, writer: GRPCResponseWriter, proxies: ProxyRegistry,
+    init(scope: XDSStream.Scope, wire: XDSStream.Wire, controlPlane: String, writer: GRPCResponseWriter, proxies: ProxyRegistry,
          cache: SnapshotCache, context: GRPCRequestContext, logger: Logger) {
         log = logger
-        state = Mutex(State(stream: SotwStream(scope: scope, controlPlane: controlPlane)))
+        state = Mutex(State(stream: XDSStream(scope: scope, wire: wire, controlPlane: controlPlane)))
         self.writer = writer
         self.proxies = proxies
         self.cache = cache
         self.context = context
+        self.wire = wire
     }
 
     /// One request, on the call's task. Throws the gRPC status that ends the stream.
     func request(_ bytes: [UInt8]) throws {
-        let request: DiscoveryRequest
-        do {
-            request = try DiscoveryRequest.decode(bytes)
-        } catch {
-            throw GRPCStatus(.invalidArgument, "malformed DiscoveryRequest: \(error)")
-        }
+        let (request, node) = try Self.decode(bytes, wire: wire)
         var subscribeTo: NodeGroup?
         try state.withLock { state in
             if state.proxy == nil {
                 // The node is only guaranteed on the first request of a stream.
-                let node = request.node ?? Node()
-                state.proxy = proxies.connected(node: node, peer: context.peer, scope: state.stream.scope)
+                let node = node ?? Node()
+                state.proxy = proxies.connected(node: node, peer: context.peer, scope: state.stream.scope, wire: wire)
                 state.node = node.id
                 log.info("xDS stream opened", metadata: tagged(state, ["path": "\(context.path)"]))
                 subscribeTo = cache.group(for: node)
@@ -80,6 +77,21 @@ final class XDSStreamDriver: Sendable {
                 return nil
             }
             stale?.cancel()
+        }
+    }
+
+    private static func decode(_ bytes: [UInt8], wire: XDSStream.Wire) throws(GRPCStatus) -> (SubscriptionRequest, Node?) {
+        do {
+            switch wire {
+            case .sotw:
+                let request = try DiscoveryRequest.decode(bytes)
+                return (SubscriptionRequest(request), request.node)
+            case .delta:
+                let request = try DeltaDiscoveryRequest.decode(bytes)
+                return (SubscriptionRequest(request), request.node)
+            }
+        } catch {
+            throw GRPCStatus(.invalidArgument, "malformed \(wire == .sotw ? "DiscoveryRequest" : "DeltaDiscoveryRequest"): \(error)")
         }
     }
 
@@ -127,7 +139,7 @@ final class XDSStreamDriver: Sendable {
     }
 
     /// Queues the responses (in nonce order, under the lock) and records the rest.
-    private func perform(_ actions: [SotwStream.Action], _ state: inout State, tookSnapshot: Bool = false) throws {
+    private func perform(_ actions: [XDSStream.Action], _ state: inout State, tookSnapshot: Bool = false) throws {
         for action in actions {
             switch action {
             case .send(let type, let response):

@@ -3,7 +3,15 @@ import ControlPlane
 
 struct Bootstrap: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print an Envoy bootstrap (YAML) that takes all its configuration from Sextant over ADS.")
+        abstract: "Print a bootstrap that takes all its configuration from Sextant over ADS: Envoy's (YAML) or a proxyless gRPC application's (JSON for GRPC_XDS_BOOTSTRAP).")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case envoy, grpc
+    }
+
+    enum XDSProtocol: String, ExpressibleByArgument, CaseIterable {
+        case sotw, delta
+    }
 
     @Option(help: "The proxy's xDS node id (unique per proxy).")
     var nodeID: String
@@ -13,6 +21,12 @@ struct Bootstrap: ParsableCommand {
 
     @Option(help: "Where Sextant's xDS server listens.")
     var xdsAddress = "127.0.0.1:18000"
+
+    @Option(help: "envoy: an Envoy bootstrap (YAML); grpc: GRPC_XDS_BOOTSTRAP JSON for a proxyless gRPC application.")
+    var format: Format = .envoy
+
+    @Option(help: "Envoy's xDS variant on the ADS stream: sotw (State-of-the-World) or delta (incremental).")
+    var xdsProtocol: XDSProtocol = .sotw
 
     @Option(help: "Envoy's admin port, bound on 127.0.0.1.")
     var adminPort = 9901
@@ -38,8 +52,16 @@ struct Bootstrap: ParsableCommand {
     }
 
     func run() throws {
-        var bootstrap = EnvoyBootstrap(nodeID: nodeID, service: service)
         let xds = EnvoyBootstrap.splitAddress(xdsAddress)!
+        if format == .grpc {
+            var bootstrap = GRPCBootstrap(nodeID: nodeID, service: service)
+            bootstrap.xdsHost = xds.host
+            bootstrap.xdsPort = xds.port
+            print(bootstrap.json, terminator: "")
+            return
+        }
+        var bootstrap = EnvoyBootstrap(nodeID: nodeID, service: service)
+        bootstrap.delta = xdsProtocol == .delta
         bootstrap.xdsHost = xds.host
         bootstrap.xdsPort = xds.port
         bootstrap.adminPort = adminPort

@@ -4,9 +4,9 @@ import Testing
 
 /// Each test checks one rule of the State-of-the-World protocol (xDS REST and gRPC
 /// protocol, envoyproxy.io) on the state machine alone, without sockets.
-@Suite struct SotwStreamTests {
+@Suite struct XDSStreamTests {
     @Test func everyResponseCarriesTypeURLVersionAndAFreshNonce() {
-        var stream = SotwStream(scope: .aggregated)
+        var stream = XDSStream(scope: .aggregated)
         _ = stream.snapshotChanged(mesh("v1"))
         let actions = stream.receive(request(.cluster)) + stream.receive(request(.listener))
             + stream.receive(request(.endpoint, names: ["a"])) + stream.receive(request(.route, names: ["routes"]))
@@ -18,14 +18,14 @@ import Testing
     }
 
     @Test func aRequestBeforeAnySnapshotIsAnsweredWhenTheFirstSnapshotArrives() {
-        var stream = SotwStream(scope: .single(.cluster))
+        var stream = XDSStream(scope: .single(.cluster))
         #expect(stream.receive(request(.cluster)).isEmpty)
         let actions = stream.snapshotChanged(mesh("v1"))
         #expect(actions.responses.map(\.names) == [["a"]])
     }
 
     @Test func anAckRecordsTheVersionAndSendsNothingMore() {
-        var stream = SotwStream(scope: .single(.cluster))
+        var stream = XDSStream(scope: .single(.cluster))
         _ = stream.snapshotChanged(mesh("v1"))
         let nonce = stream.receive(request(.cluster)).responses[0].nonce
         let actions = stream.receive(request(.cluster, version: "v1", nonce: nonce))
@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func aStaleNonceIsIgnored() {
-        var stream = SotwStream(scope: .single(.endpoint))
+        var stream = XDSStream(scope: .single(.endpoint))
         _ = stream.snapshotChanged(mesh("v1"))
         let first = stream.receive(request(.endpoint, names: ["a"])).responses[0].nonce
         let second = stream.snapshotChanged(mesh("v2", endpoints: "10.0.0.2")).responses[0].nonce
@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func aNackIsRecordedWithTheProxysMessageAndTheSameContentIsNotSentAgain() {
-        var stream = SotwStream(scope: .aggregated)
+        var stream = XDSStream(scope: .aggregated)
         _ = stream.snapshotChanged(mesh("v1"))
         let n1 = stream.receive(request(.cluster)).responses[0].nonce
         _ = stream.receive(request(.cluster, version: "v1", nonce: n1))
@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func aNewlyNamedResourceIsSentEvenIfUnchanged() {
-        var stream = SotwStream(scope: .single(.endpoint))
+        var stream = XDSStream(scope: .single(.endpoint))
         _ = stream.snapshotChanged(mesh("v1", clusters: ["a", "b"]))
         let nonce = stream.receive(request(.endpoint, names: ["a"])).responses[0].nonce
         let actions = stream.receive(request(.endpoint, names: ["a", "b"], version: "v1", nonce: nonce))
@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func anEndpointChangeSendsOnlyThatAssignment() {
-        var stream = SotwStream(scope: .single(.endpoint))
+        var stream = XDSStream(scope: .single(.endpoint))
         _ = stream.snapshotChanged(mesh("v1", clusters: ["a", "b", "c"]))
         let nonce = stream.receive(request(.endpoint, names: ["a", "b", "c"])).responses[0].nonce
         _ = stream.receive(request(.endpoint, names: ["a", "b", "c"], version: "v1", nonce: nonce))
@@ -85,7 +85,7 @@ import Testing
 
     @Test func streamsOfAGroupShareOneEncodedResponse() {
         let first = mesh("v1", clusters: ["a", "b"])
-        var one = SotwStream(scope: .aggregated), two = SotwStream(scope: .aggregated)
+        var one = XDSStream(scope: .aggregated), two = XDSStream(scope: .aggregated)
         for stream in [0, 1] {
             var machine = stream == 0 ? one : two
             _ = machine.snapshotChanged(first)
@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func droppingANameSendsNothing() {
-        var stream = SotwStream(scope: .single(.endpoint))
+        var stream = XDSStream(scope: .single(.endpoint))
         _ = stream.snapshotChanged(mesh("v1", clusters: ["a", "b"]))
         let nonce = stream.receive(request(.endpoint, names: ["a", "b"])).responses[0].nonce
         #expect(stream.receive(request(.endpoint, names: ["a"], version: "v1", nonce: nonce)).responses.isEmpty)
@@ -108,7 +108,7 @@ import Testing
     }
 
     @Test func aMissingNamedResourceIsSentWhenItAppears() {
-        var stream = SotwStream(scope: .single(.route))
+        var stream = XDSStream(scope: .single(.route))
         _ = stream.snapshotChanged(snapshot("v1", [resource(.route, "other")]))
         #expect(stream.receive(request(.route, names: ["routes"])).isEmpty)
         let actions = stream.snapshotChanged(snapshot("v2", [resource(.route, "other"), resource(.route, "routes")]))
@@ -116,7 +116,7 @@ import Testing
     }
 
     @Test func namedSubscriptionsReceiveOnlyTheirNames() {
-        var stream = SotwStream(scope: .single(.endpoint))
+        var stream = XDSStream(scope: .single(.endpoint))
         _ = stream.snapshotChanged(mesh("v1", clusters: ["a", "b", "c"]))
         #expect(stream.receive(request(.endpoint, names: ["b"])).responses.map(\.names) == [["b"]])
         // A change to a resource this stream did not name is not pushed to it.
@@ -124,14 +124,14 @@ import Testing
     }
 
     @Test func anEmptyFirstRequestForListenersOrClustersIsAWildcard() {
-        var stream = SotwStream(scope: .single(.cluster))
+        var stream = XDSStream(scope: .single(.cluster))
         _ = stream.snapshotChanged(mesh("v1", clusters: ["a", "b"]))
         #expect(stream.receive(request(.cluster)).responses.map(\.names) == [["a", "b"]])
         #expect(stream.snapshotChanged(mesh("v2", clusters: ["a", "b", "c"])).responses.map(\.names) == [["a", "b", "c"]])
     }
 
     @Test func anUnchangedTypeIsNotPushedAgainUnderANewVersion() {
-        var stream = SotwStream(scope: .aggregated)
+        var stream = XDSStream(scope: .aggregated)
         _ = stream.snapshotChanged(mesh("v1"))
         _ = stream.receive(request(.cluster))
         _ = stream.receive(request(.endpoint, names: ["a"]))
@@ -140,7 +140,7 @@ import Testing
     }
 
     @Test func adsPushesClustersThenEndpointsThenListenersThenRoutes() {
-        var stream = SotwStream(scope: .aggregated)
+        var stream = XDSStream(scope: .aggregated)
         _ = stream.snapshotChanged(mesh("v1"))
         // Subscribe in the "wrong" order on purpose.
         _ = stream.receive(request(.route, names: ["routes"]))
@@ -153,7 +153,7 @@ import Testing
     }
 
     @Test func removedClustersStayUntilListenersAndRoutesMovedOffThem() {
-        var stream = SotwStream(scope: .aggregated)
+        var stream = XDSStream(scope: .aggregated)
         _ = stream.snapshotChanged(mesh("v1", clusters: ["a"]))
         var nonces: [ResourceType: String] = [:]
         for (type, names) in [(ResourceType.cluster, [String]()), (.endpoint, ["a"]), (.listener, []), (.route, ["routes"])] {
@@ -173,20 +173,20 @@ import Testing
     }
 
     @Test func anUnknownTypeURLOnAnADSStreamIsRejected() {
-        var stream = SotwStream(scope: .aggregated)
+        var stream = XDSStream(scope: .aggregated)
         let actions = stream.receive(DiscoveryRequest(typeURL: "type.googleapis.com/example.Nope"))
         #expect(actions == [.reject("unknown type_url type.googleapis.com/example.Nope")])
     }
 
     @Test func aPerTypeStreamAcceptsItsOwnTypeOnly() {
-        var stream = SotwStream(scope: .single(.listener))
+        var stream = XDSStream(scope: .single(.listener))
         _ = stream.snapshotChanged(mesh("v1"))
         #expect(stream.receive(DiscoveryRequest()).responses.first?.typeURL == TypeURL.listener)
         #expect(stream.receive(request(.cluster)) == [.reject("type_url \(TypeURL.cluster) on a LDS stream")])
     }
 
     @Test func aProxyResumingWithAnOldNonceIsAnsweredAsNew() {
-        var stream = SotwStream(scope: .single(.cluster))
+        var stream = XDSStream(scope: .single(.cluster))
         _ = stream.snapshotChanged(mesh("v3"))
         // Nonce and version from a previous connection: nothing was sent on this stream yet.
         let actions = stream.receive(request(.cluster, version: "v2", nonce: "17"))
@@ -194,7 +194,7 @@ import Testing
     }
 
     @Test func aNackedRouteUpdateKeepsTheClustersItsPredecessorUses() {
-        var stream = SotwStream(scope: .aggregated)
+        var stream = XDSStream(scope: .aggregated)
         _ = stream.snapshotChanged(mesh("v1", clusters: ["a"]))
         for (type, names) in [(ResourceType.cluster, [String]()), (.endpoint, ["a"]), (.listener, []), (.route, ["routes"])] {
             let nonce = stream.receive(request(type, names: names)).responses[0].nonce
@@ -208,7 +208,7 @@ import Testing
     }
 
     @Test func aNamedClusterSubscriptionLearnsOfADeletion() {
-        var stream = SotwStream(scope: .single(.cluster))
+        var stream = XDSStream(scope: .single(.cluster))
         _ = stream.snapshotChanged(mesh("v1", clusters: ["a", "b"]))
         #expect(stream.receive(request(.cluster, names: ["a", "b"])).responses.map(\.names) == [["a", "b"]])
         // For CDS (and LDS) a response is the whole set: absence means deletion.
@@ -216,7 +216,7 @@ import Testing
     }
 
     @Test func aNameAddedAfterANackIsNotAnsweredWithTheRejectedVersion() {
-        var stream = SotwStream(scope: .single(.endpoint))
+        var stream = XDSStream(scope: .single(.endpoint))
         _ = stream.snapshotChanged(mesh("v1", clusters: ["a", "b"]))
         let n1 = stream.receive(request(.endpoint, names: ["a"])).responses[0].nonce
         _ = stream.receive(request(.endpoint, names: ["a"], version: "v1", nonce: n1))
@@ -231,8 +231,8 @@ import Testing
 
     @Test func streamsOfOneGroupShareTheResourceBytesEncodedWithTheSnapshot() {
         let shared = mesh("v1")
-        var first = SotwStream(scope: .aggregated)
-        var second = SotwStream(scope: .single(.cluster))
+        var first = XDSStream(scope: .aggregated)
+        var second = XDSStream(scope: .single(.cluster))
         _ = first.snapshotChanged(shared)
         _ = second.snapshotChanged(shared)
         let a = first.receive(request(.cluster)).responses[0].resources[0].value
@@ -244,9 +244,9 @@ import Testing
     }
 }
 
-extension SotwStreamTests {
+extension XDSStreamTests {
     @Test func aRefusedAssignmentGoesOutAgainWithTheNextChangeSoTheProxyCannotLookSynced() throws {
-        var stream = SotwStream(scope: .single(.endpoint))
+        var stream = XDSStream(scope: .single(.endpoint))
         _ = stream.snapshotChanged(mesh("v1", clusters: ["a", "b"]))
         let first = stream.receive(request(.endpoint, names: ["a", "b"])).responses[0].nonce
         _ = stream.receive(request(.endpoint, names: ["a", "b"], version: "v1", nonce: first))

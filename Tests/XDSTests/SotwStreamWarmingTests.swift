@@ -4,7 +4,7 @@ import Testing
 
 /// ADS holds listeners and routes while a cluster just sent waits for its assignment, and
 /// never for longer than the proxy's answer to that cluster response.
-@Suite struct SotwStreamWarmingTests {
+@Suite struct XDSStreamWarmingTests {
     /// Listener → route → EDS cluster `a` (needing assignment `a`), plus `b` when asked.
     func warmMesh(_ version: String, clusters: [String] = ["a"], route: String = "to-a") -> Snapshot {
         var all = [resource(.listener, "http", "rds:routes"), resource(.route, "routes", route)]
@@ -16,8 +16,8 @@ import Testing
     }
 
     /// A stream in sync on v1 (every type ACKed), the way Envoy gets there.
-    func synced() -> (SotwStream, edsNonce: String) {
-        var stream = SotwStream(scope: .aggregated)
+    func synced() -> (XDSStream, edsNonce: String) {
+        var stream = XDSStream(scope: .aggregated)
         _ = stream.snapshotChanged(warmMesh("v1"))
         let cds = stream.receive(request(.cluster)).responses[0].nonce
         let ldsHeld = stream.receive(request(.listener))
@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func aWildcardEDSSubscriptionCoversEveryAssignment() {
-        var stream = SotwStream(scope: .aggregated)
+        var stream = XDSStream(scope: .aggregated)
         _ = stream.snapshotChanged(warmMesh("v1"))
         _ = stream.receive(request(.endpoint, names: ["*"]))
         _ = stream.receive(request(.cluster))
@@ -67,7 +67,7 @@ import Testing
     }
 
     @Test func aNameSubscribedDuringTheHoldIsSentOnRelease() {
-        var stream = SotwStream(scope: .aggregated)
+        var stream = XDSStream(scope: .aggregated)
         _ = stream.snapshotChanged(warmMesh("v1", clusters: ["a"]))
         _ = stream.receive(request(.cluster))
         // RDS is asked for while cluster a is cold: held, not answered, not forgotten.
@@ -77,7 +77,7 @@ import Testing
     }
 }
 
-extension SotwStreamWarmingTests {
+extension XDSStreamWarmingTests {
     /// The race the config-churn test caught: the proxy asks for a new cluster's
     /// assignment with the nonce of an EDS response older than one already on its way.
     @Test func newNamesInAStaleRequestAreServedAndReleaseTheHold() {

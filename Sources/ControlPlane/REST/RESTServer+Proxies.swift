@@ -17,6 +17,14 @@ extension RESTServer {
                     fields["version_acked"] = status.ackedVersion.map { .string($0) } ?? .null
                     fields["nonce"] = status.nonce.map { .string($0) } ?? .null
                     fields["error"] = status.nackMessage.map { .string($0) } ?? .null
+                    if stream.wire == .delta {
+                        // Delta ACKs cover what each response carried: per resource.
+                        var resources: [String: JSON] = [:]
+                        for resource in status.resources {
+                            resources[resource.name] = ["version": .string(resource.version), "status": .string(resource.state.rawValue)]
+                        }
+                        fields["resources"] = .object(resources)
+                    }
                     types[type.collectionName] = .object(fields)
                 }
             }
@@ -27,6 +35,7 @@ extension RESTServer {
                 "address": .string(first.peer),
                 "connected_at": .string(RegistryJSON.timestamp(streams.map(\.connectedAt).min()!)),
                 "streams": .number(Double(streams.count)),
+                "protocol": .string(first.wire.rawValue),
                 "snapshot_version": first.snapshotVersion.map { .string($0) } ?? .null,
                 "synced": .bool(publisher.current.map { current in streams.allSatisfy { $0.isSynced(on: current.versionString) } } ?? false),
                 "types": .object(types),

@@ -1,6 +1,6 @@
 import EnvoyAPI
 
-extension SotwStream {
+extension XDSStream {
     /// A new snapshot for this stream's node group: push every subscribed type whose
     /// content changed, in ADS order (CDS, EDS, LDS, RDS).
     public mutating func snapshotChanged(_ next: Snapshot) -> [Action] {
@@ -26,7 +26,8 @@ extension SotwStream {
             if let sent = subscriptions[type]?.sent {
                 // Shared subtrees are skipped: O(what changed), not O(what was sent).
                 for name in next.resources(type).changes(from: sent).removed where kept[name] == nil {
-                    kept[name] = sent[name]
+                    // A Delta client's declared holding has nothing to serve: it goes now.
+                    if let old = sent[name], !old.isPlaceholder { kept[name] = old }
                 }
             }
             for name in kept.keys where next.resource(type, named: name) != nil { kept[name] = nil }
@@ -66,57 +67,5 @@ extension SotwStream {
             if let resource = all[name] { named.insert(resource) }
         }
         return named
-    }
-
-    /// The response `type` needs now, or nil when the proxy already has it all.
-    ///
-    /// - LDS and CDS responses are the whole set, so any difference is pushed in full: an
-    ///   absent resource is deleted.
-    /// - For EDS and RDS absence means nothing (xDS protocol, "Deleting resources"), so a
-    ///   response carries only new or changed resources; an endpoint change sends one
-    ///   assignment, not every assignment of the mesh.
-    /// - `added` names were just subscribed to: sent even if unchanged ("Resource updates").
-    ///   With `onlyForNewNames` (a request, not a snapshot, asks) EDS/RDS answer only then.
-    mutating func push(_ type: ResourceType, added: Set<String> = [], onlyForNewNames: Bool = false) -> Action? {
-        guard let sub = subscriptions[type] else { return nil }
-        let content = select(type, sub)
-        guard let sent = sub.sent else {
-            return sub.wildcard || !content.isEmpty ? respond(type, content, .full(content), from: nil) : nil
-        }
-        let newlyNamed = added.sorted().compactMap { content[$0] }
-        if type.allowsLegacyWildcard {
-            guard !newlyNamed.isEmpty || !sent.sameContent(as: content) else { return nil }
-            return respond(type, content, .full(content), from: nil)
-        }
-        if onlyForNewNames, newlyNamed.isEmpty { return nil }
-        var carried = content.changes(from: sent).changed
-        guard !carried.isEmpty || !newlyNamed.isEmpty else { return nil }
-        if newlyNamed.isEmpty {
-            return respond(type, content, .partial(carried), from: sent.contentHash)
-        }
-        let names = Set(carried.map(\.name))
-        carried += newlyNamed.filter { !names.contains($0.name) }
-        // Names only this stream just asked for: its own message, not shared.
-        return respond(type, content, .partial(carried), from: nil, shared: false)
-    }
-
-    /// Records `content` as what the proxy holds for `type` and builds the response
-    /// carrying `payload` with a fresh nonce.
-    mutating func respond(_ type: ResourceType, _ content: ResourceMap, _ payload: OutgoingResponse.Payload, from: UInt64?, shared: Bool = true) -> Action {
-        nonceCounter &+= 1
-        let nonce = String(nonceCounter)
-        let version = snapshot?.version ?? ""
-        var sub = subscriptions[type] ?? Subscription()
-        sub.sent = content
-        sub.sentVersion = version
-        sub.nonce = nonce
-        sub.awaitingReply = true
-        subscriptions[type] = sub
-        let carried: ResourceMap? = if case .full(let map) = payload { map } else { nil }
-        let key = shared ? ResponseCache.Key(
-            type: type, content: carried?.contentHash ?? content.contentHash, count: carried?.count ?? content.count, from: from) : nil
-        return .send(type, OutgoingResponse(
-            type: type, version: version, nonce: nonce, payload: payload, controlPlane: controlPlane,
-            key: key, cache: snapshot?.responses ?? ResponseCache()))
     }
 }

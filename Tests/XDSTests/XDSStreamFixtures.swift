@@ -31,7 +31,7 @@ func request(_ type: ResourceType, names: [String] = [], version: String = "", n
         errorDetail: error.map { RPCStatus(code: 3, message: $0) })
 }
 
-extension SotwStream.Action {
+extension XDSStream.Action {
     var response: DiscoveryResponse? {
         if case .send(_, let response) = self { return response.discoveryResponse }
         return nil
@@ -49,7 +49,7 @@ extension DiscoveryResponse {
     }
 }
 
-extension Array where Element == SotwStream.Action {
+extension Array where Element == XDSStream.Action {
     var responses: [DiscoveryResponse] { compactMap(\.response) }
     var sentTypes: [ResourceType] { compactMap(\.sentType) }
 }

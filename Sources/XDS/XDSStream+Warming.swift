@@ -1,4 +1,4 @@
-extension SotwStream {
+extension XDSStream {
     /// EDS names that clusters last sent on this stream need and that the proxy has not
     /// subscribed to yet: such clusters are still warming on the proxy (xDS protocol,
     /// "Eventual consistency considerations": a cluster warms until its

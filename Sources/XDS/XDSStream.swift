@@ -1,0 +1,202 @@
+public import EnvoyAPI
+
+/// The xDS protocol for one gRPC stream (ADS or a single type), State-of-the-World or
+/// incremental (Delta), as a value-type state machine: it takes requests and snapshots
+/// and returns actions; the server performs them. No I/O here, so every protocol rule is
+/// unit-testable (docs/xds.md).
+///
+/// Both variants share everything but the wire: one `Subscription` per type (names,
+/// wildcard, what the client holds, nonce, ACK/NACK), one ordering policy (make-before-
+/// break, the warming hold, removals after additions) and one rule for what needs
+/// sending (the difference between what the client holds and what it should hold). Only
+/// the way a request changes the names (`+Names`) and the shape of a response (`+Push`)
+/// differ.
+///
+/// Rules implemented (xDS REST and gRPC protocol, envoyproxy.io):
+/// - every response carries the type URL, the snapshot version and a nonce fresh within
+///   the stream;
+/// - a request whose response_nonce is not the latest one sent for its type is stale and
+///   no ACK or NACK ("ACK and NACK semantics"), though a change of subscription in it is
+///   honoured;
+/// - a request with error_detail NACKs the response it names: it is recorded with the
+///   client's message and the same content is not sent again;
+/// - a newly subscribed resource is sent even if unchanged ("Resource updates");
+/// - ADS pushes in make-before-break order, CDS → EDS → LDS → RDS, and clusters removed
+///   by a snapshot are kept until the client has ACKed the listeners and routes that moved
+///   off them; listeners and routes also wait until the client has subscribed to the
+///   assignments of clusters it has just been sent ("Eventual consistency considerations").
+public struct XDSStream: Sendable {
+    public enum Scope: Sendable, Equatable {
+        case aggregated
+        case single(ResourceType)
+    }
+
+    /// The protocol variant, fixed by the gRPC method the stream was opened on.
+    public enum Wire: String, Sendable, Equatable {
+        case sotw
+        case delta
+    }
+
+    public enum Action: Sendable, Equatable {
+        case send(ResourceType, OutgoingResponse)
+        case ignoreStaleNonce(ResourceType, nonce: String)
+        case recordAck(ResourceType, version: String)
+        case recordNack(ResourceType, version: String, message: String)
+        /// The request is not valid xDS: end the stream with INVALID_ARGUMENT.
+        case reject(String)
+    }
+
+    /// What this stream knows about one resource type.
+    public struct Subscription: Sendable, Equatable {
+        public internal(set) var wildcard = false
+        public internal(set) var names: Set<String> = [] {
+            // Kept with the names so that "the client names the whole set" is an O(1) check.
+            didSet { namesHash = names.reduce(0) { $0 &+ ResourceMap.hash($1) } }
+        }
+        /// `ResourceMap.namesHash` of `names`.
+        public private(set) var namesHash: UInt64 = 0
+        /// What the client holds for this type as far as the server knows: everything
+        /// sent, all responses together. Usually the very map of the snapshot, shared with
+        /// it and with every other stream of the group. Nil until something is sent (or,
+        /// on Delta, the client said what it holds).
+        public internal(set) var sent: ResourceMap?
+        public internal(set) var sentVersion: String?
+        /// `sent` as of the latest ACK: what the client is known to have applied.
+        public internal(set) var acked: ResourceMap?
+        public internal(set) var nonce: String?
+        /// A response is out and neither ACKed nor NACKed yet.
+        public internal(set) var awaitingReply = false
+        public internal(set) var ackedVersion: String?
+        public internal(set) var nack: Nack?
+    }
+
+    public struct Nack: Sendable, Equatable {
+        public let version: String
+        public let message: String
+    }
+
+    public let scope: Scope
+    public let wire: Wire
+    public let controlPlane: String?
+    public internal(set) var subscriptions: [ResourceType: Subscription] = [:]
+    public internal(set) var snapshot: Snapshot?
+    var nonceCounter: UInt64 = 0
+    /// Clusters and assignments a new snapshot removed, still served until the client ACKs
+    /// the listeners and routes of that snapshot (ADS only).
+    var retiring: [ResourceType: [String: Resource]] = [:]
+    /// LDS/RDS pushes waiting for new clusters to warm (XDSStream+Warming.swift).
+    var held: Set<ResourceType> = []
+    var heldAdded: [ResourceType: Set<String>] = [:]
+
+    public init(scope: Scope, wire: Wire = .sotw, controlPlane: String? = nil) {
+        self.scope = scope
+        self.wire = wire
+        self.controlPlane = controlPlane
+    }
+
+    // MARK: Requests
+
+    public mutating func receive(_ request: DiscoveryRequest) -> [Action] {
+        receive(SubscriptionRequest(request))
+    }
+
+    public mutating func receive(_ request: DeltaDiscoveryRequest) -> [Action] {
+        receive(SubscriptionRequest(request))
+    }
+
+    public mutating func receive(_ request: SubscriptionRequest) -> [Action] {
+        let type: ResourceType
+        switch resolveType(request.typeURL) {
+        case .success(let resolved): type = resolved
+        case .failure(let reason): return [.reject(reason.description)]
+        }
+        if wire == .delta, request.errorDetail != nil, !request.responseNonce.isEmpty, !issued(request.responseNonce) {
+            // Nothing to reject: the client answers a response this stream never sent.
+            return [.reject("NACK of nonce \"\(request.responseNonce.prefix(64))\", which this stream never sent")]
+        }
+        var sub = subscriptions[type] ?? Subscription()
+        let isNew = subscriptions[type] == nil
+        var actions: [Action] = []
+
+        // A nonce answers one of our responses. With no response sent yet on this stream
+        // (a client resuming after reconnect) it is treated as a fresh request.
+        if !request.responseNonce.isEmpty, let latest = sub.nonce, request.responseNonce != latest {
+            // Stale: it answers an older response, so it ACKs or NACKs nothing. Its change
+            // of subscription still stands (requests arrive in the order sent): else the
+            // client would wait for names it already asked for. A Delta request always
+            // carries one; a SotW request only if its set differs.
+            actions.append(.ignoreStaleNonce(type, nonce: request.responseNonce))
+            if case .complete(let names) = request.names {
+                guard !type.allowsLegacyWildcard, Set(names) != sub.names else { return actions }
+            }
+        } else if !request.responseNonce.isEmpty, sub.nonce != nil, sub.awaitingReply {
+            // Only the first reply to a response ACKs or NACKs it; later requests carrying
+            // the same nonce (e.g. Envoy changing its EDS names after a NACK) only update
+            // the subscription.
+            actions.append(reply(to: &sub, type: type, error: request.errorDetail))
+        }
+
+        let added = updateNames(&sub, request.names, isNew: isNew, type: type)
+        subscriptions[type] = sub
+
+        if snapshot != nil, mustHold(type) {
+            hold(type, added: added)
+        } else if let snapshot {
+            if sub.sent != nil, sub.nack?.version == snapshot.version {
+                // The client rejected this version: never answer with it again (docs/xds.md,
+                // "ACK and NACK"); new names are served with the next snapshot.
+            } else if let action = push(type, added: added, onlyForNewNames: true) {
+                actions.append(action)
+            }
+        }
+        actions += releaseHeld()
+        actions += retireIfSettled()
+        return actions
+    }
+
+    /// The first reply to the latest response: an ACK, or a NACK with the client's message.
+    private func reply(to sub: inout Subscription, type: ResourceType, error: RPCStatus?) -> Action {
+        let version = sub.sentVersion ?? ""
+        sub.awaitingReply = false
+        guard let error else {
+            sub.ackedVersion = version
+            sub.acked = sub.sent
+            sub.nack = nil
+            return .recordAck(type, version: version)
+        }
+        sub.nack = Nack(version: version, message: error.message)
+        // Responses that carry only changes (EDS/RDS on SotW, every type on Delta): the
+        // client still holds what it ACKed last, so what it refused counts as not held
+        // and goes out again with the next version that still has it (where a client that
+        // still refuses it NACKs again, rather than ACK unrelated changes and look
+        // synced). The refused content itself is never answered again.
+        if wire == .delta || !type.allowsLegacyWildcard { sub.sent = sub.acked ?? ResourceMap() }
+        return .recordNack(type, version: version, message: error.message)
+    }
+
+    /// Whether this stream gave out `nonce` (nonces are its counter's values).
+    private func issued(_ nonce: String) -> Bool {
+        guard let value = UInt64(nonce) else { return false }
+        return value >= 1 && value <= nonceCounter
+    }
+
+    private func resolveType(_ typeURL: String) -> Result<ResourceType, RejectReason> {
+        switch scope {
+        case .single(let served):
+            if typeURL.isEmpty || typeURL == served.typeURL { return .success(served) }
+            return .failure(RejectReason("type_url \(typeURL) on a \(served.shortName) stream"))
+        case .aggregated:
+            if typeURL.isEmpty { return .failure(RejectReason("type_url is required on an ADS stream")) }
+            guard let type = ResourceType(typeURL: typeURL) else {
+                return .failure(RejectReason("unknown type_url \(typeURL)"))
+            }
+            return .success(type)
+        }
+    }
+}
+
+struct RejectReason: Error, ExpressibleByStringLiteral, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+    init(stringLiteral value: String) { self.description = value }
+}
