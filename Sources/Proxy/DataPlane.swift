@@ -1,5 +1,6 @@
 public import EnvoyAPI
 public import Logging
+public import XDS
 public import NIOCore
 public import NIOPosix
 import Synchronization
@@ -14,6 +15,8 @@ public final class DataPlane: Sendable {
         public var xdsPort = 18000
         public var adminHost = "127.0.0.1"
         public var adminPort = 19100
+        /// Incremental (Delta) ADS by default; State-of-the-World on request.
+        public var xdsProtocol: XDSStream.Wire = .delta
 
         public init(node: Node) {
             self.node = node
@@ -32,7 +35,7 @@ public final class DataPlane: Sendable {
         self.logger = logger
         runtime = ProxyRuntime(group: group)
         listeners = ListenerManager(runtime: runtime, logger: logger)
-        client = XDSClient(node: options.node, host: options.xdsHost, port: options.xdsPort, runtime: runtime, listeners: listeners, logger: logger)
+        client = XDSClient(node: options.node, wire: options.xdsProtocol, host: options.xdsHost, port: options.xdsPort, runtime: runtime, listeners: listeners, logger: logger)
     }
 
     /// Binds the admin endpoint and starts the xDS client. Returns the admin port.

@@ -45,6 +45,7 @@ extension SextantProxy {
             zone: zone ?? fileNode["locality"]?["zone"]?.stringValue ?? "",
             userAgentName: "sextant-proxy", userAgentVersion: "0.4.0")
         var options = DataPlane.Options(node: node)
+        options.xdsProtocol = xdsProtocol == .sotw ? .sotw : .delta
         let xds = try Self.split(xdsAddress ?? file["xds_address"]?.stringValue ?? "127.0.0.1:18000", flag: "--xds-address")
         (options.xdsHost, options.xdsPort) = (xds.host, xds.port)
         let admin = try Self.split(adminAddress ?? file["admin_address"]?.stringValue ?? "127.0.0.1:19100", flag: "--admin-address", allowZero: true)

@@ -26,6 +26,9 @@ struct SextantProxy: AsyncParsableCommand {
     @Option(help: "Where the xDS server listens (HOST:PORT). Default 127.0.0.1:18000.")
     var xdsAddress: String?
 
+    @Option(help: "xDS variant on the ADS stream: delta (incremental, the default) or sotw (State-of-the-World).")
+    var xdsProtocol: XDSProtocol = .delta
+
     @Option(help: "Admin endpoint (HOST:PORT). Default 127.0.0.1:19100.")
     var adminAddress: String?
 
@@ -69,3 +72,7 @@ struct SextantProxy: AsyncParsableCommand {
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 extension LogFormat: ExpressibleByArgument {}
+
+enum XDSProtocol: String, ExpressibleByArgument, CaseIterable {
+    case sotw, delta
+}

@@ -30,10 +30,10 @@ import TestSupport
 
             let forwarded = try await mesh.get("echo", headers: ["x-forwarded-for": "10.1.2.3"]).headers["x-seen-forwarded-for"]
             switch plane {
-            case .sextantProxy:
+            case .sextantProxy, .sextantProxySotw:
                 // sextant-proxy appends the downstream address, as Envoy does with use_remote_address.
                 #expect(forwarded == "10.1.2.3, 127.0.0.1")
-            case .envoy:
+            case .envoy, .envoyDelta:
                 // Envoy's sidecar HCM (use_remote_address false) passes the header on untouched.
                 #expect(forwarded == "10.1.2.3")
             }

@@ -53,11 +53,13 @@ final class MeshHarness: @unchecked Sendable {
             .replacingOccurrences(of: "${BETA_CONNECT_TIMEOUT}", with: betaConnectTimeout)
     }
 
-    func startEnvoy() throws -> EnvoyProcess {
+    func startEnvoy(delta: Bool = false) throws -> EnvoyProcess {
         var bootstrap = EnvoyBootstrap(nodeID: Self.nodeID, service: "tests")
         bootstrap.xdsPort = xdsPort
         bootstrap.adminPort = try TestEnvironment.freePort()
-        let envoy = try EnvoyProcess.start(bootstrapYAML: bootstrap.yaml, adminPort: bootstrap.adminPort, in: directory)
+        bootstrap.delta = delta
+        let envoy = try EnvoyProcess.start(bootstrapYAML: bootstrap.yaml, adminPort: bootstrap.adminPort, in: directory, delta: delta)
+        server.labelVersions(of: envoy, nodeID: Self.nodeID)
         self.proxy = envoy
         return envoy
     }
@@ -65,11 +67,12 @@ final class MeshHarness: @unchecked Sendable {
     /// Envoy or sextant-proxy, with the node id `nodeID`; the listeners come from the file.
     @discardableResult
     func startProxy(_ kind: DataPlaneKind) throws -> any ProxyProcess {
-        guard kind == .sextantProxy else { return try startEnvoy() }
+        if kind.isEnvoy { return try startEnvoy(delta: kind.isDelta) }
         let spec = SidecarSpec(
             nodeID: Self.nodeID, service: "tests", xdsPort: xdsPort, outboundPort: try TestEnvironment.freePort(),
             inboundPort: try TestEnvironment.freePort())
         let proxy = try kind.start(spec, in: directory)
+        server.labelVersions(of: proxy, nodeID: Self.nodeID)
         self.proxy = proxy
         return proxy
     }

@@ -46,6 +46,7 @@ final class RegistryMesh: @unchecked Sendable {
         let spec = SidecarSpec(
             nodeID: Self.nodeID, service: service, xdsPort: ports.xds, outboundPort: outboundPort, inboundPort: try TestEnvironment.freePort())
         let proxy = try kind.start(spec, in: directory)
+        server.labelVersions(of: proxy, nodeID: Self.nodeID)
         self.proxy = proxy
         return proxy
     }

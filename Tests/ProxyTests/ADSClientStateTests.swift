@@ -9,7 +9,7 @@ import XDS
     let all = ProxyFixtures.resources()
 
     /// Receives and commits (applies) a response, returning the requests it produces.
-    func accept(_ state: inout ADSClientState, _ type: ResourceType, version: String, nonce: String, _ resources: [PackedAny]? = nil) throws -> [DiscoveryRequest] {
+    func accept(_ state: inout ADSClientState, _ type: ResourceType, version: String, nonce: String, _ resources: [PackedAny]? = nil) throws -> [ClientRequest] {
         guard case .proposal(let proposal) = state.receive(ProxyFixtures.response(type, resources ?? all[type]!, version: version, nonce: nonce)) else {
             throw ConfigError(path: "", reason: "\(type) \(version) was not accepted")
         }
@@ -17,7 +17,7 @@ import XDS
     }
 
     @Test func aStreamOpensWithWildcardCDSAndLDSAndTheNodeOnTheFirstRequest() {
-        var state = ADSClientState(node: node)
+        var state = ADSClientState(node: node, wire: .sotw)
         let requests = state.openingRequests()
         #expect(requests.map(\.typeURL) == [TypeURL.cluster, TypeURL.listener])
         #expect(requests.allSatisfy { $0.resourceNames.isEmpty && $0.responseNonce.isEmpty && $0.versionInfo.isEmpty })
@@ -26,14 +26,14 @@ import XDS
     }
 
     @Test func clustersAreACKedAndTheirAssignmentsSubscribedByName() throws {
-        var state = ADSClientState(node: node)
+        var state = ADSClientState(node: node, wire: .sotw)
         let requests = try accept(&state, .cluster, version: "v1", nonce: "n1")
         #expect(requests.count == 2)
         // The new names go out before the ACK, as Envoy sends them.
         #expect(requests[0].typeURL == TypeURL.endpoint)
         #expect(requests[0].resourceNames == ["db", "echo", "echo|v1", "echo|v2"])
         #expect(requests[0].versionInfo == "" && requests[0].responseNonce == "")
-        #expect(requests[1] == DiscoveryRequest(versionInfo: "v1", typeURL: TypeURL.cluster, responseNonce: "n1"))
+        #expect(requests[1] == .sotw(DiscoveryRequest(versionInfo: "v1", typeURL: TypeURL.cluster, responseNonce: "n1")))
         // Listeners name the route configuration: RDS follows.
         let lds = try accept(&state, .listener, version: "v1", nonce: "n2")
         #expect(lds.first?.typeURL == TypeURL.route)
@@ -43,7 +43,7 @@ import XDS
     }
 
     @Test func aResourceThatCannotBeAppliedIsNACKedWhileTheOthersApply() throws {
-        var state = ADSClientState(node: node)
+        var state = ADSClientState(node: node, wire: .sotw)
         _ = try accept(&state, .cluster, version: "v1", nonce: "n1")
         let ring = try ProxyFixtures.packed(.cluster, ["name": "ring", "type": "EDS", "lb_policy": "RING_HASH", "eds_cluster_config": ["eds_config": ["ads": [:]]]])
         let echoV1 = all[.cluster]!.first { (try? DecodedResource.decode($0, as: .cluster).name) == "echo" }!
@@ -76,7 +76,7 @@ import XDS
     }
 
     @Test func aRefusedResourceKeepsItsLastGoodVersion() throws {
-        var state = ADSClientState(node: node)
+        var state = ADSClientState(node: node, wire: .sotw)
         _ = try accept(&state, .listener, version: "v1", nonce: "n1")
         let before = try #require(state.config.listeners["outbound_http"])
         let broken = try ProxyFixtures.packed(.listener, [
@@ -95,7 +95,7 @@ import XDS
     }
 
     @Test func aProposalTheDriverCouldNotApplyIsNACKed() throws {
-        var state = ADSClientState(node: node)
+        var state = ADSClientState(node: node, wire: .sotw)
         guard case .proposal(let proposal) = state.receive(ProxyFixtures.response(.listener, all[.listener]!, version: "v1", nonce: "n1")) else {
             Issue.record("not a proposal")
             return
@@ -107,7 +107,7 @@ import XDS
     }
 
     @Test func listenersAndClustersAreWholeSetsWhileRoutesAndEndpointsKeepUnsentNames() throws {
-        var state = ADSClientState(node: node)
+        var state = ADSClientState(node: node, wire: .sotw)
         _ = try accept(&state, .cluster, version: "v1", nonce: "1")
         _ = try accept(&state, .endpoint, version: "v1", nonce: "2")
         #expect(state.config.assignments.count == 4)
@@ -125,7 +125,7 @@ import XDS
     }
 
     @Test func aReconnectResumesFromTheLastACKedVersionsAndNames() throws {
-        var state = ADSClientState(node: node)
+        var state = ADSClientState(node: node, wire: .sotw)
         _ = try accept(&state, .cluster, version: "v7", nonce: "1")
         _ = try accept(&state, .endpoint, version: "v7", nonce: "2")
         _ = try accept(&state, .listener, version: "v6", nonce: "3")
@@ -150,7 +150,7 @@ import XDS
             ["name": .string(name), "address": ["socket_address": ["address": "127.0.0.1", "port_value": 7100]],
              "filter_chains": [["filters": [["name": "tcp", "typed_config": ["@type": "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", "cluster": "c"]]]]]]
         }
-        var state = ADSClientState(node: node)
+        var state = ADSClientState(node: node, wire: .sotw)
         let response = ProxyFixtures.response(.listener, [try ProxyFixtures.packed(.listener, listener("a")), try ProxyFixtures.packed(.listener, listener("b"))], version: "v1", nonce: "1")
         guard case .proposal(let proposal) = state.receive(response) else {
             Issue.record("not a proposal")

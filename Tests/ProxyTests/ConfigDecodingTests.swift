@@ -12,7 +12,7 @@ import XDS
         var config = ProxyConfig()
         for type in [ResourceType.cluster, .endpoint, .listener, .route] {
             let names = Set(all[type]!.map { try! DecodedResource.decode($0, as: type).name })
-            let refusals = ADSClientState.merge(ProxyFixtures.response(type, all[type]!, version: "v1", nonce: "1"), as: type, into: &config, subscribed: names)
+            let refusals = ADSClientState.merge(ResourceUpdate(ProxyFixtures.response(type, all[type]!, version: "v1", nonce: "1")), as: type, into: &config, subscribed: names)
             #expect(refusals.isEmpty, "\(type): \(refusals)")
         }
         let echo = try #require(config.clusters["echo"])

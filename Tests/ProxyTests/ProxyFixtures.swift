@@ -59,3 +59,19 @@ enum ProxyFixtures {
         PackedAny(typeURL: type.typeURL, value: try ProtoJSON.encode(json, as: MessageType.forTypeURL(type.typeURL)!))
     }
 }
+
+/// The SotW request inside a `ClientRequest` (tests of the SotW client read its fields).
+extension ClientRequest {
+    var sotw: DiscoveryRequest {
+        guard case .sotw(let request) = self else { fatalError("a Delta request where SotW was expected: \(self)") }
+        return request
+    }
+    var delta: DeltaDiscoveryRequest? {
+        if case .delta(let request) = self { return request }
+        return nil
+    }
+    var resourceNames: [String] { sotw.resourceNames }
+    var responseNonce: String { delta?.responseNonce ?? sotw.responseNonce }
+    var versionInfo: String { sotw.versionInfo }
+    var node: Node? { delta?.node ?? sotw.node }
+}

@@ -1,9 +1,11 @@
 public import EnvoyAPI
 public import XDS
 
-/// The client half of ADS State-of-the-World as a value type: what to subscribe to,
-/// what to ACK or NACK, and which configuration is the last good one. No I/O, so every
-/// protocol rule is unit-tested (Tests/ProxyTests/ADSClientStateTests.swift).
+/// The client half of ADS, State-of-the-World or incremental (Delta), as a value type:
+/// what to subscribe to, what to ACK or NACK, and which configuration is the last good
+/// one. No I/O, so every protocol rule is unit-tested (Tests/ProxyTests). Both variants
+/// share the subscription state and the merge; they differ in the shape of requests
+/// (`+Requests`) and in what a response means (a whole set, or changes).
 ///
 /// A response is handled in two steps: `receive` decodes it into a `Proposal` (the valid
 /// resources, and refusals for the others), the driver applies the proposal's
@@ -17,6 +19,9 @@ public struct ADSClientState: Sendable {
         public var nonce = ""
         /// Subscribed names; LDS and CDS stay wildcard (empty list on the wire).
         public var names: [String] = []
+        /// Delta: the names the server has been told on this stream (requests carry
+        /// changes of it).
+        var announced: Set<String> = []
         public var lastError: String?
         public var acks = 0
         public var nacks = 0
@@ -28,7 +33,7 @@ public struct ADSClientState: Sendable {
     /// response is NACKed naming them.
     public struct Proposal: Sendable {
         public let type: ResourceType
-        public let response: DiscoveryResponse
+        public let update: ResourceUpdate
         public let config: ProxyConfig
         public let refusals: [ConfigError]
     }
@@ -40,59 +45,52 @@ public struct ADSClientState: Sendable {
     }
 
     public let node: Node
-    public private(set) var types: [ResourceType: TypeState] = [:]
+    public let wire: XDSStream.Wire
+    public internal(set) var types: [ResourceType: TypeState] = [:]
     public private(set) var config = ProxyConfig()
 
     /// Wildcard types first, in make-before-break order (CDS before LDS), then the named ones.
     static let subscribed: [ResourceType] = [.cluster, .listener, .endpoint, .route]
 
-    public init(node: Node) {
+    public init(node: Node, wire: XDSStream.Wire = .delta) {
         self.node = node
+        self.wire = wire
         for type in Self.subscribed { types[type] = TypeState() }
     }
 
-    /// The requests that open a stream, also after a reconnect: CDS and LDS as wildcards,
-    /// EDS and RDS for the names already known, each with the version last ACKed and no
-    /// nonce (xDS: a new stream starts a new nonce sequence, so the old stream's nonces
-    /// are forgotten). The node goes on the first.
-    public mutating func openingRequests() -> [DiscoveryRequest] {
-        for type in Self.subscribed { types[type]!.nonce = "" }
-        var requests: [DiscoveryRequest] = []
-        for type in Self.subscribed {
-            let state = types[type]!
-            guard type.allowsLegacyWildcard || !state.names.isEmpty else { continue }
-            requests.append(DiscoveryRequest(
-                versionInfo: state.ackedVersion, node: requests.isEmpty ? node : nil,
-                resourceNames: state.names, typeURL: type.typeURL))
-        }
-        return requests
+    public mutating func receive(_ response: DiscoveryResponse) -> Outcome {
+        receive(ResourceUpdate(response))
     }
 
-    public mutating func receive(_ response: DiscoveryResponse) -> Outcome {
-        guard let type = ResourceType(typeURL: response.typeURL), types[type] != nil else { return .ignored }
-        types[type]!.nonce = response.nonce
+    public mutating func receive(_ response: DeltaDiscoveryResponse) -> Outcome {
+        receive(ResourceUpdate(response))
+    }
+
+    mutating func receive(_ update: ResourceUpdate) -> Outcome {
+        guard let type = ResourceType(typeURL: update.typeURL), types[type] != nil else { return .ignored }
+        types[type]!.nonce = update.nonce
         var next = config
-        let refusals = Self.merge(response, as: type, into: &next, subscribed: Set(types[type]!.names))
-        return .proposal(Proposal(type: type, response: response, config: next, refusals: refusals))
+        let refusals = Self.merge(update, as: type, into: &next, subscribed: Set(types[type]!.names))
+        return .proposal(Proposal(type: type, update: update, config: next, refusals: refusals))
     }
 
     /// The proposal is running: subscribe to the EDS/RDS names it needs, then ACK it. The
     /// subscription goes first, as Envoy's does, so a server holding listeners and routes
     /// until new clusters are warm sees the names before the ACK.
-    public mutating func commit(_ proposal: Proposal) -> [DiscoveryRequest] {
+    public mutating func commit(_ proposal: Proposal) -> [ClientRequest] {
         let type = proposal.type
         config = proposal.config
-        let reply: DiscoveryRequest
+        let reply: ClientRequest
         if proposal.refusals.isEmpty {
-            types[type]!.ackedVersion = proposal.response.versionInfo
+            types[type]!.ackedVersion = proposal.update.versionInfo
             types[type]!.lastError = nil
             types[type]!.acks += 1
-            config.applied[type]?.version = proposal.response.versionInfo
+            config.applied[type]?.version = proposal.update.versionInfo
             reply = request(type)
         } else {
             reply = nack(type, proposal.refusals)
         }
-        var requests: [DiscoveryRequest] = []
+        var requests: [ClientRequest] = []
         let dependent: (ResourceType, Set<String>)? = switch type {
         case .cluster: (.endpoint, config.edsNames)
         case .listener: (.route, config.rdsNames)
@@ -100,7 +98,7 @@ public struct ADSClientState: Sendable {
         }
         if let (child, wanted) = dependent, Set(types[child]!.names) != wanted {
             types[child]!.names = wanted.sorted()
-            // Resources no longer named are dropped (xDS SotW: unsubscribing forgets them).
+            // Resources no longer named are dropped (unsubscribing forgets them).
             switch child {
             case .endpoint: config.assignments = config.assignments.filter { wanted.contains($0.key) }
             case .route: config.routes = config.routes.filter { wanted.contains($0.key) }
@@ -110,7 +108,7 @@ public struct ADSClientState: Sendable {
                 applied.resources = applied.resources.filter { wanted.contains($0.key) }
                 config.applied[child] = applied
             }
-            requests.append(request(child))
+            requests.append(subscription(child))
         }
         requests.append(reply)
         return requests
@@ -118,96 +116,7 @@ public struct ADSClientState: Sendable {
 
     /// The proposal could not be applied at all (a listener did not bind): NACK it and
     /// keep the last good configuration whole.
-    public mutating func reject(_ proposal: Proposal, error: ConfigError) -> DiscoveryRequest {
+    public mutating func reject(_ proposal: Proposal, error: ConfigError) -> ClientRequest {
         nack(proposal.type, proposal.refusals + [error])
-    }
-
-    private mutating func nack(_ type: ResourceType, _ errors: [ConfigError]) -> DiscoveryRequest {
-        let message = errors.map(\.description).joined(separator: "; ")
-        types[type]!.lastError = message
-        types[type]!.nacks += 1
-        // version_info stays the last ACKed one; error_detail carries why (xDS: NACK).
-        var nack = request(type)
-        nack.errorDetail = RPCStatus(code: 3, message: message)  // INVALID_ARGUMENT
-        return nack
-    }
-
-    private func request(_ type: ResourceType) -> DiscoveryRequest {
-        let state = types[type]!
-        return DiscoveryRequest(versionInfo: state.ackedVersion, resourceNames: state.names, typeURL: type.typeURL, responseNonce: state.nonce)
-    }
-
-    /// LDS and CDS responses are the whole set: what is absent is removed. RDS and EDS
-    /// responses need only carry the named resources, so absent ones keep their last
-    /// value (xDS: "Resource types … that are not wildcard …"). A resource that cannot be
-    /// decoded keeps its last good value (or stays absent) and is returned as a refusal.
-    static func merge(_ response: DiscoveryResponse, as type: ResourceType, into config: inout ProxyConfig, subscribed: Set<String>) -> [ConfigError] {
-        var refusals: [ConfigError] = []
-        var decoded: [String: (value: DecodedResource, packed: PackedAny)] = [:]
-        var refusedNames: Set<String> = []
-        for resource in response.resources {
-            var name: String?
-            do {
-                let value = try DecodedResource.decode(resource, as: type, name: &name)
-                guard decoded[value.name] == nil else {
-                    refusals.append(ConfigError(resource: "\(DecodedResource.noun(type)) '\(value.name)'", path: "", reason: "sent twice in one response"))
-                    continue
-                }
-                decoded[value.name] = (value, resource)
-            } catch {
-                refusals.append(error)
-                if let name { refusedNames.insert(name) }
-            }
-        }
-        let wholeSet = type.allowsLegacyWildcard
-        if !wholeSet {
-            decoded = decoded.filter { subscribed.contains($0.key) }
-        }
-        let previous = config.applied[type]?.resources ?? [:]
-        var applied: [String: AppliedResource] = wholeSet ? previous.filter { refusedNames.contains($0.key) } : previous
-        for (name, entry) in decoded {
-            let unchanged = previous[name]?.packed == entry.packed
-            applied[name] = unchanged ? previous[name]! : AppliedResource(packed: entry.packed, version: response.versionInfo)
-        }
-        config.applied[type] = AppliedResources(version: config.applied[type]?.version ?? "", resources: applied)
-        let values = decoded.values.map(\.value)
-        switch type {
-        case .listener:
-            var listeners = config.listeners.filter { refusedNames.contains($0.key) }
-            for case .listener(let listener) in values { listeners[listener.name] = listener }
-            for clash in checkPorts(listeners) {
-                refusals.append(clash.error)
-                listeners[clash.name] = config.listeners[clash.name]
-                config.applied[type]?.resources[clash.name] = previous[clash.name]
-            }
-            config.listeners = listeners
-        case .cluster:
-            var clusters = config.clusters.filter { refusedNames.contains($0.key) }
-            for case .cluster(let cluster) in values { clusters[cluster.name] = cluster }
-            config.clusters = clusters
-        case .route:
-            for case .route(let table) in values { config.routes[table.name] = table }
-        case .endpoint:
-            for case .assignment(let assignment) in values { config.assignments[assignment.clusterName] = assignment }
-        case .secret:
-            break
-        }
-        return refusals
-    }
-
-    /// Two listeners on one address cannot both bind; the later name is refused (it
-    /// keeps its previous address, if it had one), as Envoy refuses such a listener.
-    static func checkPorts(_ listeners: [String: ListenerConfig]) -> [(name: String, error: ConfigError)] {
-        var seen: [String: String] = [:]
-        var clashes: [(name: String, error: ConfigError)] = []
-        for listener in listeners.values.sorted(by: { $0.name < $1.name }) {
-            let key = "\(listener.host):\(listener.port)"
-            if let other = seen[key] {
-                clashes.append((listener.name, ConfigError(resource: "listener '\(listener.name)'", path: "address", reason: "\(key) is already used by listener '\(other)'")))
-                continue
-            }
-            seen[key] = listener.name
-        }
-        return clashes
     }
 }

@@ -8,7 +8,10 @@ public import XDS
 /// and on any failure reconnects with jittered exponential back-off, resuming from the
 /// versions it last ACKed. Meanwhile traffic keeps flowing on the last good config.
 public final class XDSClient: Sendable {
-    static let adsPath = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources"
+    static let adsPaths: [XDSStream.Wire: String] = [
+        .sotw: "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources",
+        .delta: "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources",
+    ]
 
     private let host: String
     private let port: Int
@@ -20,13 +23,16 @@ public final class XDSClient: Sendable {
     /// The connection in use, so `stop()` can end a stream blocked on the next response.
     private let current = Mutex<(client: GRPCClient?, stopped: Bool)>((nil, false))
 
-    init(node: Node, host: String, port: Int, runtime: ProxyRuntime, listeners: ListenerManager, logger: Logger) {
+    private let wire: XDSStream.Wire
+
+    init(node: Node, wire: XDSStream.Wire, host: String, port: Int, runtime: ProxyRuntime, listeners: ListenerManager, logger: Logger) {
+        self.wire = wire
         self.host = host
         self.port = port
         self.runtime = runtime
         self.listeners = listeners
         self.logger = logger
-        state = Mutex(ADSClientState(node: node))
+        state = Mutex(ADSClientState(node: node, wire: wire))
     }
 
     public var types: [ResourceType: ADSClientState.TypeState] { state.withLock { $0.types } }
@@ -77,16 +83,19 @@ public final class XDSClient: Sendable {
     }
 
     private func stream(on client: GRPCClient, backoff: inout Backoff) async throws {
-        let call = try await client.call(path: Self.adsPath)
+        let call = try await client.call(path: Self.adsPaths[wire]!)
         for request in state.withLock({ $0.openingRequests() }) {
             try await call.send(request.encoded())
         }
         connected.withLock { $0 = true }
-        logger.info("xDS stream open", metadata: ["xds": "\(host):\(port)"])
+        logger.info("xDS stream open", metadata: ["xds": "\(host):\(port)", "protocol": "\(wire.rawValue)"])
         for try await message in call.responses {
             backoff.reset()
-            let response = try DiscoveryResponse.decode(message)
-            for request in await handle(response) {
+            let update = switch wire {
+            case .sotw: ResourceUpdate(try DiscoveryResponse.decode(message))
+            case .delta: ResourceUpdate(try DeltaDiscoveryResponse.decode(message))
+            }
+            for request in await handle(update) {
                 try await call.send(request.encoded())
             }
         }
@@ -94,7 +103,7 @@ public final class XDSClient: Sendable {
 
     /// One response: decode, apply, and the requests that answer it (ACK or NACK, and
     /// any new EDS/RDS subscription).
-    func handle(_ response: DiscoveryResponse) async -> [DiscoveryRequest] {
+    func handle(_ response: ResourceUpdate) async -> [ClientRequest] {
         switch state.withLock({ $0.receive(response) }) {
         case .ignored:
             return []
@@ -107,7 +116,9 @@ public final class XDSClient: Sendable {
             }
             if proposal.refusals.isEmpty {
                 runtime.stats.increment("control_plane.\(proposal.type.shortName.lowercased()).update_success")
-                logger.info("applied", metadata: ["type": "\(proposal.type)", "version": "\(response.versionInfo)", "resources": "\(response.resources.count)"])
+                logger.info("applied", metadata: [
+                    "type": "\(proposal.type)", "version": "\(response.versionInfo)", "resources": "\(response.resources.count)",
+                    "removed": "\(response.removed.count)"])
             } else {
                 rejected(response, proposal.refusals)
             }
@@ -115,7 +126,7 @@ public final class XDSClient: Sendable {
         }
     }
 
-    private func rejected(_ response: DiscoveryResponse, _ errors: [ConfigError]) {
+    private func rejected(_ response: ResourceUpdate, _ errors: [ConfigError]) {
         let type = ResourceType(typeURL: response.typeURL).map { $0.shortName.lowercased() } ?? "unknown"
         runtime.stats.increment("control_plane.\(type).update_rejected")
         logger.error("rejected (NACK); the refused resources keep their last good version", metadata: [
