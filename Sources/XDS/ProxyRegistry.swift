@@ -87,6 +87,8 @@ public struct XDSCounters: Sendable, Equatable {
     public var pushes: [ResourceType: Int] = [:]
     public var acks: [ResourceType: Int] = [:]
     public var nacks: [ResourceType: Int] = [:]
+    /// Bytes of the responses sent (gRPC message payloads), per type.
+    public var bytes: [ResourceType: Int] = [:]
     public init() {}
 }
 
@@ -160,9 +162,10 @@ public final class ProxyRegistry: Sendable {
 
     /// Takes in a stream's state after an event, and counts the event's actions: under
     /// the stream's own lock only.
-    func update(_ entry: Entry, from stream: XDSStream, counting actions: [XDSStream.Action] = []) {
+    func update(_ entry: Entry, from stream: XDSStream, counting actions: [XDSStream.Action] = [], bytes: [ResourceType: Int] = [:]) {
         let nowSynced = entry.guarded.withLock { guarded -> Bool in
             for action in actions { Self.count(action, into: &guarded.counters) }
+            guarded.counters.bytes.merge(bytes, uniquingKeysWith: +)
             let version = stream.snapshot?.version
             let wasSynced = version.map(guarded.status.isSynced(on:)) ?? false
             for (type, sub) in stream.subscriptions { guarded.status.types[type] = TypeStatus(sub, wire: stream.wire) }
@@ -193,6 +196,12 @@ public final class ProxyRegistry: Sendable {
         state.withLock { Array($0.entries.values) }.map(\.status).sorted { $0.streamID < $1.streamID }
     }
 
+    /// The counters of the live streams of one node id.
+    public func counters(ofNode id: String) -> XDSCounters {
+        let entries = state.withLock { Array($0.entries.values) }
+        return entries.filter { $0.status.node.id == id }.reduce(into: XDSCounters()) { $0.add($1.counters) }
+    }
+
     /// The streams of one node id (a proxy may hold several: ADS, or one per type).
     public func streams(ofNode id: String) -> [ProxyStatus] { all.filter { $0.node.id == id } }
 }
@@ -202,5 +211,6 @@ extension XDSCounters {
         pushes.merge(other.pushes, uniquingKeysWith: +)
         acks.merge(other.acks, uniquingKeysWith: +)
         nacks.merge(other.nacks, uniquingKeysWith: +)
+        bytes.merge(other.bytes, uniquingKeysWith: +)
     }
 }

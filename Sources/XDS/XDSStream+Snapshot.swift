@@ -6,16 +6,36 @@ extension XDSStream {
     public mutating func snapshotChanged(_ next: Snapshot) -> [Action] {
         if scope == .aggregated { retireRemoved(from: next) }
         snapshot = next
+        let early = awaitingSnapshot
+        awaitingSnapshot = [:]
         var actions: [Action] = []
         for type in ResourceType.allCases where subscriptions[type] != nil {
             if mustHold(type) {
-                hold(type)
+                hold(type, added: early[type] ?? [])
                 continue
             }
             // Includes a named resource that did not exist when it was requested.
-            if let action = push(type) { actions.append(action) }
+            if let action = push(type, added: early[type] ?? []) {
+                actions.append(action)
+            } else {
+                settleNack(type)
+            }
         }
         return actions + releaseHeld() + retireIfSettled()
+    }
+
+    /// A NACKed type whose client, with nothing new to send, holds exactly what this
+    /// snapshot asks for (a later version went back to what it ACKed) is in sync again:
+    /// on this version, and no longer NACKED. Without this, a Delta (or SotW EDS/RDS)
+    /// stream that needs no response would show the old NACK for ever.
+    private mutating func settleNack(_ type: ResourceType) {
+        guard var sub = subscriptions[type], sub.nack != nil, !sub.awaitingReply, let held = sub.sent,
+              let acked = sub.acked, held.sameContent(as: acked), held.sameContent(as: select(type, sub)),
+              let version = snapshot?.version else { return }
+        sub.nack = nil
+        sub.sentVersion = version
+        sub.ackedVersion = version
+        subscriptions[type] = sub
     }
 
     /// Make-before-break: clusters (and their assignments) that the proxy holds but the new

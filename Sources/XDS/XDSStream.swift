@@ -87,6 +87,8 @@ public struct XDSStream: Sendable {
     /// LDS/RDS pushes waiting for new clusters to warm (XDSStream+Warming.swift).
     var held: Set<ResourceType> = []
     var heldAdded: [ResourceType: Set<String>] = [:]
+    /// Names subscribed before the first snapshot reached the stream.
+    var awaitingSnapshot: [ResourceType: Set<String>] = [:]
 
     public init(scope: Scope, wire: Wire = .sotw, controlPlane: String? = nil) {
         self.scope = scope
@@ -139,7 +141,10 @@ public struct XDSStream: Sendable {
         let added = updateNames(&sub, request.names, isNew: isNew, type: type)
         subscriptions[type] = sub
 
-        if snapshot != nil, mustHold(type) {
+        if snapshot == nil {
+            // Answered with the first snapshot: a name that does not exist then is reported.
+            awaitingSnapshot[type, default: []].formUnion(added)
+        } else if mustHold(type) {
             hold(type, added: added)
         } else if let snapshot {
             if sub.sent != nil, sub.nack?.version == snapshot.version {

@@ -140,11 +140,13 @@ final class XDSStreamDriver: Sendable {
 
     /// Queues the responses (in nonce order, under the lock) and records the rest.
     private func perform(_ actions: [XDSStream.Action], _ state: inout State, tookSnapshot: Bool = false) throws {
+        var bytes: [ResourceType: Int] = [:]
         for action in actions {
             switch action {
             case .send(let type, let response):
                 log.debug("push", metadata: tagged(state, ["type": "\(type)", "version": "\(response.version)", "nonce": "\(response.nonce)", "resources": "\(response.resourceCount)"]))
                 let (shared, tail) = response.encoded()
+                bytes[type, default: 0] += shared.readableBytes + tail.count
                 writer.enqueue(shared: shared, tail: tail)
             case .recordAck(let type, let version):
                 log.debug("ACK", metadata: tagged(state, ["type": "\(type)", "version": "\(version)"]))
@@ -158,7 +160,7 @@ final class XDSStreamDriver: Sendable {
         }
         // Status and counters together, under this stream's own entry lock.
         if let proxy = state.proxy, !actions.isEmpty || tookSnapshot {
-            proxies.update(proxy, from: state.stream, counting: actions)
+            proxies.update(proxy, from: state.stream, counting: actions, bytes: bytes)
         }
     }
 

@@ -100,15 +100,42 @@ import XDS
         }
     }
 
-    @Test func deltaXDSIsUnimplementedForNow() async throws {
+    @Test func aDeltaStreamWithAnUnknownTypeURLEndsWithInvalidArgument() async throws {
         try await withServer { _, port, _ in
-            let path = "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources"
-            let client = try await RawXDSClient.connect(port: port, nodeID: "delta", path: path)
-            // The server answers the HEADERS alone (trailers-only) and resets our half
-            // (RFC 9113 §8.1), so this send may already find the stream closed.
-            try? await client.send(typeURL: TypeURL.cluster)
-            let ended = await status(of: client)
-            #expect(ended?.code == .unimplemented)
+            let client = try await RawDeltaClient.connect(port: port, nodeID: "delta-bad-type")
+            try await client.send("type.googleapis.com/example.NotAResource")
+            await #expect(throws: GRPCStatus(.invalidArgument, "unknown type_url type.googleapis.com/example.NotAResource")) {
+                try await client.next()
+            }
+            await client.close()
+        }
+    }
+
+    @Test func aDeltaNackOfANonceNeverSentEndsWithInvalidArgument() async throws {
+        try await withServer { _, port, _ in
+            let client = try await RawDeltaClient.connect(port: port, nodeID: "delta-bad-nack")
+            try await client.send(TypeURL.cluster)
+            _ = try await client.next()
+            try await client.send(TypeURL.cluster, nonce: "12345", error: RPCStatus(code: 3, message: "no"))
+            do {
+                _ = try await client.next()
+                Issue.record("the stream went on")
+            } catch let status as GRPCStatus {
+                #expect(status.code == .invalidArgument)
+                #expect(status.message.contains("never sent"), "\(status.message)")
+            }
+            await client.close()
+        }
+    }
+
+    @Test func thousandsOfUnknownNamesOnDeltaAreAnsweredAsRemoved() async throws {
+        try await withServer { _, port, _ in
+            let client = try await RawDeltaClient.connect(port: port, nodeID: "delta-ghosts")
+            let ghosts = (0..<3_000).map { "ghost-\($0)" }
+            try await client.send(TypeURL.endpoint, subscribe: ghosts)
+            let response = try await client.next()
+            #expect(response.resources.isEmpty)
+            #expect(Set(response.removedResources) == Set(ghosts))
             await client.close()
         }
     }

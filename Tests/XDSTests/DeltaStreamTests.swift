@@ -96,6 +96,14 @@ import Testing
         #expect(appears.deltas.map(\.names) == [["ghost"]])
     }
 
+    @Test func aNameSubscribedBeforeTheFirstSnapshotIsAnsweredWithIt() {
+        var stream = XDSStream(scope: .aggregated, wire: .delta)
+        #expect(stream.receive(deltaRequest(.endpoint, subscribe: ["a", "ghost"])).isEmpty)
+        let first = stream.snapshotChanged(mesh("v1")).deltas
+        #expect(first.map(\.names) == [["a"]])
+        #expect(first.map(\.removedResources) == [["ghost"]])
+    }
+
     @Test func aReconnectingClientWithCurrentVersionsReceivesNothing() {
         let current = mesh("v1", clusters: ["a", "b"])
         var stream = XDSStream(scope: .single(.endpoint), wire: .delta)
