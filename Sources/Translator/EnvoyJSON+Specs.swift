@@ -7,9 +7,11 @@ extension EnvoyJSON {
     static func loadAssignment(_ spec: LoadAssignmentSpec) -> JSON {
         guard !spec.localities.isEmpty else { return ["cluster_name": .string(spec.clusterName)] }
         return ["cluster_name": .string(spec.clusterName), "endpoints": .array(spec.localities.map { locality in
-            var group: [String: JSON] = ["lb_endpoints": .array(locality.endpoints.map(lbEndpoint))]
-            if let zone = locality.zone { group["locality"] = ["zone": .string(zone)] }
-            return .object(group)
+            [
+                "locality": locality.zone.map { ["zone": .string($0)] } ?? .object([:]),
+                "lb_endpoints": .array(locality.endpoints.map(lbEndpoint)),
+                "load_balancing_weight": number(locality.weight),
+            ]
         })]
     }
 
@@ -87,6 +89,7 @@ extension EnvoyJSON {
             action["weighted_clusters"] = ["clusters": .array(clusters.map { ["name": .string($0.name), "weight": number($0.weight)] })]
         }
         if let timeout = spec.timeoutMs { action["timeout"] = duration(ms: timeout) }
+        if let limit = spec.maxStreamDurationMs { action["max_stream_duration"] = ["max_stream_duration": duration(ms: limit)] }
         if let retry = spec.retry {
             var policy: [String: JSON] = ["retry_on": .string(retry.retryOn), "num_retries": number(retry.numRetries)]
             if let perTry = retry.perTryTimeoutMs { policy["per_try_timeout"] = duration(ms: perTry) }

@@ -40,6 +40,12 @@ public struct MeshTranslation: Sendable {
     /// services in its scope, and its own listeners, route configuration and app cluster.
     public func resources(for profile: ProxyProfile) -> ProxyResources {
         let visible = scope(for: profile)
+        if profile.isGRPCClient {
+            // The sidecars' assignments, and the gRPC flavour of everything else.
+            let own = visible.flatMap(Self.grpcClientResources)
+            let endpoints = own.filter { $0.typeURL == TypeURL.cluster }.map { ResourceKey(typeURL: TypeURL.endpoint, name: $0.name) }
+            return ProxyResources(shared: endpoints.sorted(), own: own)
+        }
         let httpServices = visible.filter { $0.policy.protocol != .tcp }
         var own = Self.groupResources(
             profile, own: ownService(profile), tcpServices: visible.filter { $0.policy.protocol == .tcp },

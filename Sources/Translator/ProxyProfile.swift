@@ -7,7 +7,7 @@ public import EnvoyAPI
 public struct ProxyProfile: Sendable, Hashable, CustomStringConvertible {
     /// The service this sidecar sits beside; nil means unscoped (sees every service).
     public var service: String?
-    /// `sidecar` (the default) or, later, `gateway`.
+    /// `sidecar` (the default), `grpc` (a proxyless gRPC application) or, later, `gateway`.
     public var role: String
     public var outboundPort: Int
     public var inboundPort: Int
@@ -15,6 +15,10 @@ public struct ProxyProfile: Sendable, Hashable, CustomStringConvertible {
     public var appPort: Int?
 
     static let defaultRole = "sidecar"
+    /// A proxyless gRPC client (docs/mesh-model.md, "Proxyless gRPC clients").
+    public static let grpcRole = "grpc"
+
+    public var isGRPCClient: Bool { role == Self.grpcRole }
     static let defaultOutboundPort = 15001
     static let defaultInboundPort = 15006
 
@@ -42,9 +46,18 @@ public struct ProxyProfile: Sendable, Hashable, CustomStringConvertible {
             default: return nil
             }
         }
+        // A gRPC application announces itself by its user agent ("gRPC C-core linux
+        // Python", "gRPC Go", …) unless its bootstrap says `sextant.role` outright.
+        let role = metadata["sextant.role"]?.stringValue
+            ?? (node.userAgentName.hasPrefix("gRPC") ? Self.grpcRole : Self.defaultRole)
+        if role == Self.grpcRole {
+            // Ports mean nothing to a proxyless client: every client of a service is one group.
+            self.init(service: node.cluster, role: role)
+            return
+        }
         self.init(
             service: node.cluster,
-            role: metadata["sextant.role"]?.stringValue ?? Self.defaultRole,
+            role: role,
             outboundPort: port("sextant.outbound_port") ?? Self.defaultOutboundPort,
             inboundPort: port("sextant.inbound_port") ?? Self.defaultInboundPort,
             appPort: port("sextant.app_port"))

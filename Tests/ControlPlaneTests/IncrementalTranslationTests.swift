@@ -97,6 +97,8 @@ import XDS
         ProxyProfile(service: "svc-1", appPort: 8080),
         ProxyProfile(service: "svc-2", outboundPort: 15101, inboundPort: 15106, appPort: 7001),
         ProxyProfile(service: "svc-3"),
+        ProxyProfile(service: "svc-1", role: ProxyProfile.grpcRole),
+        ProxyProfile(role: ProxyProfile.grpcRole),
     ]
 
     @Test(arguments: [UInt64(1), 2, 3])

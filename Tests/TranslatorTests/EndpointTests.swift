@@ -55,7 +55,9 @@ import Translator
         ])
         let groups = try #require(Received(MeshState(services: [echo])).assignment("echo")?["endpoints"]?.arrayValue)
         #expect(groups.count == 3)
-        #expect(groups.map { $0["locality"] } == [nil, ["zone": "z1"], ["zone": "z2"]])
+        // Every group has a Locality (empty without a zone) and a weight: gRPC needs both.
+        #expect(groups.map { $0["locality"] } == [[:], ["zone": "z1"], ["zone": "z2"]])
+        #expect(groups.map { $0["load_balancing_weight"] } == [1, 1, 2])
         #expect(groups.map { JSON.object(["endpoints": .array([$0])]).endpointAddresses } == [
             ["10.0.0.2:8080"], ["10.0.0.3:8080"], ["10.0.0.1:8080", "10.0.0.4:8080"],
         ])

@@ -26,6 +26,9 @@ struct GroupRenderer {
         let own = profile.service.flatMap { model.entries[$0] }
         let scope = own?.state.policy.upstreams.map(Set.init)
         let ownChanged = profile.service.map(changed.contains) ?? false
+        if profile.isGRPCClient {
+            return try renderGRPC(scope: scope, previous: ownChanged ? nil : base?.rendered(forGroup: group), baseModel: base?.model)
+        }
         if !ownChanged, let base, let previous = base.rendered(forGroup: group) {
             return try derive(profile, own: own, scope: scope, from: previous, baseModel: base.model)
         }
@@ -70,6 +73,26 @@ struct GroupRenderer {
                 }
             }
             upserts += fresh
+        }
+        return try previous.updating(version: version, upserting: upserts, removing: removals)
+    }
+
+    /// A proxyless gRPC client's group: every resource is per service
+    /// (`ServiceEntry.grpcResources`), so a version updates the previous snapshot by the
+    /// services that changed, or lists the visible services when there is none.
+    private func renderGRPC(scope: Set<String>?, previous: Snapshot?, baseModel: MeshModel?) throws -> Snapshot {
+        guard let previous, let baseModel else {
+            return try Snapshot(version: version, resources: visible(scope).flatMap(\.grpcResources))
+        }
+        var upserts: [Resource] = []
+        var removals: [Resource.Reference] = []
+        for name in changed where scope?.contains(name) ?? true {
+            let after = model.entries[name]?.grpcResources ?? []
+            let kept = Set(after.map { Resource.Reference($0.type, $0.name) })
+            for resource in baseModel.entries[name]?.grpcResources ?? [] where !kept.contains(Resource.Reference(resource.type, resource.name)) {
+                removals.append(Resource.Reference(resource.type, resource.name))
+            }
+            upserts += after
         }
         return try previous.updating(version: version, upserting: upserts, removing: removals)
     }

@@ -13,6 +13,7 @@ final class ServiceEntry: Sendable {
     /// A stable hash of the service's content: equal content, equal hash, across runs.
     let hash: UInt64
     private let canonicalForm = OnceCell<Data>()
+    private let grpcForm = OnceCell<[Resource]>()
     /// Clusters and ClusterLoadAssignments, the same for every group that sees the service.
     let shared: [Resource]
     /// The encoded `VirtualHost` of an http or grpc service, spliced into route configurations.
@@ -51,6 +52,17 @@ final class ServiceEntry: Sendable {
     /// The service's canonical JSON (sorted keys): what history stores for it. Built the
     /// first time history needs it (a delta naming it, a checkpoint) and kept.
     var canonical: Data { canonicalForm.value { Self.encoder.encodedOrEmpty(state) } }
+
+    /// What a proxyless gRPC client receives for this service: its `api_listener`s,
+    /// route configuration and clusters, plus the shared assignments. Built the first time
+    /// a gRPC client's group needs it (most meshes have none) and kept.
+    var grpcResources: [Resource] {
+        grpcForm.value {
+            let own = MeshTranslation.grpcClientResources(for: state).compactMap { try? ResourceEncoding.encode($0) }
+            let clusters = Set(own.filter { $0.type == .cluster }.map(\.name))
+            return own + shared.filter { $0.type == .endpoint && clusters.contains($0.name) }
+        }
+    }
 
     /// Same content as `other`: its translation can be reused as is.
     func sameContent(as state: MeshState.ServiceState) -> Bool { self.state == state }

@@ -24,6 +24,9 @@ public struct LocalitySpec: Sendable, Hashable {
         self.zone = zone
         self.endpoints = endpoints
     }
+
+    /// The locality's `load_balancing_weight`: its endpoints' weights together (at least 1).
+    public var weight: Int { max(1, endpoints.reduce(0) { $0 + $1.weight }) }
 }
 
 public struct EndpointSpec: Sendable, Hashable {
@@ -144,6 +147,9 @@ public struct RouteSpec: Sendable, Hashable {
     public var headers: [HeaderExact]
     public var destination: Destination
     public var timeoutMs: Int?
+    /// `max_stream_duration`: the deadline proxyless gRPC clients apply (they ignore
+    /// `timeout`, gRFC A31).
+    public var maxStreamDurationMs: Int?
     public var retry: Retry?
     public var fault: Fault?
 

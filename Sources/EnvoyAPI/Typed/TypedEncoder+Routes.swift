@@ -59,6 +59,11 @@ extension TypedEncoder {
             action.pointee.weighted_clusters = weighted
         }
         if let timeout = spec.timeoutMs { action.pointee.timeout = arena.duration(ms: timeout) }
+        if let limit = spec.maxStreamDurationMs {
+            let duration = arena.make(envoy__config__route__v3__route_action__max_stream_duration__init)
+            duration.pointee.max_stream_duration = arena.duration(ms: limit)
+            action.pointee.max_stream_duration = duration
+        }
         if let retry = spec.retry {
             let policy = arena.make(envoy__config__route__v3__retry_policy__init)
             policy.pointee.retry_on = arena.cString(retry.retryOn)

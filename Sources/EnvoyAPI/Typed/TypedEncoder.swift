@@ -16,13 +16,15 @@ public enum TypedEncoder {
         assignment.pointee.cluster_name = arena.cString(spec.clusterName)
         let groups = spec.localities.map { locality -> UnsafeMutablePointer<Envoy__Config__Endpoint__V3__LocalityLbEndpoints> in
             let group = arena.make(envoy__config__endpoint__v3__locality_lb_endpoints__init)
-            if let zone = locality.zone {
-                let place = arena.make(envoy__config__core__v3__locality__init)
-                place.pointee.zone = arena.cString(zone)
-                group.pointee.locality = place
-            }
+            // Always present, even empty, and weighted: gRPC's xDS client drops a locality
+            // without a weight and refuses one without a Locality (gRFC A27); Envoy reads
+            // the weight only under locality-weighted balancing, which is not set.
+            let place = arena.make(envoy__config__core__v3__locality__init)
+            if let zone = locality.zone { place.pointee.zone = arena.cString(zone) }
+            group.pointee.locality = place
             group.pointee.n_lb_endpoints = locality.endpoints.count
             group.pointee.lb_endpoints = arena.array(locality.endpoints.map { lbEndpoint($0, in: arena) })
+            group.pointee.load_balancing_weight = arena.uint32(locality.weight)
             return group
         }
         assignment.pointee.n_endpoints = groups.count
