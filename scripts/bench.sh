@@ -16,4 +16,5 @@ echo "|---|---:|---|"
 "$bench" changes --rows
 "$bench" fanout --streams 1000 --churn 4000 --rows
 "$bench" fanout --streams 10000 --rows
+"$bench" fanout --streams 10000 --delta --rows
 "$bench" proxy --seconds 5 --rounds 3 --rows 2>.build/bench-proxy.log

@@ -26,6 +26,9 @@ struct FanoutBenchmark: AsyncParsableCommand {
     @Option(help: "Connect → one answer → close cycles for the memory-per-closed-connection figure (0: skip).")
     var churn = 0
 
+    @Flag(help: "Incremental (Delta) ADS instead of State-of-the-World.")
+    var delta = false
+
     @Option(help: "The sextant binary (build it with -c release for meaningful figures).")
     var sextant = ".build/release/sextant"
 
@@ -44,16 +47,18 @@ struct FanoutBenchmark: AsyncParsableCommand {
         }
         let names = (0..<services).map { "svc-\($0)" }
         let initial = try await server.waitForVersion { try server.currentVersion() }
-        let fleet = Fleet()
+        let fleet = Fleet(delta: delta)
         let syncStart = ContinuousClock.now
         try await fleet.open(streams, port: server.xdsPort, names: names, until: initial)
         let syncTime = Timing.milliseconds(ContinuousClock.now - syncStart)
         let rss = server.rssMiB()
         var delays: [Double] = []
         var cpuPerStream: [Double] = []
+        var bytesPerStream: [Double] = []
         for round in 1...pushes {
             let before = try server.currentVersion()
             let cpu = server.cpuSeconds()
+            let received = fleet.bytesReceived
             let start = ContinuousClock.now
             try server.api("PUT", "/v1/services/svc-0/instances/i0", #"{"address": "10.1.0.1", "port": 8080, "weight": \#(1 + round)}"#)
             let arrivals = try await fleet.waitForAll(newerThan: before)
@@ -61,14 +66,17 @@ struct FanoutBenchmark: AsyncParsableCommand {
             // Let the ACKs land before reading the server's CPU.
             try await Task.sleep(for: .milliseconds(300))
             cpuPerStream.append((server.cpuSeconds() - cpu) / Double(streams) * 1e6)
+            bytesPerStream.append(Double(fleet.bytesReceived - received) / Double(streams))
         }
         await fleet.close()
         var table = BenchTable()
-        let count = BenchTable.count(streams)
+        let count = BenchTable.count(streams) + (delta ? " Delta" : "")
         table.add("\(count) ADS streams (one connection each): time to sync all", BenchTable.ms(syncTime), "—")
         table.add("\(count) ADS streams: server RSS holding them", String(format: "%.0f MiB", rss), "10,000 in ≤ 400 MiB")
         table.add("\(count) ADS streams: server CPU per stream per push (mean of \(pushes))",
                   String(format: "%.0f µs", cpuPerStream.reduce(0, +) / Double(max(cpuPerStream.count, 1))), "≤ 30 µs")
+        table.add("\(count) ADS streams: bytes received per stream per endpoint push",
+                  String(format: "%.0f B", bytesPerStream.reduce(0, +) / Double(max(bytesPerStream.count, 1))), "—")
         table.add("\(count) ADS streams: one endpoint change delivered to all, p50 / p99 / max",
                   "\(BenchTable.ms(Timing.percentile(delays, 0.5))) / \(BenchTable.ms(Timing.percentile(delays, 0.99))) / \(BenchTable.ms(delays.max() ?? 0))",
                   streams >= 10_000 ? "p99 ≤ 1 s" : "p99 ≤ 100 ms at 1,000")

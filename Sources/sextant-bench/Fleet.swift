@@ -4,19 +4,31 @@ import GRPC
 import Synchronization
 
 /// Many ADS streams, each on its own HTTP/2 connection, each behaving as Envoy does for
-/// clusters and endpoints: CDS wildcard, EDS by the clusters' names, ACK every response.
-/// Records when each stream received each endpoint version.
+/// clusters and endpoints: CDS wildcard, EDS by the clusters' names, ACK every response;
+/// State-of-the-World or Delta. Records when each stream received each endpoint version,
+/// and the bytes of every message received.
 final class Fleet: Sendable {
+    let delta: Bool
+
+    init(delta: Bool = false) {
+        self.delta = delta
+    }
+
     private struct State {
         var clients: [GRPCClient] = []
         var tasks: [Task<Void, Never>] = []
         /// Per stream: the latest EDS version and when it arrived.
         var latest: [Int: (version: String, at: ContinuousClock.Instant)] = [:]
         var failures: [String] = []
+        /// gRPC message payload bytes received, all streams together.
+        var bytes = 0
     }
+
+    var bytesReceived: Int { state.withLock { $0.bytes } }
     private let state = Mutex(State())
 
     static let ads = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources"
+    static let deltaADS = "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources"
 
     /// Opens `count` streams (at most 100 connecting at once) and waits until every one
     /// holds the endpoints of version `version`.
@@ -37,17 +49,23 @@ final class Fleet: Sendable {
 
     private func start(_ index: Int, port: Int, names: [String]) async throws {
         let client = try await GRPCClient.connect(host: "127.0.0.1", port: port)
-        let call = try await client.call(path: Self.ads)
+        let call = try await client.call(path: delta ? Self.deltaADS : Self.ads)
         let node = Node(id: "bench-\(index)", cluster: "bench")
+        let task = delta ? try await runDelta(index, call: call, node: node, names: names) : try await runSotw(index, call: call, node: node, names: names)
+        state.withLock { state in
+            state.clients.append(client)
+            state.tasks.append(task)
+        }
+    }
+
+    private func runSotw(_ index: Int, call: GRPCCall, node: Node, names: [String]) async throws -> Task<Void, Never> {
         try await call.send(DiscoveryRequest(versionInfo: "", node: node, resourceNames: [], typeURL: TypeURL.cluster, responseNonce: "").encoded())
-        let task = Task {
+        return Task {
             do {
                 var subscribed = false
                 for try await bytes in call.responses {
                     let response = try DiscoveryResponse.decode(bytes)
-                    if response.typeURL == TypeURL.endpoint {
-                        self.state.withLock { $0.latest[index] = (response.versionInfo, .now) }
-                    }
+                    self.received(index, bytes.count, endpoints: response.typeURL == TypeURL.endpoint ? response.versionInfo : nil)
                     // ACK, with the same names (Envoy repeats its subscription on each request).
                     let ackNames = response.typeURL == TypeURL.endpoint ? names : []
                     try await call.send(DiscoveryRequest(
@@ -62,9 +80,33 @@ final class Fleet: Sendable {
                 if !Task.isCancelled { self.state.withLock { $0.failures.append("stream \(index): \(error)") } }
             }
         }
+    }
+
+    /// Delta: the ACK is the nonce alone, and names are subscribed once.
+    private func runDelta(_ index: Int, call: GRPCCall, node: Node, names: [String]) async throws -> Task<Void, Never> {
+        try await call.send(DeltaDiscoveryRequest(node: node, typeURL: TypeURL.cluster).encoded())
+        return Task {
+            do {
+                var subscribed = false
+                for try await bytes in call.responses {
+                    let response = try DeltaDiscoveryResponse.decode(bytes)
+                    self.received(index, bytes.count, endpoints: response.typeURL == TypeURL.endpoint ? response.systemVersionInfo : nil)
+                    try await call.send(DeltaDiscoveryRequest(typeURL: response.typeURL, responseNonce: response.nonce).encoded())
+                    if response.typeURL == TypeURL.cluster, !subscribed {
+                        subscribed = true
+                        try await call.send(DeltaDiscoveryRequest(typeURL: TypeURL.endpoint, subscribe: names).encoded())
+                    }
+                }
+            } catch {
+                if !Task.isCancelled { self.state.withLock { $0.failures.append("stream \(index): \(error)") } }
+            }
+        }
+    }
+
+    private func received(_ index: Int, _ count: Int, endpoints version: String?) {
         state.withLock { state in
-            state.clients.append(client)
-            state.tasks.append(task)
+            state.bytes += count
+            if let version { state.latest[index] = (version, .now) }
         }
     }
 
