@@ -59,14 +59,14 @@ public final class ControlPlaneMetrics: Sendable {
         for (wire, gauge) in streams { gauge.set(Int64(all.count { $0.wire == wire })) }
         let now = proxies.counters
         reported.withLock { last in
-            let series: [(String, [ResourceType: Int], [ResourceType: Int])] = [
+            let series: [(String, XDSCounters.PerType, XDSCounters.PerType)] = [
                 ("sextant_xds_pushes_total", now.pushes, last.pushes),
                 ("sextant_xds_acks_total", now.acks, last.acks),
                 ("sextant_xds_nacks_total", now.nacks, last.nacks),
             ]
             for (name, current, previous) in series {
                 for type in ResourceType.allCases {
-                    let delta = (current[type] ?? 0) - (previous[type] ?? 0)
+                    let delta = current[type] - previous[type]
                     guard delta > 0 else { continue }
                     registry.makeCounter(descriptor: Self.describe(name, Self.help[name]!), labels: [("type", type.shortName)]).increment(by: Int64(delta))
                 }

@@ -84,12 +84,48 @@ public struct ProxyStatus: Sendable {
 
 /// Responses and replies counted per type since the server started, for `/metrics`.
 public struct XDSCounters: Sendable, Equatable {
-    public var pushes: [ResourceType: Int] = [:]
-    public var acks: [ResourceType: Int] = [:]
-    public var nacks: [ResourceType: Int] = [:]
+    public var pushes = PerType()
+    public var acks = PerType()
+    public var nacks = PerType()
     /// Bytes of the responses sent (gRPC message payloads), per type.
-    public var bytes: [ResourceType: Int] = [:]
+    public var bytes = PerType()
     public init() {}
+
+    /// One count per resource type, stored inline: every stream keeps four of these, and
+    /// ten thousand streams should not mean forty thousand dictionaries.
+    public struct PerType: Sendable, Equatable {
+        private var counts: (Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0)
+        public init() {}
+
+        public subscript(type: ResourceType) -> Int {
+            get {
+                switch type {
+                case .listener: counts.0
+                case .route: counts.1
+                case .cluster: counts.2
+                case .endpoint: counts.3
+                case .secret: counts.4
+                }
+            }
+            set {
+                switch type {
+                case .listener: counts.0 = newValue
+                case .route: counts.1 = newValue
+                case .cluster: counts.2 = newValue
+                case .endpoint: counts.3 = newValue
+                case .secret: counts.4 = newValue
+                }
+            }
+        }
+
+        mutating func add(_ other: PerType) {
+            for type in ResourceType.allCases { self[type] += other[type] }
+        }
+
+        public static func == (a: PerType, b: PerType) -> Bool {
+            ResourceType.allCases.allSatisfy { a[$0] == b[$0] }
+        }
+    }
 }
 
 /// Every live xDS stream, for `GET /v1/proxies`, metrics and tests.
@@ -142,9 +178,9 @@ public final class ProxyRegistry: Sendable {
 
     private static func count(_ action: XDSStream.Action, into counters: inout XDSCounters) {
         switch action {
-        case .send(let type, _): counters.pushes[type, default: 0] += 1
-        case .recordAck(let type, _): counters.acks[type, default: 0] += 1
-        case .recordNack(let type, _, _): counters.nacks[type, default: 0] += 1
+        case .send(let type, _): counters.pushes[type] += 1
+        case .recordAck(let type, _): counters.acks[type] += 1
+        case .recordNack(let type, _, _): counters.nacks[type] += 1
         case .ignoreStaleNonce, .reject: break
         }
     }
@@ -165,7 +201,7 @@ public final class ProxyRegistry: Sendable {
     func update(_ entry: Entry, from stream: XDSStream, counting actions: [XDSStream.Action] = [], bytes: [ResourceType: Int] = [:]) {
         let nowSynced = entry.guarded.withLock { guarded -> Bool in
             for action in actions { Self.count(action, into: &guarded.counters) }
-            guarded.counters.bytes.merge(bytes, uniquingKeysWith: +)
+            for (type, count) in bytes { guarded.counters.bytes[type] += count }
             let version = stream.snapshot?.version
             let wasSynced = version.map(guarded.status.isSynced(on:)) ?? false
             for (type, sub) in stream.subscriptions { guarded.status.types[type] = TypeStatus(sub, wire: stream.wire) }
@@ -208,9 +244,9 @@ public final class ProxyRegistry: Sendable {
 
 extension XDSCounters {
     mutating func add(_ other: XDSCounters) {
-        pushes.merge(other.pushes, uniquingKeysWith: +)
-        acks.merge(other.acks, uniquingKeysWith: +)
-        nacks.merge(other.nacks, uniquingKeysWith: +)
-        bytes.merge(other.bytes, uniquingKeysWith: +)
+        pushes.add(other.pushes)
+        acks.add(other.acks)
+        nacks.add(other.nacks)
+        bytes.add(other.bytes)
     }
 }

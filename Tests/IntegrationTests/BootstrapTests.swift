@@ -1,4 +1,5 @@
 import ControlPlane
+import EnvoyAPI
 import Foundation
 import Testing
 import TestSupport
@@ -43,6 +44,28 @@ import TestSupport
         #expect(!bootstrap.yaml.contains("sextant.app_port"))
         let result = try await validate(bootstrap.yaml)
         #expect(result.status == 0, "envoy --mode validate: \(result.output)")
+    }
+
+    @Test func aDeltaBootstrapAsksForDeltaGRPCAndValidates() async throws {
+        var bootstrap = EnvoyBootstrap(nodeID: "web-1", service: "web")
+        bootstrap.delta = true
+        #expect(bootstrap.yaml.contains("api_type: DELTA_GRPC"))
+        #expect(!EnvoyBootstrap(nodeID: "web-1", service: "web").yaml.contains("DELTA"))
+        let result = try await validate(bootstrap.yaml)
+        #expect(result.status == 0, "envoy --mode validate: \(result.output)")
+    }
+
+    @Test func aGRPCBootstrapHasWhatGRPCsXDSClientReads() throws {
+        var bootstrap = GRPCBootstrap(nodeID: "orders-1", service: "orders")
+        bootstrap.xdsPort = 18123
+        let json = try JSON.parse(bootstrap.json)
+        let server = try #require(json["xds_servers"]?.arrayValue?.first)
+        #expect(server["server_uri"]?.stringValue == "127.0.0.1:18123")
+        #expect(server["channel_creds"]?.arrayValue?.first?["type"]?.stringValue == "insecure")
+        #expect(server["server_features"]?.arrayValue?.contains("xds_v3") == true)
+        #expect(json["node"]?["id"]?.stringValue == "orders-1")
+        #expect(json["node"]?["cluster"]?.stringValue == "orders")
+        #expect(json["node"]?["metadata"]?["sextant.role"]?.stringValue == "grpc")
     }
 
     @Test func addressesSplitIntoHostAndPort() {
