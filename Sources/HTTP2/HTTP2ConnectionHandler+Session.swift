@@ -59,9 +59,14 @@ extension HTTP2ConnectionHandler: NGHTTP2SessionDelegate {
         releaseUnconsumed(state, streamOpen: false)
     }
 
-    func readOutbound(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> HTTP2OutboundRead {
+    func reserveOutbound(streamID: Int32, max: Int) -> HTTP2OutboundRead {
         guard let state = streams[streamID] else { return .bytes(0, end: .endStream) }
-        return state.read(into: buffer, highWaterMark: configuration.outboundHighWaterMark)
+        return state.reserve(max: max)
+    }
+
+    func takeOutbound(streamID: Int32, count: Int) -> [ByteBuffer] {
+        // nghttp2 writes a frame only for an open stream it asked about just before.
+        streams[streamID]?.take(count, highWaterMark: configuration.outboundHighWaterMark) ?? []
     }
 
     func goAwayReceived(lastStreamID: Int32, errorCode: HTTP2ErrorCode) {

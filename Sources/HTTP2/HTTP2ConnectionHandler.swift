@@ -133,9 +133,10 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
             var wrote = false
             do {
                 while context.channel.isWritable,
-                    let bytes = try session.nextOutbound(allocator: context.channel.allocator)
+                    let parts = try session.nextOutbound(allocator: context.channel.allocator)
                 {
-                    context.write(wrapOutboundOut(bytes), promise: nil)
+                    // One flush sends them together (writev).
+                    for part in parts { context.write(wrapOutboundOut(part), promise: nil) }
                     wrote = true
                 }
             } catch {

@@ -77,34 +77,39 @@ final class HTTP2StreamState {
         return promise.futureResult
     }
 
-    /// Answers nghttp2's data source: copy what fits, then say how the stream ends.
-    func read(into buffer: UnsafeMutableRawBufferPointer, highWaterMark: Int) -> HTTP2OutboundRead {
-        var copied = 0
-        while copied < buffer.count, var chunk = outbound.first {
-            let n = min(chunk.readableBytes, buffer.count - copied)
-            chunk.withUnsafeReadableBytes { bytes in
-                UnsafeMutableRawBufferPointer(rebasing: buffer[copied..<copied + n]).copyMemory(
-                    from: UnsafeRawBufferPointer(rebasing: bytes[..<n]))
-            }
-            chunk.moveReaderIndex(forwardBy: n)
-            copied += n
+    /// Answers nghttp2's data source: how many queued bytes (at most `max`) the next DATA
+    /// frame carries, and how the stream ends after them. Nothing is copied here.
+    func reserve(max: Int) -> HTTP2OutboundRead {
+        let count = min(outboundBytes, max)
+        if count == outboundBytes, let end = outboundEnd {
+            outboundFinished = true
+            return .bytes(count, end: end)
+        }
+        if count == 0 {
+            parked = true
+            return .deferred
+        }
+        return .bytes(count, end: nil)
+    }
+
+    /// The `count` bytes `reserve` promised to the frame being written, as slices of the
+    /// queued buffers; wakes writers once the queue is below the high-water mark.
+    func take(_ count: Int, highWaterMark: Int) -> [ByteBuffer] {
+        var parts: [ByteBuffer] = []
+        var remaining = count
+        while remaining > 0, var chunk = outbound.first {
+            let n = min(chunk.readableBytes, remaining)
+            parts.append(chunk.readSlice(length: n)!)
+            remaining -= n
             if chunk.readableBytes == 0 { outbound.removeFirst() } else { outbound[outbound.startIndex] = chunk }
         }
-        outboundBytes -= copied
+        outboundBytes -= count - remaining
         if outboundBytes <= highWaterMark, !writeWaiters.isEmpty {
             let waiters = writeWaiters
             writeWaiters.removeAll()
             waiters.forEach { $0.succeed() }
         }
-        if outbound.isEmpty, let end = outboundEnd {
-            outboundFinished = true
-            return .bytes(copied, end: end)
-        }
-        if copied == 0 {
-            parked = true
-            return .deferred
-        }
-        return .bytes(copied, end: nil)
+        return parts
     }
 
     /// The stream is gone: fail everything still waiting on it.

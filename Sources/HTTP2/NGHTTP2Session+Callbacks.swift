@@ -1,4 +1,5 @@
 internal import CNGHTTP2
+import NIOCore
 
 /// The C callbacks. Each one captures nothing, recovers the session from `user_data`
 /// with `Unmanaged`, and forwards to a Swift method; the return codes it may produce are
@@ -20,8 +21,8 @@ extension NGHTTP2Session {
                 guard let session = NGHTTP2Session.from(userData), let buf, let dataFlags else {
                     return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
                 }
-                return session.readOutbound(
-                    streamID: streamID, into: UnsafeMutableRawBufferPointer(start: buf, count: length), flags: dataFlags)
+                _ = buf  // nothing is copied into nghttp2's buffer: see the send-data callback
+                return session.readOutbound(streamID: streamID, max: length, flags: dataFlags)
             })
     }
 
@@ -54,6 +55,15 @@ extension NGHTTP2Session {
         nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { _, frame, userData in
             guard let session = NGHTTP2Session.from(userData), let frame else { return NGHTTP2Session.callbackFailure }
             session.onFrameSent(frame.pointee)
+            return 0
+        }
+        // NGHTTP2_DATA_FLAG_NO_COPY: nghttp2 hands over the 9-byte frame header; the payload
+        // follows as the writer's own buffers. We never pad, so padlen is 0.
+        nghttp2_session_callbacks_set_send_data_callback(callbacks) { _, frame, header, length, _, userData in
+            guard let session = NGHTTP2Session.from(userData), let frame, let header, let delegate = session.delegate,
+                  session.output != nil else { return NGHTTP2Session.callbackFailure }
+            session.output!.copy(UnsafeRawBufferPointer(start: header, count: 9))
+            session.output!.append(delegate.takeOutbound(streamID: frame.pointee.hd.stream_id, count: length))
             return 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
@@ -94,13 +104,15 @@ extension NGHTTP2Session {
         }
     }
 
-    /// Copies queued bytes and maps the owner's answer to nghttp2's data flags. Trailers are
-    /// submitted from here, as nghttp2 documents, together with NGHTTP2_DATA_FLAG_NO_END_STREAM.
-    private func readOutbound(
-        streamID: Int32, into buffer: UnsafeMutableRawBufferPointer, flags: UnsafeMutablePointer<UInt32>
-    ) -> Int {
+    /// Says how many queued bytes the next DATA frame carries (without copying them: they
+    /// are sliced in the send-data callback) and maps the owner's answer to nghttp2's data
+    /// flags. Trailers are submitted from here, as nghttp2 documents, together with
+    /// NGHTTP2_DATA_FLAG_NO_END_STREAM.
+    private func readOutbound(streamID: Int32, max: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
         guard let delegate else { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
-        switch delegate.readOutbound(streamID: streamID, into: buffer) {
+        let answer = delegate.reserveOutbound(streamID: streamID, max: max)
+        if case .bytes(let count, _) = answer, count > 0 { flags.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue }
+        switch answer {
         case .deferred:
             return Int(NGHTTP2_ERR_DEFERRED.rawValue)
         case .bytes(let count, end: nil):

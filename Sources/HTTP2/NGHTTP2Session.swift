@@ -11,7 +11,8 @@ enum HTTP2HeaderBlock { case request, response, trailers }
 enum HTTP2OutboundRead {
     /// Nothing queued yet: the stream is parked until `resumeData` (NGHTTP2_ERR_DEFERRED).
     case deferred
-    /// `count` bytes were copied; `end` says whether and how the stream ends after them.
+    /// The next DATA frame carries `count` queued bytes (taken by `takeOutbound` when the
+    /// frame is written); `end` says whether and how the stream ends after them.
     case bytes(Int, end: HTTP2OutboundEnd?)
 }
 
@@ -30,7 +31,11 @@ protocol NGHTTP2SessionDelegate: AnyObject {
     func dataChunk(streamID: Int32, bytes: UnsafeRawBufferPointer)
     func dataComplete(streamID: Int32, endStream: Bool)
     func streamClosed(streamID: Int32, errorCode: HTTP2ErrorCode)
-    func readOutbound(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> HTTP2OutboundRead
+    /// How many queued bytes (at most `max`) the next DATA frame of the stream carries.
+    func reserveOutbound(streamID: Int32, max: Int) -> HTTP2OutboundRead
+    /// The `count` bytes reserved for the DATA frame being written, as the queued buffers'
+    /// own slices (no copy).
+    func takeOutbound(streamID: Int32, count: Int) -> [ByteBuffer]
     func goAwayReceived(lastStreamID: Int32, errorCode: HTTP2ErrorCode)
     func pingAcknowledged()
 }
@@ -44,6 +49,8 @@ final class NGHTTP2Session {
     let role: HTTP2Role
 
     private let liveCount: HTTP2LiveCount?
+    /// What `nextOutbound` is assembling; the send-data callback appends to it.
+    var output: OutputParts?
 
     init(role: HTTP2Role, headerTableSize: Int = 4_096, liveCount: HTTP2LiveCount? = nil) {
         self.role = role
@@ -114,18 +121,23 @@ final class NGHTTP2Session {
         if rv < 0 { throw .session(Self.describe(Int32(rv))) }
     }
 
-    /// Serialises pending frames (at most about `limit` bytes) into one buffer; nil when idle.
-    func nextOutbound(allocator: ByteBufferAllocator, limit: Int = 64 << 10) throws(HTTP2Error) -> ByteBuffer? {
-        var out: ByteBuffer?
-        while (out?.readableBytes ?? 0) < limit {
+    /// Serialises pending frames (at most about `limit` bytes); nil when idle. Frame
+    /// headers and control frames come from nghttp2's buffer, copied into small buffers;
+    /// DATA payloads are the writers' own buffers, sliced, never copied
+    /// (NGHTTP2_DATA_FLAG_NO_COPY: the same encoded response shared by ten thousand
+    /// streams is written to each socket from one place in memory).
+    func nextOutbound(allocator: ByteBufferAllocator, limit: Int = 64 << 10) throws(HTTP2Error) -> [ByteBuffer]? {
+        output = OutputParts(allocator: allocator)
+        defer { output = nil }
+        while output!.bytes < limit {
             var data: UnsafePointer<UInt8>?
             let n = nghttp2_session_mem_send(session, &data)
             if n < 0 { throw .session(Self.describe(Int32(n))) }  // NGHTTP2_ERR_NOMEM / CALLBACK_FAILURE
             guard n > 0, let data else { break }
-            if out == nil { out = allocator.buffer(capacity: max(Int(n), 1024)) }
-            out!.writeBytes(UnsafeRawBufferPointer(start: data, count: Int(n)))
+            output!.copy(UnsafeRawBufferPointer(start: data, count: Int(n)))
         }
-        return out
+        let parts = output!.sealed()
+        return parts.isEmpty ? nil : parts
     }
 
     /// Reopens the receive windows for `count` bytes the reader has taken. With no stream
@@ -147,5 +159,42 @@ final class NGHTTP2Session {
 
     static func describe(_ code: Int32) -> String {
         String(cString: nghttp2_strerror(code))
+    }
+}
+
+/// The bytes of one `nextOutbound`, in wire order: small copied runs (frame headers,
+/// control frames) and DATA payloads as slices of the writers' buffers.
+struct OutputParts {
+    private let allocator: ByteBufferAllocator
+    private var parts: [ByteBuffer] = []
+    private var run: ByteBuffer?
+    private(set) var bytes = 0
+
+    init(allocator: ByteBufferAllocator) {
+        self.allocator = allocator
+    }
+
+    mutating func copy(_ data: UnsafeRawBufferPointer) {
+        if run == nil { run = allocator.buffer(capacity: max(data.count, 256)) }
+        run!.writeBytes(data)
+        bytes += data.count
+    }
+
+    mutating func append(_ buffers: [ByteBuffer]) {
+        seal()
+        for buffer in buffers {
+            parts.append(buffer)
+            bytes += buffer.readableBytes
+        }
+    }
+
+    private mutating func seal() {
+        if let run, run.readableBytes > 0 { parts.append(run) }
+        run = nil
+    }
+
+    mutating func sealed() -> [ByteBuffer] {
+        seal()
+        return parts
     }
 }
