@@ -169,18 +169,28 @@ struct OutputParts {
     private var parts: [ByteBuffer] = []
     private var run: ByteBuffer?
     private(set) var bytes = 0
+    static let copyBelow = 2_048
 
     init(allocator: ByteBufferAllocator) {
         self.allocator = allocator
     }
 
     mutating func copy(_ data: UnsafeRawBufferPointer) {
-        if run == nil { run = allocator.buffer(capacity: max(data.count, 256)) }
+        if run == nil { run = allocator.buffer(capacity: max(data.count, 1024)) }
         run!.writeBytes(data)
         bytes += data.count
     }
 
+    /// Small payloads are copied into the run: one buffer per flush costs less than a
+    /// write per slice. Large ones travel as the slices themselves.
     mutating func append(_ buffers: [ByteBuffer]) {
+        let total = buffers.reduce(0) { $0 + $1.readableBytes }
+        if total <= Self.copyBelow {
+            if run == nil { run = allocator.buffer(capacity: 1024) }
+            for var buffer in buffers { run!.writeBuffer(&buffer) }
+            bytes += total
+            return
+        }
         seal()
         for buffer in buffers {
             parts.append(buffer)
