@@ -17,4 +17,6 @@ echo "|---|---:|---|"
 "$bench" fanout --streams 1000 --churn 4000 --rows
 "$bench" fanout --streams 10000 --rows
 "$bench" fanout --streams 10000 --delta --rows
+"$bench" fanout --streams 10000 --change cluster --rows | grep -E "cluster push|cluster change|CPU"
+"$bench" fanout --streams 10000 --change cluster --delta --rows | grep -E "cluster push|cluster change|CPU"
 "$bench" proxy --seconds 5 --rounds 3 --rows 2>.build/bench-proxy.log

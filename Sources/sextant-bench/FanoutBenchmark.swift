@@ -29,6 +29,13 @@ struct FanoutBenchmark: AsyncParsableCommand {
     @Flag(help: "Incremental (Delta) ADS instead of State-of-the-World.")
     var delta = false
 
+    enum Change: String, ExpressibleByArgument {
+        case endpoint, cluster
+    }
+
+    @Option(help: "What each push changes: endpoint (one instance's weight: one ClusterLoadAssignment) or cluster (one service's connect timeout: one Cluster).")
+    var change: Change = .endpoint
+
     @Option(help: "The sextant binary (build it with -c release for meaningful figures).")
     var sextant = ".build/release/sextant"
 
@@ -47,7 +54,7 @@ struct FanoutBenchmark: AsyncParsableCommand {
         }
         let names = (0..<services).map { "svc-\($0)" }
         let initial = try await server.waitForVersion { try server.currentVersion() }
-        let fleet = Fleet(delta: delta)
+        let fleet = Fleet(delta: delta, watching: change == .cluster ? TypeURL.cluster : TypeURL.endpoint)
         let syncStart = ContinuousClock.now
         try await fleet.open(streams, port: server.xdsPort, names: names, until: initial)
         let syncTime = Timing.milliseconds(ContinuousClock.now - syncStart)
@@ -60,7 +67,12 @@ struct FanoutBenchmark: AsyncParsableCommand {
             let cpu = server.cpuSeconds()
             let received = fleet.bytesReceived
             let start = ContinuousClock.now
-            try server.api("PUT", "/v1/services/svc-0/instances/i0", #"{"address": "10.1.0.1", "port": 8080, "weight": \#(1 + round)}"#)
+            switch change {
+            case .endpoint:
+                try server.api("PUT", "/v1/services/svc-0/instances/i0", #"{"address": "10.1.0.1", "port": 8080, "weight": \#(1 + round)}"#)
+            case .cluster:
+                try server.api("PUT", "/v1/services/svc-0", #"{"protocol": "http", "port": 8080, "connect_timeout_ms": \#(1000 + round)}"#)
+            }
             let arrivals = try await fleet.waitForAll(newerThan: before)
             delays += arrivals.map { Timing.milliseconds($0 - start) }
             // Let the ACKs land before reading the server's CPU.
@@ -73,11 +85,11 @@ struct FanoutBenchmark: AsyncParsableCommand {
         let count = BenchTable.count(streams) + (delta ? " Delta" : "")
         table.add("\(count) ADS streams (one connection each): time to sync all", BenchTable.ms(syncTime), "—")
         table.add("\(count) ADS streams: server RSS holding them", String(format: "%.0f MiB", rss), "10,000 in ≤ 400 MiB")
-        table.add("\(count) ADS streams: server CPU per stream per push (mean of \(pushes))",
+        table.add("\(count) ADS streams: server CPU per stream per \(change.rawValue) push (mean of \(pushes))",
                   String(format: "%.0f µs", cpuPerStream.reduce(0, +) / Double(max(cpuPerStream.count, 1))), "≤ 30 µs")
-        table.add("\(count) ADS streams: bytes received per stream per endpoint push",
+        table.add("\(count) ADS streams: bytes received per stream per \(change.rawValue) push",
                   String(format: "%.0f B", bytesPerStream.reduce(0, +) / Double(max(bytesPerStream.count, 1))), "—")
-        table.add("\(count) ADS streams: one endpoint change delivered to all, p50 / p99 / max",
+        table.add("\(count) ADS streams: one \(change.rawValue) change delivered to all, p50 / p99 / max",
                   "\(BenchTable.ms(Timing.percentile(delays, 0.5))) / \(BenchTable.ms(Timing.percentile(delays, 0.99))) / \(BenchTable.ms(delays.max() ?? 0))",
                   streams >= 10_000 ? "p99 ≤ 1 s" : "p99 ≤ 100 ms at 1,000")
         if churn > 0 {

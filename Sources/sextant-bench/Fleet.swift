@@ -5,19 +5,23 @@ import Synchronization
 
 /// Many ADS streams, each on its own HTTP/2 connection, each behaving as Envoy does for
 /// clusters and endpoints: CDS wildcard, EDS by the clusters' names, ACK every response;
-/// State-of-the-World or Delta. Records when each stream received each endpoint version,
+/// State-of-the-World or Delta. Records when each stream received each version of the
+/// watched type (endpoints by default),
 /// and the bytes of every message received.
 final class Fleet: Sendable {
     let delta: Bool
+    /// The type whose versions are recorded (arrival of a change).
+    let watched: String
 
-    init(delta: Bool = false) {
+    init(delta: Bool = false, watching watched: String = TypeURL.endpoint) {
         self.delta = delta
+        self.watched = watched
     }
 
     private struct State {
         var clients: [GRPCClient] = []
         var tasks: [Task<Void, Never>] = []
-        /// Per stream: the latest EDS version and when it arrived.
+        /// Per stream: the latest version of the watched type and when it arrived.
         var latest: [Int: (version: String, at: ContinuousClock.Instant)] = [:]
         var failures: [String] = []
         /// gRPC message payload bytes received, all streams together.
@@ -65,7 +69,7 @@ final class Fleet: Sendable {
                 var subscribed = false
                 for try await bytes in call.responses {
                     let response = try DiscoveryResponse.decode(bytes)
-                    self.received(index, bytes.count, endpoints: response.typeURL == TypeURL.endpoint ? response.versionInfo : nil)
+                    self.received(index, bytes.count, version: response.typeURL == self.watched ? response.versionInfo : nil)
                     // ACK, with the same names (Envoy repeats its subscription on each request).
                     let ackNames = response.typeURL == TypeURL.endpoint ? names : []
                     try await call.send(DiscoveryRequest(
@@ -90,7 +94,7 @@ final class Fleet: Sendable {
                 var subscribed = false
                 for try await bytes in call.responses {
                     let response = try DeltaDiscoveryResponse.decode(bytes)
-                    self.received(index, bytes.count, endpoints: response.typeURL == TypeURL.endpoint ? response.systemVersionInfo : nil)
+                    self.received(index, bytes.count, version: response.typeURL == self.watched ? response.systemVersionInfo : nil)
                     try await call.send(DeltaDiscoveryRequest(typeURL: response.typeURL, responseNonce: response.nonce).encoded())
                     if response.typeURL == TypeURL.cluster, !subscribed {
                         subscribed = true
@@ -103,7 +107,7 @@ final class Fleet: Sendable {
         }
     }
 
-    private func received(_ index: Int, _ count: Int, endpoints version: String?) {
+    private func received(_ index: Int, _ count: Int, version: String?) {
         state.withLock { state in
             state.bytes += count
             if let version { state.latest[index] = (version, .now) }
