@@ -49,9 +49,7 @@ public struct DeltaDiscoveryRequest: Sendable, Hashable {
             if let node = message.node {
                 result.node = try Node(reading: node)
             }
-            if let status = message.error_detail {
-                result.errorDetail = RPCStatus(code: status.pointee.code, message: CText.string(status.pointee.message))
-            }
+            result.errorDetail = RPCStatus(reading: message.error_detail)
             return result
         }
     }
@@ -78,12 +76,7 @@ public struct DeltaDiscoveryRequest: Sendable, Hashable {
         if let node {
             request.pointee.node = node.build(in: arena)
         }
-        if let errorDetail {
-            let status = arena.make(Google__Rpc__Status.self, "google.rpc.Status")
-            status.pointee.code = errorDetail.code
-            status.pointee.message = arena.cString(errorDetail.message)
-            request.pointee.error_detail = status
-        }
+        request.pointee.error_detail = errorDetail?.build(in: arena)
         return request.withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) { Arena.pack($0) }
     }
 }

@@ -71,14 +71,7 @@ public struct DeltaDiscoveryResponse: Sendable, Hashable {
 
     /// Fields 5 and 7 (nonce, control plane): what one stream adds to the shared prefix.
     public static func encodeTail(nonce: String, controlPlane: String?) -> [UInt8] {
-        var writer = WireWriter(capacity: 64)
-        writer.string(field: 5, nonce)
-        if let controlPlane {
-            writer.tag(field: 7, wireType: 2)
-            writer.varint(UInt64(WireWriter.stringFieldSize(controlPlane.utf8.count)))
-            writer.string(field: 1, controlPlane)
-        }
-        return writer.bytes
+        WireWriter.tail(nonce: nonce, field: 5, controlPlane: controlPlane, field: 7)
     }
 
     private static func anySize(_ resource: PackedAny) -> Int {

@@ -46,14 +46,7 @@ public struct DiscoveryResponse: Sendable, Hashable {
 
     /// Fields 5 and 6 (nonce, control plane): what one stream adds to the shared prefix.
     public static func encodeTail(nonce: String, controlPlane: String?) -> [UInt8] {
-        var writer = WireWriter(capacity: 64)
-        writer.string(field: 5, nonce)
-        if let controlPlane {
-            writer.tag(field: 6, wireType: 2)
-            writer.varint(UInt64(WireWriter.stringFieldSize(controlPlane.utf8.count)))
-            writer.string(field: 1, controlPlane)
-        }
-        return writer.bytes
+        WireWriter.tail(nonce: nonce, field: 5, controlPlane: controlPlane, field: 6)
     }
 
     private static func anySize(_ resource: PackedAny) -> Int {
@@ -103,6 +96,18 @@ struct WireWriter {
     /// A nested message is written even when empty (its presence is what matters).
     static func lengthDelimitedSize(_ length: Int) -> Int {
         1 + varintSize(UInt64(length)) + length
+    }
+
+    /// A response's per-stream part: the nonce, and the `ControlPlane { identifier }`.
+    static func tail(nonce: String, field nonceField: UInt64, controlPlane: String?, field controlPlaneField: UInt64) -> [UInt8] {
+        var writer = WireWriter(capacity: 64)
+        writer.string(field: nonceField, nonce)
+        if let controlPlane {
+            writer.tag(field: controlPlaneField, wireType: 2)
+            writer.varint(UInt64(stringFieldSize(controlPlane.utf8.count)))
+            writer.string(field: 1, controlPlane)
+        }
+        return writer.bytes
     }
 
     mutating func varint(_ value: UInt64) {

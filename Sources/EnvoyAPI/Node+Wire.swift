@@ -44,3 +44,18 @@ extension Node {
         return node
     }
 }
+
+extension RPCStatus {
+    /// From the `error_detail` of a request (both xDS variants carry one).
+    init?(reading status: UnsafeMutablePointer<Google__Rpc__Status>?) {
+        guard let status else { return nil }
+        self.init(code: status.pointee.code, message: CText.string(status.pointee.message))
+    }
+
+    func build(in arena: Arena) -> UnsafeMutablePointer<Google__Rpc__Status> {
+        let status = arena.make(Google__Rpc__Status.self, "google.rpc.Status")
+        status.pointee.code = code
+        status.pointee.message = arena.cString(message)
+        return status
+    }
+}

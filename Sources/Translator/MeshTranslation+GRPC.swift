@@ -1,4 +1,4 @@
-public import EnvoyAPI
+import EnvoyAPI
 public import Registry
 
 /// What a proxyless gRPC client receives for one service (docs/mesh-model.md,

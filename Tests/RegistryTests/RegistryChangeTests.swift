@@ -101,11 +101,13 @@ extension RegistryChangeTests {
     @Test func aHeartbeatWrittenAfterTheLapseIsAHealthChange() async throws {
         let registry = try open(try TestEnvironment.temporaryDirectory())
         let now = Date()
-        _ = try await registry.putService("echo", ServicePolicy(protocol: .http), now: now.addingTimeInterval(-10))
-        _ = try await registry.putInstance(service: "echo", id: "a", InstanceRegistration(address: "10.0.0.1", port: 80, ttlSeconds: 8),
-                                           now: now.addingTimeInterval(-10))
+        // Lapsed 10 s before the test began; the heartbeat keeps it alive for 45 s after,
+        // ample for a loaded machine to run the write.
+        _ = try await registry.putService("echo", ServicePolicy(protocol: .http), now: now.addingTimeInterval(-70))
+        _ = try await registry.putInstance(service: "echo", id: "a", InstanceRegistration(address: "10.0.0.1", port: 80, ttlSeconds: 60),
+                                           now: now.addingTimeInterval(-70))
         let base = registry.revision
-        _ = try await registry.heartbeat(service: "echo", id: "a", now: now.addingTimeInterval(-3))
+        _ = try await registry.heartbeat(service: "echo", id: "a", now: now.addingTimeInterval(-15))
         #expect(registry.events(after: base)?.map(\.change) == [.healthChanged("echo")])
     }
 }

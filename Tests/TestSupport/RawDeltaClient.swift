@@ -1,40 +1,22 @@
 public import EnvoyAPI
-import GRPC
 
 /// A Delta (incremental) ADS client driven by hand, for tests that play the proxy's side
 /// of the protocol or misbehave on purpose.
 public final class RawDeltaClient: @unchecked Sendable {
     public static let adsPath = "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources"
 
-    private let client: GRPCClient
-    private let call: GRPCCall
+    private let stream: XDSTestStream<DeltaDiscoveryResponse>
     private let node: Node
-    private var iterator: AsyncThrowingStream<DeltaDiscoveryResponse, any Error>.AsyncIterator
-    private let reader: Task<Void, Never>
     private var sentNode = false
 
     public static func connect(port: Int, nodeID: String, cluster: String = "tests", path: String = adsPath) async throws -> RawDeltaClient {
-        let client = try await GRPCClient.connect(host: "127.0.0.1", port: port)
-        let call = try await client.call(path: path)
-        return RawDeltaClient(client: client, call: call, node: Node(id: nodeID, cluster: cluster))
+        let stream = try await XDSTestStream(port: port, path: path) { try DeltaDiscoveryResponse.decode($0) }
+        return RawDeltaClient(stream: stream, node: Node(id: nodeID, cluster: cluster))
     }
 
-    private init(client: GRPCClient, call: GRPCCall, node: Node) {
-        self.client = client
-        self.call = call
+    private init(stream: XDSTestStream<DeltaDiscoveryResponse>, node: Node) {
+        self.stream = stream
         self.node = node
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: DeltaDiscoveryResponse.self)
-        iterator = stream.makeAsyncIterator()
-        reader = Task {
-            do {
-                for try await bytes in call.responses {
-                    continuation.yield(try DeltaDiscoveryResponse.decode(bytes))
-                }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
     }
 
     /// Sends a request (the node goes on the first one only).
@@ -44,7 +26,7 @@ public final class RawDeltaClient: @unchecked Sendable {
             node: sentNode ? nil : node, typeURL: type, subscribe: subscribe, unsubscribe: unsubscribe,
             initialResourceVersions: initial, responseNonce: nonce, errorDetail: error)
         sentNode = true
-        try await call.send(request.encoded())
+        try await stream.call.send(request.encoded())
     }
 
     /// ACKs `response`.
@@ -55,24 +37,10 @@ public final class RawDeltaClient: @unchecked Sendable {
     /// The next response; throws the call's final GRPCStatus if the server ended it, and
     /// fails (rather than hangs) if nothing arrives within `timeout`.
     public func next(timeout: Duration = .seconds(10)) async throws -> DeltaDiscoveryResponse {
-        let timer = Task { [call] in
-            try await Task.sleep(for: timeout)
-            call.cancel()
-        }
-        defer { timer.cancel() }
-        do {
-            guard let response = try await iterator.next() else {
-                throw TestSupportError("the server ended the stream with OK")
-            }
-            return response
-        } catch let status as GRPCStatus where timer.isCancelled == false && status.code == .cancelled {
-            throw TestSupportError("no response within \(timeout) (\(status))")
-        }
+        try await stream.next(timeout: timeout)
     }
 
     public func close() async {
-        call.cancel()
-        reader.cancel()
-        await client.close()
+        await stream.close()
     }
 }
