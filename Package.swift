@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // C layers: system libraries from Debian, and the protoc-c output (DO NOT EDIT).
@@ -48,10 +50,18 @@ let package = Package(
         .target(name: "RE2Syntax", swiftSettings: strict),
         .target(name: "Registry", dependencies: ["RE2Syntax", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(name: "Translator", dependencies: ["Registry", "EnvoyAPI"], swiftSettings: strict),
+        // The mesh's certificate authority: workload identities (SPIFFE) and their certificates.
+        .target(
+            name: "Identity",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "ControlPlane",
             dependencies: [
-                "XDS", "EnvoyAPI", "GRPC", "HTTP2", "Registry", "Translator", "ProcessSupport",
+                "XDS", "EnvoyAPI", "GRPC", "HTTP2", "Registry", "Translator", "ProcessSupport", "Identity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -92,6 +102,7 @@ let package = Package(
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"] + nio, swiftSettings: strict),
         .testTarget(name: "XDSTests", dependencies: ["XDS", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RE2SyntaxTests", dependencies: ["RE2Syntax"], swiftSettings: strict),
+        .testTarget(name: "IdentityTests", dependencies: ["Identity", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TranslatorTests", dependencies: ["Translator", "Registry", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "XDS", "EnvoyAPI", "Registry", "Translator", "TestSupport"], swiftSettings: strict),
