@@ -64,9 +64,9 @@ extension HTTP2ConnectionHandler: NGHTTP2SessionDelegate {
         return state.reserve(max: max)
     }
 
-    func takeOutbound(streamID: Int32, count: Int) -> [ByteBuffer] {
+    func takeOutbound(streamID: Int32, count: Int) -> [ByteBuffer]? {
         // nghttp2 writes a frame only for an open stream it asked about just before.
-        streams[streamID]?.take(count, highWaterMark: configuration.outboundHighWaterMark) ?? []
+        streams[streamID]?.take(count, highWaterMark: configuration.outboundHighWaterMark)
     }
 
     func goAwayReceived(lastStreamID: Int32, errorCode: HTTP2ErrorCode) {

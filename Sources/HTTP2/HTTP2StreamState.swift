@@ -93,8 +93,10 @@ final class HTTP2StreamState {
     }
 
     /// The `count` bytes `reserve` promised to the frame being written, as slices of the
-    /// queued buffers; wakes writers once the queue is below the high-water mark.
-    func take(_ count: Int, highWaterMark: Int) -> [ByteBuffer] {
+    /// queued buffers (nil if fewer are queued, which `reserve` rules out); wakes writers
+    /// once the queue is below the high-water mark.
+    func take(_ count: Int, highWaterMark: Int) -> [ByteBuffer]? {
+        guard count <= outboundBytes else { return nil }
         var parts: [ByteBuffer] = []
         var remaining = count
         while remaining > 0, var chunk = outbound.first {

@@ -7,6 +7,7 @@ import NIOCore
 /// the data source, NGHTTP2_ERR_DEFERRED.
 extension NGHTTP2Session {
     private static let callbackFailure = Int32(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+    private static let pause = Int32(NGHTTP2_ERR_PAUSE.rawValue)
 
     private static func from(_ userData: UnsafeMutableRawPointer?) -> NGHTTP2Session? {
         guard let userData else { return nil }
@@ -62,9 +63,15 @@ extension NGHTTP2Session {
         nghttp2_session_callbacks_set_send_data_callback(callbacks) { _, frame, header, length, _, userData in
             guard let session = NGHTTP2Session.from(userData), let frame, let header, let delegate = session.delegate,
                   session.output != nil else { return NGHTTP2Session.callbackFailure }
+            guard let payload = delegate.takeOutbound(streamID: frame.pointee.hd.stream_id, count: length) else {
+                return NGHTTP2Session.callbackFailure
+            }
             session.output!.copy(UnsafeRawBufferPointer(start: header, count: 9))
-            session.output!.append(delegate.takeOutbound(streamID: frame.pointee.hd.stream_id, count: length))
-            return 0
+            session.output!.append(payload)
+            // nghttp2 goes straight on to the next frame after this one; pausing here at
+            // the output limit keeps `nextOutbound` (and the channel's writability check
+            // between calls) in charge of how much is written at once.
+            return session.output!.bytes >= session.outputLimit ? NGHTTP2Session.pause : 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
             guard let session = NGHTTP2Session.from(userData) else { return NGHTTP2Session.callbackFailure }

@@ -34,8 +34,9 @@ protocol NGHTTP2SessionDelegate: AnyObject {
     /// How many queued bytes (at most `max`) the next DATA frame of the stream carries.
     func reserveOutbound(streamID: Int32, max: Int) -> HTTP2OutboundRead
     /// The `count` bytes reserved for the DATA frame being written, as the queued buffers'
-    /// own slices (no copy).
-    func takeOutbound(streamID: Int32, count: Int) -> [ByteBuffer]
+    /// own slices (no copy); nil if the stream cannot give them (the frame header is
+    /// already out, so the connection must then fail).
+    func takeOutbound(streamID: Int32, count: Int) -> [ByteBuffer]?
     func goAwayReceived(lastStreamID: Int32, errorCode: HTTP2ErrorCode)
     func pingAcknowledged()
 }
@@ -51,6 +52,7 @@ final class NGHTTP2Session {
     private let liveCount: HTTP2LiveCount?
     /// What `nextOutbound` is assembling; the send-data callback appends to it.
     var output: OutputParts?
+    var outputLimit = 64 << 10
 
     init(role: HTTP2Role, headerTableSize: Int = 4_096, liveCount: HTTP2LiveCount? = nil) {
         self.role = role
@@ -128,6 +130,7 @@ final class NGHTTP2Session {
     /// streams is written to each socket from one place in memory).
     func nextOutbound(allocator: ByteBufferAllocator, limit: Int = 64 << 10) throws(HTTP2Error) -> [ByteBuffer]? {
         output = OutputParts(allocator: allocator)
+        outputLimit = limit
         defer { output = nil }
         while output!.bytes < limit {
             var data: UnsafePointer<UInt8>?

@@ -18,6 +18,7 @@ public struct TypeStatus: Sendable, Equatable {
     public var nonce: String?
     public var state: SyncState
     public var nackMessage: String?
+    private var nack: XDSStream.Nack?
     /// Delta streams: what the client was sent and what it ACKed, resource by resource
     /// (shared maps, not copies).
     var deltaSent: ResourceMap?
@@ -32,6 +33,7 @@ public struct TypeStatus: Sendable, Equatable {
         ackedVersion = sub.ackedVersion
         nonce = sub.nonce
         nackMessage = sub.nack?.message
+        nack = sub.nack
         if let nack = sub.nack, nack.version == sub.sentVersion, !sub.awaitingReply {
             state = .nacked
         } else if sub.sentVersion != nil, !sub.awaitingReply, sub.ackedVersion == sub.sentVersion {
@@ -51,14 +53,22 @@ extension TypeStatus {
     }
 
     /// Per resource, for Delta streams (empty for SotW, whose ACKs cover a whole type):
-    /// ACKed when the client ACKed a response that carried this version, NACKED when the
-    /// latest response carried it and was rejected, else STALE (on its way).
+    /// SYNCED when the client ACKed a response that carried this version (or declared it
+    /// holds it), NACKED when a response carrying it was refused and nothing has replaced
+    /// it since, else STALE (on its way).
     public var resources: [ResourceState] {
         guard let sent = deltaSent else { return [] }
         return sent.sorted.map { resource in
-            // A placeholder is a version the client declared it holds (on reconnect).
-            let acked = resource.isPlaceholder || deltaAcked?[resource.name]?.version == resource.version
-            let resourceState: SyncState = acked ? .synced : (state == .nacked ? .nacked : .stale)
+            let resourceState: SyncState
+            if resource.isPlaceholder, resource.version.isEmpty {
+                // Carried by a response the client refused: whether it applied it is unknown.
+                resourceState = nack != nil ? .nacked : .stale
+            } else if resource.isPlaceholder || deltaAcked?[resource.name]?.version == resource.version {
+                // A placeholder with a version is what the client declared it holds.
+                resourceState = .synced
+            } else {
+                resourceState = .stale
+            }
             return ResourceState(name: resource.name, version: resource.version, state: resourceState)
         }
     }

@@ -50,14 +50,16 @@ extension XDSStream {
     /// - `initial` (first request of the type only): what a reconnecting client holds.
     ///   It counts as sent, so only what differs from it goes out, and a held name that no
     ///   longer exists is reported removed.
-    private func changeNames(
+    private mutating func changeNames(
         _ sub: inout Subscription, subscribe: [String], unsubscribe: [String], initial: [String: String], isNew: Bool, type: ResourceType
     ) -> Set<String> {
         var added = Set<String>()
         if isNew {
             sub.wildcard = subscribe.isEmpty && type.allowsLegacyWildcard
             if !initial.isEmpty {
+                // Held, and as good as ACKed: the client applied these before it reconnected.
                 sub.sent = ResourceMap(initial.map { Resource(type: type, name: $0.key, heldVersion: $0.value) })
+                sub.acked = sub.sent
             }
         }
         var names = sub.names
@@ -77,8 +79,12 @@ extension XDSStream {
                 sub.wildcard = false
             } else {
                 names.remove(name)
+                added.remove(name)
                 sub.sent?.remove(name)
                 sub.acked?.remove(name)
+                // Not answered yet: no longer to be.
+                awaitingSnapshot[type]?.remove(name)
+                heldAdded[type]?.remove(name)
             }
         }
         if names != sub.names { sub.names = names }

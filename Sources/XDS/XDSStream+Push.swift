@@ -51,13 +51,20 @@ extension XDSStream {
         guard let sub = subscriptions[type] else { return nil }
         let content = select(type, sub)
         let held = sub.sent ?? ResourceMap()
-        let (changed, removed) = content.changes(from: held)
+        var (changed, removed) = content.changes(from: held)
+        // A placeholder (what a reconnecting client declared, kept while it retires) has
+        // no body to send; it leaves with the next removal.
+        changed.removeAll(where: \.isPlaceholder)
         var extra: [Resource] = []
         var missing: [String] = []
         if !added.isEmpty {
             let changedNames = Set(changed.map(\.name))
             for name in added.sorted() where !changedNames.contains(name) {
-                if let resource = content[name] { extra.append(resource) } else if held[name] == nil { missing.append(name) }
+                if let resource = content[name] {
+                    if !resource.isPlaceholder { extra.append(resource) }
+                } else if held[name] == nil {
+                    missing.append(name)
+                }
             }
         }
         let firstWildcardAnswer = sub.wildcard && sub.sent == nil
@@ -79,6 +86,11 @@ extension XDSStream {
         sub.sent = content
         sub.sentVersion = version
         sub.nonce = nonce
+        if wire == .delta {
+            if !sub.awaitingReply { sub.outstanding = [] }
+            sub.outstanding.append((nonce, version))
+            if sub.outstanding.count > 16 { sub.outstanding.removeFirst() }
+        }
         sub.awaitingReply = true
         subscriptions[type] = sub
         let carried: ResourceMap? = if case .full(let map) = payload { map } else { nil }

@@ -45,9 +45,10 @@ extension XDSStream {
             var kept = retiring[type] ?? [:]
             if let sent = subscriptions[type]?.sent {
                 // Shared subtrees are skipped: O(what changed), not O(what was sent).
+                // A Delta client's declared holding (a placeholder) retires too: it matches
+                // what the client holds, so nothing is sent for it until it goes.
                 for name in next.resources(type).changes(from: sent).removed where kept[name] == nil {
-                    // A Delta client's declared holding has nothing to serve: it goes now.
-                    if let old = sent[name], !old.isPlaceholder { kept[name] = old }
+                    kept[name] = sent[name]
                 }
             }
             for name in kept.keys where next.resource(type, named: name) != nil { kept[name] = nil }

@@ -68,6 +68,15 @@ public struct XDSStream: Sendable {
         public internal(set) var awaitingReply = false
         public internal(set) var ackedVersion: String?
         public internal(set) var nack: Nack?
+        /// Delta: responses sent since the last reply (nonce, version), so that a NACK of
+        /// an older one is recorded with its version. Bounded: the oldest go first.
+        var outstanding: [(nonce: String, version: String)] = []
+
+        public static func == (a: Subscription, b: Subscription) -> Bool {
+            a.wildcard == b.wildcard && a.names == b.names && a.sent == b.sent && a.sentVersion == b.sentVersion
+                && a.acked == b.acked && a.nonce == b.nonce && a.awaitingReply == b.awaitingReply
+                && a.ackedVersion == b.ackedVersion && a.nack == b.nack
+        }
     }
 
     public struct Nack: Sendable, Equatable {
@@ -123,11 +132,17 @@ public struct XDSStream: Sendable {
         // A nonce answers one of our responses. With no response sent yet on this stream
         // (a client resuming after reconnect) it is treated as a fresh request.
         if !request.responseNonce.isEmpty, let latest = sub.nonce, request.responseNonce != latest {
-            // Stale: it answers an older response, so it ACKs or NACKs nothing. Its change
-            // of subscription still stands (requests arrive in the order sent): else the
-            // client would wait for names it already asked for. A Delta request always
-            // carries one; a SotW request only if its set differs.
-            actions.append(.ignoreStaleNonce(type, nonce: request.responseNonce))
+            // Stale: it answers an older response, so it ACKs nothing (a later reply covers
+            // it). Its change of subscription still stands (requests arrive in the order
+            // sent): else the client would wait for names it already asked for. A Delta
+            // request always carries one; a SotW request only if its set differs.
+            if wire == .delta, let error = request.errorDetail {
+                // A Delta response is a difference from the one before: one refused while
+                // a later one was on its way leaves the client without what it carried.
+                actions.append(staleNack(&sub, type: type, nonce: request.responseNonce, error: error))
+            } else {
+                actions.append(.ignoreStaleNonce(type, nonce: request.responseNonce))
+            }
             if case .complete(let names) = request.names {
                 guard !type.allowsLegacyWildcard, Set(names) != sub.names else { return actions }
             }
@@ -150,6 +165,7 @@ public struct XDSStream: Sendable {
             if sub.sent != nil, sub.nack?.version == snapshot.version {
                 // The client rejected this version: never answer with it again (docs/xds.md,
                 // "ACK and NACK"); new names are served with the next snapshot.
+                awaitingSnapshot[type, default: []].formUnion(added)
             } else if let action = push(type, added: added, onlyForNewNames: true) {
                 actions.append(action)
             }
@@ -170,12 +186,39 @@ public struct XDSStream: Sendable {
             return .recordAck(type, version: version)
         }
         sub.nack = Nack(version: version, message: error.message)
-        // Responses that carry only changes (EDS/RDS on SotW, every type on Delta): the
-        // client still holds what it ACKed last, so what it refused counts as not held
-        // and goes out again with the next version that still has it (where a client that
-        // still refuses it NACKs again, rather than ACK unrelated changes and look
-        // synced). The refused content itself is never answered again.
-        if wire == .delta || !type.allowsLegacyWildcard { sub.sent = sub.acked ?? ResourceMap() }
+        // Responses that carry only changes (EDS/RDS on SotW, every type on Delta): what
+        // the client refused counts as not held and goes out again with the next version
+        // that still has it (where a client that still refuses it NACKs again, rather than
+        // ACK unrelated changes and look synced). The refused content itself is never
+        // answered again. SotW EDS/RDS: the client keeps what it ACKed last. Delta: the
+        // client may have applied part of it (Envoy applies the valid resources of an
+        // update), so what that response changed is of unknown state (`unsettled`).
+        if wire == .delta {
+            sub.sent = unsettled(sub, type: type)
+        } else if !type.allowsLegacyWildcard {
+            sub.sent = sub.acked ?? ResourceMap()
+        }
+        return .recordNack(type, version: version, message: error.message)
+    }
+
+    /// Delta, after a NACK: what the client holds, with every resource that differs
+    /// between what was sent and what was last ACKed (changed, added or removed since)
+    /// marked as of unknown version. So each is sent again if it still exists and
+    /// reported removed if it does not, whichever part of the refused responses the
+    /// client applied.
+    private func unsettled(_ sub: Subscription, type: ResourceType) -> ResourceMap {
+        guard var held = sub.sent else { return ResourceMap() }
+        let (changed, removed) = held.changes(from: sub.acked ?? ResourceMap())
+        for name in changed.map(\.name) + removed { held.insert(Resource(type: type, name: name, heldVersion: "")) }
+        return held
+    }
+
+    /// Delta: a NACK of a response older than the latest. Recorded with the version that
+    /// response carried, and what it changed becomes unsettled.
+    private func staleNack(_ sub: inout Subscription, type: ResourceType, nonce: String, error: RPCStatus) -> Action {
+        let version = sub.outstanding.first { $0.nonce == nonce }?.version ?? sub.sentVersion ?? ""
+        sub.nack = Nack(version: version, message: error.message)
+        sub.sent = unsettled(sub, type: type)
         return .recordNack(type, version: version, message: error.message)
     }
 
