@@ -5,6 +5,7 @@ public import Registry
 import Synchronization
 import Translator
 public import XDS
+public import Identity
 
 /// `sextant serve`: the registry and its store, the publisher, the xDS gRPC server and
 /// the REST API, wired together; or, with `snapshotPath`, a declared snapshot file
@@ -22,6 +23,10 @@ public final class ControlPlaneServer: Sendable {
         public var history = 100
         public var apiToken: String?
         public var maxMessageSize = 4 << 20
+        /// The operator's CA (both or neither); without them the CA lives in
+        /// `<dataDirectory>/ca`, generated on first start.
+        public var caCertificatePath: String?
+        public var caKeyPath: String?
 
         public init(xdsHost: String = "127.0.0.1", xdsPort: Int = 18000, snapshotPath: String? = nil) {
             self.xdsHost = xdsHost
@@ -52,6 +57,7 @@ public final class ControlPlaneServer: Sendable {
     public let rest: RESTServer
     public let metrics: ControlPlaneMetrics
     public let snapshotFile: SnapshotFileWatcher?
+    public let authority: CertificateAuthority
     private let grpc: GRPCServer
     private let logger: Logger
     private let tasks = Mutex<[Task<Void, Never>]>([])
@@ -60,6 +66,12 @@ public final class ControlPlaneServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         registry = try Registry(store: RegistryStore(directory: configuration.dataDirectory))
+        if let certificate = configuration.caCertificatePath, let key = configuration.caKeyPath {
+            authority = try CertificateAuthority.load(certificatePath: certificate, keyPath: key)
+        } else {
+            authority = try CertificateAuthority.loadOrCreate(
+                in: configuration.dataDirectory + "/ca", trustDomain: try registry.meshSettings().trustDomain)
+        }
         // Proxies with equal profiles (service, role, ports) share one rendered snapshot.
         let cache = SnapshotCache(grouping: { NodeGroup(ProxyProfile(node: $0)) })
         self.cache = cache
@@ -68,7 +80,8 @@ public final class ControlPlaneServer: Sendable {
             registry: registry, cache: cache, source: configuration.snapshotPath == nil ? .registry : .file,
             history: configuration.history, metrics: metrics, logger: logger)
         xds = XDSServer(cache: cache, logger: logger)
-        rest = RESTServer(registry: registry, publisher: publisher, proxies: xds.proxies, metrics: metrics, token: configuration.apiToken, logger: logger)
+        rest = RESTServer(registry: registry, publisher: publisher, proxies: xds.proxies, metrics: metrics, token: configuration.apiToken, logger: logger,
+                          authority: authority)
         let publisher = self.publisher
         snapshotFile = configuration.snapshotPath.map { SnapshotFileWatcher(path: $0, publisher: publisher, logger: logger) }
         grpc = GRPCServer(

@@ -32,6 +32,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "When set, mutating REST calls need `Authorization: Bearer <token>` (default: $SEXTANT_API_TOKEN).")
     var apiToken: String?
 
+    @Option(help: "The mesh CA's certificate (PEM), with --ca-key; default: generated in <data-dir>/ca on first start.")
+    var caCert: String?
+
+    @Option(help: "The mesh CA's private key (PEM), with --ca-cert.")
+    var caKey: String?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
@@ -46,6 +52,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--debounce-ms must be ≥ 0 and --max-debounce-ms ≥ --debounce-ms")
         }
         guard history >= 1 else { throw ValidationError("--history must be at least 1") }
+        guard (caCert == nil) == (caKey == nil) else { throw ValidationError("--ca-cert and --ca-key go together") }
     }
 
     func run() async throws {
@@ -60,6 +67,8 @@ struct Serve: AsyncParsableCommand {
         configuration.debounce = .milliseconds(debounceMs)
         configuration.maxDebounce = .milliseconds(maxDebounceMs)
         configuration.history = history
+        configuration.caCertificatePath = caCert
+        configuration.caKeyPath = caKey
         configuration.apiToken = apiToken ?? ProcessInfo.processInfo.environment["SEXTANT_API_TOKEN"]
         let server: ControlPlaneServer
         do {

@@ -36,6 +36,10 @@ enum OpenAPIDocument {
         .init(method: "get", path: "/v1/snapshots/{from}/diff/{to}", summary: "Resources added, removed and changed, by type and name", responses: ["200": "SnapshotDiff", "404": "Error"]),
         .init(method: "post", path: "/v1/snapshots/{version}/rollback", summary: "Publish that version's content as a new version; switch to manual mode",
               responses: ["201": "PublishOutcome", "401": "Error", "404": "Error"]),
+        .init(method: "get", path: "/v1/mesh", summary: "Mesh settings: trust domain, mTLS mode, certificate lifetime", responses: ["200": "MeshSettings"]),
+        .init(method: "put", path: "/v1/mesh", summary: "Change the mesh settings (fields not given keep their value)", body: "MeshSettings",
+              responses: ["200": "MeshSettings", "400": "Error", "401": "Error", "413": "Error", "415": "Error"]),
+        .init(method: "get", path: "/v1/ca/root", summary: "The trust bundle: the mesh CA's certificate, PEM", responses: ["200": "pem", "404": "Error"]),
         .init(method: "get", path: "/v1/proxies", summary: "Connected proxies and, per type, versions sent and ACKed, nonce, SYNCED/STALE/NACKED", responses: ["200": "ProxyList"]),
     ]
 
@@ -70,6 +74,7 @@ enum OpenAPIDocument {
         switch schema {
         case "": ["description": "No content"]
         case "text": ["description": "OK", "content": ["text/plain": ["schema": ["type": "string"]]]]
+        case "pem": ["description": "OK", "content": ["application/x-pem-file": ["schema": ["type": "string"]]]]
         case "object": ["description": "OK", "content": ["application/json": ["schema": ["type": "object"]]]]
         default: ["description": .string(schema), "content": ["application/json": ["schema": ref(schema)]]]
         }

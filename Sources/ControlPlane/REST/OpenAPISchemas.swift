@@ -24,6 +24,11 @@ enum OpenAPISchemas {
     static let all: JSON = [
         "Error": object(["error": object(["code": string, "message": string, "field": string], required: ["code", "message"])], required: ["error"]),
         "Status": object(["status": string, "version": string, "reason": string], closed: false),
+        "MeshSettings": object([
+            "trust_domain": ["type": "string", "pattern": "^[a-z0-9._-]{1,255}$"],
+            "mtls": enumeration(["off", "permissive", "strict"]),
+            "cert_ttl_seconds": integer(10, 31_536_000),
+        ]),
         "ServicePolicy": object([
             "protocol": enumeration(["http", "grpc", "tcp"]),
             "port": integer(1, 65535),

@@ -7,6 +7,7 @@ public import Registry
 import ServiceLifecycle
 import Synchronization
 public import XDS
+public import Identity
 
 /// The REST API (docs/rest-api.md) on Hummingbird 2: the registry, snapshots, proxies, health,
 /// metrics and the OpenAPI document.
@@ -17,9 +18,15 @@ public final class RESTServer: Sendable {
     let metrics: ControlPlaneMetrics
     let token: String?
     let logger: Logger
+    /// The mesh CA, whose root `GET /v1/ca/root` serves.
+    let authority: CertificateAuthority?
     private let running = Mutex<(task: Task<Void, any Error>, group: ServiceGroup)?>(nil)
 
-    public init(registry: Registry, publisher: Publisher, proxies: ProxyRegistry, metrics: ControlPlaneMetrics, token: String?, logger: Logger) {
+    public init(
+        registry: Registry, publisher: Publisher, proxies: ProxyRegistry, metrics: ControlPlaneMetrics, token: String?, logger: Logger,
+        authority: CertificateAuthority? = nil
+    ) {
+        self.authority = authority
         self.registry = registry
         self.publisher = publisher
         self.proxies = proxies
@@ -36,6 +43,7 @@ public final class RESTServer: Sendable {
         addHealthRoutes(to: router)
         addServiceRoutes(to: router)
         addSnapshotRoutes(to: router)
+        addMeshRoutes(to: router)
         router.get("/v1/proxies") { [self] _, _ in Self.json(proxiesJSON()) }
         routes.learn(from: router)
         return router
