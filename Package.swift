@@ -48,7 +48,10 @@ let package = Package(
         // Route regexes are checked against RE2's syntax, Envoy's engine: refused at the REST
         // API, and by sextant-proxy, rather than NACKed by every Envoy.
         .target(name: "RE2Syntax", swiftSettings: strict),
-        .target(name: "Registry", dependencies: ["RE2Syntax", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .target(
+            name: "Registry",
+            dependencies: ["RE2Syntax", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         .target(name: "Translator", dependencies: ["Registry", "EnvoyAPI"], swiftSettings: strict),
         // The mesh's certificate authority: workload identities (SPIFFE) and their certificates.
         .target(

@@ -27,6 +27,8 @@ public final class ControlPlaneServer: Sendable {
         /// `<dataDirectory>/ca`, generated on first start.
         public var caCertificatePath: String?
         public var caKeyPath: String?
+        /// xDS streams must present a node token (`--xds-auth required`).
+        public var xdsAuth = false
 
         public init(xdsHost: String = "127.0.0.1", xdsPort: Int = 18000, snapshotPath: String? = nil) {
             self.xdsHost = xdsHost
@@ -79,9 +81,11 @@ public final class ControlPlaneServer: Sendable {
         publisher = Publisher(
             registry: registry, cache: cache, source: configuration.snapshotPath == nil ? .registry : .file,
             history: configuration.history, metrics: metrics, logger: logger)
-        xds = XDSServer(cache: cache, logger: logger)
+        let xds = XDSServer(
+            cache: cache, authenticator: configuration.xdsAuth ? StoreTokenAuthenticator(store: registry.store) : nil, logger: logger)
+        self.xds = xds
         rest = RESTServer(registry: registry, publisher: publisher, proxies: xds.proxies, metrics: metrics, token: configuration.apiToken, logger: logger,
-                          authority: authority)
+                          authority: authority, tokenRevoked: { xds.revoke(credential: $0) })
         let publisher = self.publisher
         snapshotFile = configuration.snapshotPath.map { SnapshotFileWatcher(path: $0, publisher: publisher, logger: logger) }
         grpc = GRPCServer(

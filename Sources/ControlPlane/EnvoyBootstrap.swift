@@ -16,6 +16,8 @@ public struct EnvoyBootstrap: Sendable {
     public var role = "sidecar"
     /// Incremental (Delta) xDS instead of State-of-the-World on the ADS stream.
     public var delta = false
+    /// A node token (`POST /v1/tokens`), sent as `authorization: Bearer …` on the ADS call.
+    public var token: String?
 
     public init(nodeID: String, service: String) {
         self.nodeID = nodeID
@@ -53,7 +55,7 @@ public struct EnvoyBootstrap: Sendable {
                 set_node_on_first_message_only: true
                 grpc_services:
                 - envoy_grpc:
-                    cluster_name: sextant_xds
+                    cluster_name: sextant_xds\(tokenMetadata)
               cds_config:
                 resource_api_version: V3
                 ads: {}
@@ -89,6 +91,12 @@ public struct EnvoyBootstrap: Sendable {
                   port_value: \(adminPort)
 
             """
+    }
+
+    /// gRPC initial metadata carrying the node token, indented under `grpc_services`.
+    private var tokenMetadata: String {
+        guard let token else { return "" }
+        return "\n      initial_metadata:\n      - key: authorization\n        value: \(quoted("Bearer " + token))"
     }
 
     private func quoted(_ value: String) -> String {

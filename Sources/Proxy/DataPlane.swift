@@ -17,6 +17,8 @@ public final class DataPlane: Sendable {
         public var adminPort = 19100
         /// Incremental (Delta) ADS by default; State-of-the-World on request.
         public var xdsProtocol: XDSStream.Wire = .delta
+        /// A node token for a control plane with `--xds-auth required`.
+        public var xdsToken: String?
 
         public init(node: Node) {
             self.node = node
@@ -35,7 +37,7 @@ public final class DataPlane: Sendable {
         self.logger = logger
         runtime = ProxyRuntime(group: group)
         listeners = ListenerManager(runtime: runtime, logger: logger)
-        client = XDSClient(node: options.node, wire: options.xdsProtocol, host: options.xdsHost, port: options.xdsPort, runtime: runtime, listeners: listeners, logger: logger)
+        client = XDSClient(node: options.node, wire: options.xdsProtocol, token: options.xdsToken, host: options.xdsHost, port: options.xdsPort, runtime: runtime, listeners: listeners, logger: logger)
     }
 
     /// Binds the admin endpoint and starts the xDS client. Returns the admin port.

@@ -74,6 +74,17 @@ public final class RegistryStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2: node tokens") { db in
+            // Only a hash of each token is kept: the store never holds a usable token.
+            try db.execute(sql: """
+                CREATE TABLE node_token (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    service TEXT NOT NULL,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    created_at DOUBLE NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 

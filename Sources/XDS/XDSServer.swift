@@ -14,12 +14,15 @@ public final class XDSServer: Sendable {
     private let logger: Logger
     private let live = Mutex(LiveStreams())
 
-    /// Every open stream's way to be ended from outside, for graceful shutdown.
+    /// Every open stream's way to be ended from outside (graceful shutdown, a revoked
+    /// token), with the credential it was opened with.
     private struct LiveStreams {
         var closing = false
         var next: UInt64 = 0
-        var enders: [UInt64: @Sendable (GRPCStatus) -> Void] = [:]
+        var enders: [UInt64: (credential: String?, end: @Sendable (GRPCStatus) -> Void)] = [:]
     }
+    /// Node tokens: nil serves every stream (`--xds-auth off`).
+    private let authenticator: (any XDSAuthenticator)?
 
     /// gRPC paths of the services, from envoy/service/*/v3/*.proto: each service has a
     /// State-of-the-World method and an incremental (Delta) one.
@@ -40,7 +43,11 @@ public final class XDSServer: Sendable {
         return paths
     }()
 
-    public init(cache: SnapshotCache, proxies: ProxyRegistry = ProxyRegistry(), identifier: String = "sextant", logger: Logger = Logger(label: "sextant.xds")) {
+    public init(
+        cache: SnapshotCache, proxies: ProxyRegistry = ProxyRegistry(), identifier: String = "sextant",
+        authenticator: (any XDSAuthenticator)? = nil, logger: Logger = Logger(label: "sextant.xds")
+    ) {
+        self.authenticator = authenticator
         self.cache = cache
         self.proxies = proxies
         self.identifier = identifier
@@ -57,12 +64,14 @@ public final class XDSServer: Sendable {
     }
 
     func serve(scope: XDSStream.Scope, wire: XDSStream.Wire, messages: GRPCMessages, writer: GRPCResponseWriter, context: GRPCRequestContext) async throws {
+        let credential = try authenticator.map { authenticator throws(GRPCStatus) in try Self.authenticate(context.headers, with: authenticator) }
         let driver = XDSStreamDriver(
-            scope: scope, wire: wire, controlPlane: identifier, writer: writer, proxies: proxies, cache: cache, context: context, logger: logger)
+            scope: scope, wire: wire, controlPlane: identifier, writer: writer, proxies: proxies, cache: cache, context: context,
+            credential: credential, logger: logger)
         let ender = live.withLock { live -> UInt64? in
             guard !live.closing else { return nil }
             live.next += 1
-            live.enders[live.next] = { driver.terminate($0) }
+            live.enders[live.next] = (credential?.id, { driver.terminate($0) })
             return live.next
         }
         guard let ender else { throw Self.shuttingDown }
@@ -90,6 +99,12 @@ public final class XDSServer: Sendable {
             live.closing = true
             return Array(live.enders.values)
         }
-        for end in enders { end(Self.shuttingDown) }
+        for ender in enders { ender.end(Self.shuttingDown) }
+    }
+
+    /// Ends every stream opened with credential `id` (its token was revoked).
+    public func revoke(credential id: String) {
+        let enders = live.withLock { live in live.enders.values.filter { $0.credential == id } }
+        for ender in enders { ender.end(GRPCStatus(.unauthenticated, "xDS node token revoked")) }
     }
 }

@@ -42,8 +42,12 @@ final class XDSStreamDriver: Sendable {
     private let context: GRPCRequestContext
     private let wire: XDSStream.Wire
 
+    /// What the stream's node token allows; nil when tokens are off.
+    private let credential: XDSCredential?
+
     init(scope: XDSStream.Scope, wire: XDSStream.Wire, controlPlane: String, writer: GRPCResponseWriter, proxies: ProxyRegistry,
-         cache: SnapshotCache, context: GRPCRequestContext, logger: Logger) {
+         cache: SnapshotCache, context: GRPCRequestContext, credential: XDSCredential? = nil, logger: Logger) {
+        self.credential = credential
         log = logger
         state = Mutex(State(stream: XDSStream(scope: scope, wire: wire, controlPlane: controlPlane)))
         self.writer = writer
@@ -61,6 +65,10 @@ final class XDSStreamDriver: Sendable {
             if state.proxy == nil {
                 // The node is only guaranteed on the first request of a stream.
                 let node = node ?? Node()
+                if let credential, node.cluster != credential.service {
+                    // Its resources (and, with mTLS, its certificate) belong to another service.
+                    throw GRPCStatus(.permissionDenied, "this node token is for service \"\(credential.service)\", not \"\(node.cluster)\"")
+                }
                 state.proxy = proxies.connected(node: node, peer: context.peer, scope: state.stream.scope, wire: wire)
                 state.node = node.id
                 log.info("xDS stream opened", metadata: tagged(state, ["path": "\(context.path)"]))

@@ -46,6 +46,7 @@ extension SextantProxy {
             userAgentName: "sextant-proxy", userAgentVersion: "0.4.0")
         var options = DataPlane.Options(node: node)
         options.xdsProtocol = xdsProtocol == .sotw ? .sotw : .delta
+        options.xdsToken = xdsToken ?? file["xds_token"]?.stringValue
         let xds = try Self.split(xdsAddress ?? file["xds_address"]?.stringValue ?? "127.0.0.1:18000", flag: "--xds-address")
         (options.xdsHost, options.xdsPort) = (xds.host, xds.port)
         let admin = try Self.split(adminAddress ?? file["admin_address"]?.stringValue ?? "127.0.0.1:19100", flag: "--admin-address", allowZero: true)

@@ -29,6 +29,9 @@ struct SextantProxy: AsyncParsableCommand {
     @Option(help: "xDS variant on the ADS stream: delta (incremental, the default) or sotw (State-of-the-World).")
     var xdsProtocol: XDSProtocol = .delta
 
+    @Option(help: "A node token, for a control plane that requires one (sextant serve --xds-auth required).")
+    var xdsToken: String?
+
     @Option(help: "Admin endpoint (HOST:PORT). Default 127.0.0.1:19100.")
     var adminAddress: String?
 

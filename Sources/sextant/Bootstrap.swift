@@ -28,6 +28,9 @@ struct Bootstrap: ParsableCommand {
     @Option(help: "Envoy's xDS variant on the ADS stream: sotw (State-of-the-World) or delta (incremental).")
     var xdsProtocol: XDSProtocol = .sotw
 
+    @Option(help: "A node token (POST /v1/tokens) for --xds-auth required: sent as authorization metadata on the ADS call.")
+    var token: String?
+
     @Option(help: "Envoy's admin port, bound on 127.0.0.1.")
     var adminPort = 9901
 
@@ -49,6 +52,8 @@ struct Bootstrap: ParsableCommand {
             throw ValidationError("--xds-address must be HOST:PORT, got \(xdsAddress)")
         }
         guard !nodeID.isEmpty, !service.isEmpty else { throw ValidationError("--node-id and --service must not be empty") }
+        // gRPC's xDS bootstrap has no way to send static call metadata.
+        if format == .grpc, token != nil { throw ValidationError("--token is for Envoy bootstraps: gRPC's xDS client cannot send a node token") }
     }
 
     func run() throws {
@@ -62,6 +67,7 @@ struct Bootstrap: ParsableCommand {
         }
         var bootstrap = EnvoyBootstrap(nodeID: nodeID, service: service)
         bootstrap.delta = xdsProtocol == .delta
+        bootstrap.token = token
         bootstrap.xdsHost = xds.host
         bootstrap.xdsPort = xds.port
         bootstrap.adminPort = adminPort

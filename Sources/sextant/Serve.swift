@@ -38,6 +38,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The mesh CA's private key (PEM), with --ca-cert.")
     var caKey: String?
 
+    enum XDSAuth: String, ExpressibleByArgument, CaseIterable { case required, off }
+
+    @Option(help: "required: every xDS stream presents a node token (POST /v1/tokens) for the service it claims; off: none needed.")
+    var xdsAuth: XDSAuth = .off
+
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
@@ -69,6 +74,7 @@ struct Serve: AsyncParsableCommand {
         configuration.history = history
         configuration.caCertificatePath = caCert
         configuration.caKeyPath = caKey
+        configuration.xdsAuth = xdsAuth == .required
         configuration.apiToken = apiToken ?? ProcessInfo.processInfo.environment["SEXTANT_API_TOKEN"]
         let server: ControlPlaneServer
         do {

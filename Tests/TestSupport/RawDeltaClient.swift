@@ -9,8 +9,9 @@ public final class RawDeltaClient: @unchecked Sendable {
     private let node: Node
     private var sentNode = false
 
-    public static func connect(port: Int, nodeID: String, cluster: String = "tests", path: String = adsPath) async throws -> RawDeltaClient {
-        let stream = try await XDSTestStream(port: port, path: path) { try DeltaDiscoveryResponse.decode($0) }
+    public static func connect(port: Int, nodeID: String, cluster: String = "tests", path: String = adsPath,
+                               metadata: [(String, String)] = []) async throws -> RawDeltaClient {
+        let stream = try await XDSTestStream(port: port, path: path, metadata: metadata) { try DeltaDiscoveryResponse.decode($0) }
         return RawDeltaClient(stream: stream, node: Node(id: nodeID, cluster: cluster))
     }
 

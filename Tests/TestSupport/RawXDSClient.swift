@@ -9,8 +9,9 @@ public final class RawXDSClient: @unchecked Sendable {
     private let node: Node
     private var sentNode = false
 
-    public static func connect(port: Int, nodeID: String, cluster: String = "tests", path: String = adsPath) async throws -> RawXDSClient {
-        let stream = try await XDSTestStream(port: port, path: path) { try DiscoveryResponse.decode($0) }
+    public static func connect(port: Int, nodeID: String, cluster: String = "tests", path: String = adsPath,
+                               metadata: [(String, String)] = []) async throws -> RawXDSClient {
+        let stream = try await XDSTestStream(port: port, path: path, metadata: metadata) { try DiscoveryResponse.decode($0) }
         return RawXDSClient(stream: stream, node: Node(id: nodeID, cluster: cluster))
     }
 

@@ -8,9 +8,9 @@ final class XDSTestStream<Response: Sendable>: @unchecked Sendable {
     private var iterator: AsyncThrowingStream<Response, any Error>.AsyncIterator
     private let reader: Task<Void, Never>
 
-    init(port: Int, path: String, decode: @escaping @Sendable ([UInt8]) throws -> Response) async throws {
+    init(port: Int, path: String, metadata: [(String, String)] = [], decode: @escaping @Sendable ([UInt8]) throws -> Response) async throws {
         client = try await GRPCClient.connect(host: "127.0.0.1", port: port)
-        let call = try await client.call(path: path)
+        let call = try await client.call(path: path, metadata: metadata)
         self.call = call
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: Response.self)
         iterator = stream.makeAsyncIterator()

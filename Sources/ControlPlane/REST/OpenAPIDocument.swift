@@ -40,6 +40,10 @@ enum OpenAPIDocument {
         .init(method: "put", path: "/v1/mesh", summary: "Change the mesh settings (fields not given keep their value)", body: "MeshSettings",
               responses: ["200": "MeshSettings", "400": "Error", "401": "Error", "413": "Error", "415": "Error"]),
         .init(method: "get", path: "/v1/ca/root", summary: "The trust bundle: the mesh CA's certificate, PEM", responses: ["200": "pem", "404": "Error"]),
+        .init(method: "post", path: "/v1/tokens", summary: "Make a node token for one service (the token is shown only in this answer)", body: "TokenRequest",
+              responses: ["201": "NodeToken", "400": "Error", "401": "Error", "413": "Error", "415": "Error"]),
+        .init(method: "get", path: "/v1/tokens", summary: "Node tokens (without their secrets)", responses: ["200": "NodeTokenList"]),
+        .init(method: "delete", path: "/v1/tokens/{id}", summary: "Revoke a node token; its xDS streams end", responses: ["204": "", "401": "Error", "404": "Error"]),
         .init(method: "get", path: "/v1/proxies", summary: "Connected proxies and, per type, versions sent and ACKed, nonce, SYNCED/STALE/NACKED", responses: ["200": "ProxyList"]),
     ]
 

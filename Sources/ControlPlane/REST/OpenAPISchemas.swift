@@ -24,6 +24,9 @@ enum OpenAPISchemas {
     static let all: JSON = [
         "Error": object(["error": object(["code": string, "message": string, "field": string], required: ["code", "message"])], required: ["error"]),
         "Status": object(["status": string, "version": string, "reason": string], closed: false),
+        "TokenRequest": object(["service": string], required: ["service"]),
+        "NodeToken": object(["id": string, "service": string, "created_at": string, "token": string], required: ["id", "service", "created_at"]),
+        "NodeTokenList": object(["tokens": array(object(["id": string, "service": string, "created_at": string]))], required: ["tokens"]),
         "MeshSettings": object([
             "trust_domain": ["type": "string", "pattern": "^[a-z0-9._-]{1,255}$"],
             "mtls": enumeration(["off", "permissive", "strict"]),

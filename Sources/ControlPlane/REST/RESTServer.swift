@@ -20,13 +20,16 @@ public final class RESTServer: Sendable {
     let logger: Logger
     /// The mesh CA, whose root `GET /v1/ca/root` serves.
     let authority: CertificateAuthority?
+    /// Ends the xDS streams of a revoked node token.
+    let tokenRevoked: @Sendable (String) -> Void
     private let running = Mutex<(task: Task<Void, any Error>, group: ServiceGroup)?>(nil)
 
     public init(
         registry: Registry, publisher: Publisher, proxies: ProxyRegistry, metrics: ControlPlaneMetrics, token: String?, logger: Logger,
-        authority: CertificateAuthority? = nil
+        authority: CertificateAuthority? = nil, tokenRevoked: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.authority = authority
+        self.tokenRevoked = tokenRevoked
         self.registry = registry
         self.publisher = publisher
         self.proxies = proxies
@@ -44,6 +47,7 @@ public final class RESTServer: Sendable {
         addServiceRoutes(to: router)
         addSnapshotRoutes(to: router)
         addMeshRoutes(to: router)
+        addTokenRoutes(to: router)
         router.get("/v1/proxies") { [self] _, _ in Self.json(proxiesJSON()) }
         routes.learn(from: router)
         return router

@@ -24,9 +24,11 @@ public final class XDSClient: Sendable {
     private let current = Mutex<(client: GRPCClient?, stopped: Bool)>((nil, false))
 
     private let wire: XDSStream.Wire
+    private let token: String?
 
-    init(node: Node, wire: XDSStream.Wire, host: String, port: Int, runtime: ProxyRuntime, listeners: ListenerManager, logger: Logger) {
+    init(node: Node, wire: XDSStream.Wire, token: String? = nil, host: String, port: Int, runtime: ProxyRuntime, listeners: ListenerManager, logger: Logger) {
         self.wire = wire
+        self.token = token
         self.host = host
         self.port = port
         self.runtime = runtime
@@ -83,7 +85,7 @@ public final class XDSClient: Sendable {
     }
 
     private func stream(on client: GRPCClient, backoff: inout Backoff) async throws {
-        let call = try await client.call(path: Self.adsPaths[wire]!)
+        let call = try await client.call(path: Self.adsPaths[wire]!, metadata: token.map { [("authorization", "Bearer \($0)")] } ?? [])
         for request in state.withLock({ $0.openingRequests() }) {
             try await call.send(request.encoded())
         }
