@@ -14,8 +14,13 @@ public struct InstanceRegistration: Sendable, Hashable, Codable {
     public var zone: String?
     public var labels: [String: String]?
     public var ttlSeconds: Int?
+    /// The port of the sidecar in front of this instance (its inbound listener): mesh
+    /// clients send there over mutual TLS (docs/security.md, "Mutual TLS").
+    public var sidecarPort: Int?
 
-    public init(address: String, port: Int, weight: Int? = nil, zone: String? = nil, labels: [String: String]? = nil, ttlSeconds: Int? = nil) {
+    public init(address: String, port: Int, weight: Int? = nil, zone: String? = nil, labels: [String: String]? = nil, ttlSeconds: Int? = nil,
+                sidecarPort: Int? = nil) {
+        self.sidecarPort = sidecarPort
         self.address = address
         self.port = port
         self.weight = weight
@@ -25,7 +30,7 @@ public struct InstanceRegistration: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case address, port, weight, zone, labels, ttlSeconds = "ttl_seconds"
+        case address, port, weight, zone, labels, ttlSeconds = "ttl_seconds", sidecarPort = "sidecar_port"
     }
 }
 
@@ -47,6 +52,7 @@ public struct Instance: Sendable, Hashable, Codable {
     public var labels: [String: String]
     public var health: Health
     public var ttlSeconds: Int?
+    public var sidecarPort: Int?
     public var lastHeartbeat: Date
 
     public init(service: String, id: String, registration: InstanceRegistration, health: Health = .healthy, lastHeartbeat: Date) {
@@ -59,6 +65,7 @@ public struct Instance: Sendable, Hashable, Codable {
         labels = registration.labels ?? [:]
         self.health = health
         ttlSeconds = registration.ttlSeconds
+        sidecarPort = registration.sidecarPort
         self.lastHeartbeat = lastHeartbeat
     }
 
@@ -76,10 +83,11 @@ public struct Instance: Sendable, Hashable, Codable {
     public func matches(_ registration: InstanceRegistration) -> Bool {
         address == registration.address && port == registration.port && weight == (registration.weight ?? 1)
             && zone == registration.zone && labels == (registration.labels ?? [:]) && ttlSeconds == registration.ttlSeconds
+            && sidecarPort == registration.sidecarPort
     }
 
     enum CodingKeys: String, CodingKey {
         case service, id, address, port, weight, zone, labels, health
-        case ttlSeconds = "ttl_seconds", lastHeartbeat = "last_heartbeat"
+        case ttlSeconds = "ttl_seconds", lastHeartbeat = "last_heartbeat", sidecarPort = "sidecar_port"
     }
 }

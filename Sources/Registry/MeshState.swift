@@ -34,8 +34,12 @@ public struct MeshState: Sendable, Hashable, Codable {
         public var zone: String?
         public var labels: [String: String]
         public var health: Health
+        /// The port of the instance's sidecar (mTLS), when it has one.
+        public var sidecarPort: Int?
 
-        public init(id: String, address: String, port: Int, weight: Int = 1, zone: String? = nil, labels: [String: String] = [:], health: Health = .healthy) {
+        public init(id: String, address: String, port: Int, weight: Int = 1, zone: String? = nil, labels: [String: String] = [:], health: Health = .healthy,
+                    sidecarPort: Int? = nil) {
+            self.sidecarPort = sidecarPort
             self.id = id
             self.address = address
             self.port = port

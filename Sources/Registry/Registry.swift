@@ -177,7 +177,7 @@ public final class Registry: Sendable {
             instances: (state.instances[service.name] ?? [:]).values.map { instance in
                 MeshState.InstanceState(
                     id: instance.id, address: instance.address, port: instance.port, weight: instance.weight,
-                    zone: instance.zone, labels: instance.labels, health: instance.effectiveHealth(at: now))
+                    zone: instance.zone, labels: instance.labels, health: instance.effectiveHealth(at: now), sidecarPort: instance.sidecarPort)
             })
     }
 

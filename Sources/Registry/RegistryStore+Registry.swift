@@ -30,7 +30,7 @@ extension RegistryStore {
                     registration: InstanceRegistration(
                         address: row["address"], port: row["port"], weight: row["weight"], zone: row["zone"],
                         labels: try JSONDecoder().decode([String: String].self, from: Data((row["labels"] as String).utf8)),
-                        ttlSeconds: row["ttl_seconds"]),
+                        ttlSeconds: row["ttl_seconds"], sidecarPort: row["sidecar_port"]),
                     lastHeartbeat: Date(timeIntervalSince1970: row["last_heartbeat"]))
                 instance.health = Health(rawValue: row["health"]) ?? .unhealthy
                 return instance
@@ -64,11 +64,11 @@ extension RegistryStore {
                 let labels = String(decoding: try Self.encoder.encode(instance.labels), as: UTF8.self)
                 try db.execute(sql: """
                     INSERT OR REPLACE INTO instance
-                    (service, id, address, port, weight, zone, labels, health, ttl_seconds, last_heartbeat)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    (service, id, address, port, weight, zone, labels, health, ttl_seconds, last_heartbeat, sidecar_port)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [
                         instance.service, instance.id, instance.address, instance.port, instance.weight, instance.zone,
-                        labels, instance.health.rawValue, instance.ttlSeconds, instance.lastHeartbeat.timeIntervalSince1970,
+                        labels, instance.health.rawValue, instance.ttlSeconds, instance.lastHeartbeat.timeIntervalSince1970, instance.sidecarPort,
                     ])
             }
         }

@@ -85,6 +85,9 @@ public final class RegistryStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v3: sidecar ports") { db in
+            try db.execute(sql: "ALTER TABLE instance ADD COLUMN sidecar_port INTEGER")
+        }
         return migrator
     }
 

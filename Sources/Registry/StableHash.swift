@@ -168,6 +168,7 @@ extension MeshState.InstanceState {
         hash = StableHash.mix(hash ^ HashingEncoder.hash(Int64(weight)))
         hash = StableHash.mix(hash ^ (zone.map(HashingEncoder.hash) ?? HashingEncoder.null))
         hash = StableHash.mix(hash ^ HashingEncoder.hash(health.rawValue))
+        hash = StableHash.mix(hash ^ (sidecarPort.map { HashingEncoder.hash(Int64($0)) } ?? HashingEncoder.null))
         var labelSum: UInt64 = 0
         for (key, value) in labels { labelSum &+= StableHash.mix(HashingEncoder.hash(key) &+ StableHash.mix(HashingEncoder.hash(value))) }
         return StableHash.mix(hash ^ labelSum)

@@ -73,5 +73,6 @@ public enum Validation {
             throw .invalid("labels", "label names must be 1–128 characters")
         }
         try range(r.ttlSeconds, 1...86_400, field: "ttl_seconds")
+        if let sidecar = r.sidecarPort { try port(sidecar, field: "sidecar_port") }
     }
 }

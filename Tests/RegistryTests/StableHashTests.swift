@@ -23,7 +23,7 @@ import Testing
     @Test func everyFieldOfAnInstanceCounts() {
         let base = MeshState.InstanceState(id: "a", address: "10.0.0.1", port: 80, weight: 1, zone: nil, labels: ["k": "v"], health: .healthy)
         // The hash is written field by field: a new stored property must join it.
-        #expect(Mirror(reflecting: base).children.count == 7)
+        #expect(Mirror(reflecting: base).children.count == 8)
         let variants = [
             MeshState.InstanceState(id: "b", address: "10.0.0.1", port: 80, weight: 1, zone: nil, labels: ["k": "v"], health: .healthy),
             MeshState.InstanceState(id: "a", address: "10.0.0.2", port: 80, weight: 1, zone: nil, labels: ["k": "v"], health: .healthy),
@@ -32,6 +32,7 @@ import Testing
             MeshState.InstanceState(id: "a", address: "10.0.0.1", port: 80, weight: 1, zone: "z", labels: ["k": "v"], health: .healthy),
             MeshState.InstanceState(id: "a", address: "10.0.0.1", port: 80, weight: 1, zone: nil, labels: ["v": "k"], health: .healthy),
             MeshState.InstanceState(id: "a", address: "10.0.0.1", port: 80, weight: 1, zone: nil, labels: ["k": "v"], health: .draining),
+            MeshState.InstanceState(id: "a", address: "10.0.0.1", port: 80, weight: 1, zone: nil, labels: ["k": "v"], health: .healthy, sidecarPort: 15006),
         ]
         let hash = { (instance: MeshState.InstanceState) in MeshState.ServiceState(name: "s", policy: ServicePolicy(protocol: .http), instances: [instance]).stableHash }
         let hashes = Set(variants.map(hash))

@@ -51,13 +51,14 @@ enum OpenAPISchemas {
         ], required: ["protocol"]),
         "InstanceRegistration": object([
             "address": string, "port": integer(1, 65535), "weight": integer(1, 128), "zone": string, "labels": stringMap, "ttl_seconds": integer(1, 86400),
+            "sidecar_port": integer(1, 65535),
         ], required: ["address", "port"]),
         "HealthUpdate": object(["status": enumeration(["healthy", "unhealthy", "draining"])], required: ["status"]),
         "ModeChange": object(["mode": enumeration(["auto", "manual"])], required: ["mode"]),
         "Instance": object([
             "id": string, "service": string, "address": string, "port": integer(), "weight": integer(), "zone": string, "labels": stringMap,
             "health": enumeration(["healthy", "unhealthy", "draining"]), "health_set": enumeration(["healthy", "unhealthy", "draining"]),
-            "ttl_seconds": integer(), "last_heartbeat": string, "expires_at": string,
+            "ttl_seconds": integer(), "last_heartbeat": string, "expires_at": string, "sidecar_port": integer(),
         ], closed: false),
         "Service": object(["name": string, "policy": OpenAPIDocument.ref("ServicePolicy"), "created_at": string, "updated_at": string,
                            "instances": array(OpenAPIDocument.ref("Instance"))], closed: false),

@@ -73,6 +73,7 @@ enum RegistryJSON {
             "last_heartbeat": .string(timestamp(instance.lastHeartbeat)),
         ]
         if let zone = instance.zone { fields["zone"] = .string(zone) }
+        if let sidecar = instance.sidecarPort { fields["sidecar_port"] = .number(Double(sidecar)) }
         if let ttl = instance.ttlSeconds {
             fields["ttl_seconds"] = .number(Double(ttl))
             fields["expires_at"] = .string(timestamp(instance.expiresAt!))

@@ -41,7 +41,7 @@ def call(target, outfile):
             kind = "canary" if canary else "plain"
             metadata = (("x-canary", "true"),) if canary else ()
             try:
-                answer = say(b"hi", timeout=2, metadata=metadata)
+                answer = say(b"hi", timeout=10, metadata=metadata)
                 out.write(f"{kind} {answer.decode()}\n")
             except grpc.RpcError as error:
                 out.write(f"{kind} error {error.code().name}\n")
