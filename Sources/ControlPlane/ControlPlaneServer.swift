@@ -72,7 +72,7 @@ public final class ControlPlaneServer: Sendable {
             authority = try CertificateAuthority.load(certificatePath: certificate, keyPath: key)
         } else {
             authority = try CertificateAuthority.loadOrCreate(
-                in: configuration.dataDirectory + "/ca", trustDomain: try registry.meshSettings().trustDomain)
+                in: configuration.dataDirectory + "/ca", trustDomain: registry.meshSettings().trustDomain)
         }
         // Proxies with equal profiles (service, role, ports) share one rendered snapshot.
         let cache = SnapshotCache(grouping: { NodeGroup(ProxyProfile(node: $0)) })

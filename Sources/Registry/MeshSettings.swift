@@ -67,8 +67,12 @@ public struct MeshSettingsUpdate: Sendable, Hashable, Codable {
 extension Registry {
     static let meshSettingsKey = "mesh"
 
-    /// The stored mesh settings, or the defaults.
-    public func meshSettings() throws(RegistryError) -> MeshSettings {
+    /// The mesh settings in force (the defaults until changed).
+    public func meshSettings() -> MeshSettings {
+        state.withLock { $0.settings }
+    }
+
+    static func loadMeshSettings(from store: RegistryStore) throws(RegistryError) -> MeshSettings {
         guard let text = try store.setting(Self.meshSettingsKey) else { return .defaults }
         do {
             return try JSONDecoder().decode(MeshSettings.self, from: Data(text.utf8))
@@ -77,13 +81,18 @@ extension Registry {
         }
     }
 
-    /// Validates and stores `update` over the current settings; durable before it returns.
+    /// Validates and stores `update` over the current settings, durable before it returns.
+    /// A real change is a registry change (every service's translation depends on it).
     public func updateMeshSettings(_ update: MeshSettingsUpdate) async throws(RegistryError) -> MeshSettings {
         try await serialized { [self] () throws(RegistryError) -> MeshSettings in
-            let next = update.applied(to: try meshSettings())
+            let current = meshSettings()
+            let next = update.applied(to: current)
             try next.validate()
+            guard next != current else { return current }
             let text = String(decoding: (try? JSONEncoder().encode(next)) ?? Data(), as: UTF8.self)
-            try store.setSetting(Self.meshSettingsKey, text)
+            let revision = nextRevision
+            try store.saveSetting(Self.meshSettingsKey, text, revision: revision)
+            commit(.meshSettingsChanged, revision: revision) { $0.settings = next }
             return next
         }
     }

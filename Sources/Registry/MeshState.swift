@@ -18,11 +18,26 @@ public struct MeshState: Sendable, Hashable, Codable {
         public var policy: ServicePolicy
         /// Sorted by id.
         public var instances: [InstanceState]
+        /// The mesh settings this service's translation depends on; nil means the
+        /// defaults (and is what versions stored before mesh settings existed decode to).
+        public var mesh: MeshSecurity?
 
-        public init(name: String, policy: ServicePolicy, instances: [InstanceState] = []) {
+        public init(name: String, policy: ServicePolicy, mesh: MeshSecurity? = nil, instances: [InstanceState] = []) {
+            self.mesh = mesh
             self.name = name
             self.policy = policy
             self.instances = instances.sorted { $0.id < $1.id }
+        }
+    }
+
+    /// The mesh settings a service's resources depend on.
+    public struct MeshSecurity: Sendable, Hashable, Codable {
+        public var trustDomain: String
+        public var mtls: MeshSettings.MTLSMode
+
+        public init(trustDomain: String, mtls: MeshSettings.MTLSMode) {
+            self.trustDomain = trustDomain
+            self.mtls = mtls
         }
     }
 

@@ -27,6 +27,7 @@ public final class Registry: Sendable {
         var log = ChangeLog()
         /// TTL expiries already turned into changes happened at or before this.
         var expiriesSeen = Date.distantPast
+        var settings = MeshSettings.defaults
     }
 
     public let store: RegistryStore
@@ -43,6 +44,7 @@ public final class Registry: Sendable {
         for service in try store.loadServices() { initial.services[service.name] = service }
         for instance in try store.loadInstances() { initial.instances[instance.service, default: [:]][instance.id] = instance }
         initial.revision = try store.loadRevision()
+        initial.settings = try Self.loadMeshSettings(from: store)
         // TTLs that lapsed while stopped are reported by the first `recordExpiries`.
         initial.expiriesSeen = .distantPast
         state = Mutex(initial)
@@ -174,6 +176,7 @@ public final class Registry: Sendable {
         guard let service = state.services[name] else { return nil }
         return MeshState.ServiceState(
             name: service.name, policy: service.policy,
+            mesh: MeshState.MeshSecurity(trustDomain: state.settings.trustDomain, mtls: state.settings.mtls),
             instances: (state.instances[service.name] ?? [:]).values.map { instance in
                 MeshState.InstanceState(
                     id: instance.id, address: instance.address, port: instance.port, weight: instance.weight,

@@ -12,10 +12,14 @@ public enum RegistryChange: Sendable, Hashable {
     case instancesChanged(String)
     /// An operator set an instance's health, a heartbeat revived it, or its TTL lapsed.
     case healthChanged(String)
+    /// The mesh settings changed: every service's translation depends on them.
+    case meshSettingsChanged
 
+    /// The service the change touched; empty for a mesh-wide change.
     public var service: String {
         switch self {
         case .serviceUpserted(let name), .serviceDeleted(let name), .instancesChanged(let name), .healthChanged(let name): name
+        case .meshSettingsChanged: ""
         }
     }
 }
@@ -69,7 +73,11 @@ struct ChangeLog {
         var names = Set<String>()
         // Revisions are consecutive in the log, so the first wanted entry is found directly.
         let first = start + Int(revision + 1 - events[start].revision)
-        for event in events[first...] { names.insert(event.change.service) }
+        for event in events[first...] {
+            // A mesh-wide change touches every service: the reader rebuilds whole.
+            if event.change == .meshSettingsChanged { return nil }
+            names.insert(event.change.service)
+        }
         return names
     }
 }

@@ -49,6 +49,14 @@ extension RegistryStore {
         }
     }
 
+    /// A setting written with the revision of the change it is.
+    func saveSetting(_ key: String, _ value: String, revision: UInt64) throws(RegistryError) {
+        try write { db in
+            try Self.recordRevision(revision, in: db)
+            try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", arguments: [key, value])
+        }
+    }
+
     func removeService(_ name: String, revision: UInt64) throws(RegistryError) {
         try write { db in
             try Self.recordRevision(revision, in: db)

@@ -20,6 +20,8 @@ public struct ServicePolicy: Sendable, Hashable, Codable {
     public var routes: [RouteRule]?
     /// When set, sidecars of this service get only these services (scoping).
     public var upstreams: [String]?
+    /// Overrides the mesh's mTLS mode for this service's inbound side.
+    public var mtls: MeshSettings.MTLSMode?
 
     public init(protocol: ServiceProtocol = .http, port: Int? = nil) {
         self.protocol = `protocol`
@@ -133,6 +135,6 @@ public struct ServicePolicy: Sendable, Hashable, Codable {
         case `protocol`, port
         case lbPolicy = "lb_policy", connectTimeoutMs = "connect_timeout_ms", timeoutMs = "timeout_ms"
         case retries, circuitBreaker = "circuit_breaker", outlierDetection = "outlier_detection"
-        case rateLimit = "rate_limit", subsets, routes, upstreams
+        case rateLimit = "rate_limit", subsets, routes, upstreams, mtls
     }
 }

@@ -153,6 +153,7 @@ extension MeshState.ServiceState {
     /// one per service, goes through `StableHash.of`.
     public var stableHash: UInt64 {
         var hash = StableHash.mix(HashingEncoder.hash(name)) ^ StableHash.mix(StableHash.of(policy) &+ 1)
+        if let mesh { hash = StableHash.mix(hash ^ StableHash.mix(StableHash.of(mesh) &+ 2)) }
         for instance in instances { hash = StableHash.mix(hash ^ instance.stableHash) }
         return hash
     }

@@ -34,6 +34,7 @@ enum OpenAPISchemas {
         ]),
         "ServicePolicy": object([
             "protocol": enumeration(["http", "grpc", "tcp"]),
+            "mtls": enumeration(["off", "permissive", "strict"]),
             "port": integer(1, 65535),
             "lb_policy": enumeration(["round_robin", "least_request", "random", "ring_hash", "maglev"]),
             "connect_timeout_ms": integer(1), "timeout_ms": integer(0),

@@ -7,7 +7,7 @@ import Registry
 /// docs/rest-api.md, "Mesh and CA".
 extension RESTServer {
     func addMeshRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/v1/mesh") { [self] _, _ in Self.json(Self.meshJSON(try registry.meshSettings())) }
+        router.get("/v1/mesh") { [self] _, _ in Self.json(Self.meshJSON(registry.meshSettings())) }
         router.put("/v1/mesh") { [self] request, _ in
             let update = try await request.decode(MeshSettingsUpdate.self)
             return Self.json(Self.meshJSON(try await registry.updateMeshSettings(update)))
