@@ -60,6 +60,8 @@ public final class ControlPlaneServer: Sendable {
     public let metrics: ControlPlaneMetrics
     public let snapshotFile: SnapshotFileWatcher?
     public let authority: CertificateAuthority
+    /// Workload certificates, rendered into sidecar groups over SDS.
+    public let secrets: WorkloadSecrets
     private let grpc: GRPCServer
     private let logger: Logger
     private let tasks = Mutex<[Task<Void, Never>]>([])
@@ -78,9 +80,11 @@ public final class ControlPlaneServer: Sendable {
         let cache = SnapshotCache(grouping: { NodeGroup(ProxyProfile(node: $0)) })
         self.cache = cache
         metrics = ControlPlaneMetrics()
+        let registry = self.registry
+        secrets = try WorkloadSecrets(authority: authority, settings: { registry.meshSettings() })
         publisher = Publisher(
             registry: registry, cache: cache, source: configuration.snapshotPath == nil ? .registry : .file,
-            history: configuration.history, metrics: metrics, logger: logger)
+            history: configuration.history, metrics: metrics, logger: logger, secrets: secrets)
         let xds = XDSServer(
             cache: cache, authenticator: configuration.xdsAuth ? StoreTokenAuthenticator(store: registry.store) : nil, logger: logger)
         self.xds = xds
@@ -131,8 +135,19 @@ public final class ControlPlaneServer: Sendable {
             started.append(Task { await snapshotFile.watch() })
         } else {
             started.append(Task { await publisher.followRegistry(debounce: configuration.debounce, maxDebounce: configuration.maxDebounce) })
+            started.append(Task { [secrets] in await Self.renewCertificates(secrets, publisher: publisher) })
         }
         tasks.withLock { $0 += started }
+    }
+
+    /// Renews certificates at half their lifetime: re-issued, then pushed with a new
+    /// version to the sidecars that hold them (docs/security.md, "Rotation").
+    private static func renewCertificates(_ secrets: WorkloadSecrets, publisher: Publisher) async {
+        while !Task.isCancelled {
+            let wait = secrets.nextRenewal.map { min(max($0.timeIntervalSinceNow, 0.2), 60) } ?? 60
+            try? await Task.sleep(for: .seconds(wait))
+            if secrets.renewDue() { _ = try? await publisher.refresh(cause: "certificate") }
+        }
     }
 
     public func shutdown() async {

@@ -8,6 +8,8 @@ public enum EnvoyNames {
         public static let router = "envoy.filters.http.router"
         public static let fault = "envoy.filters.http.fault"
         public static let localRateLimit = "envoy.filters.http.local_ratelimit"
+        public static let tlsInspector = "envoy.filters.listener.tls_inspector"
+        public static let tlsTransport = "envoy.transport_sockets.tls"
     }
 
     public enum Message {
@@ -16,5 +18,8 @@ public enum EnvoyNames {
         public static let router = "envoy.extensions.filters.http.router.v3.Router"
         public static let fault = "envoy.extensions.filters.http.fault.v3.HTTPFault"
         public static let localRateLimit = "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
+        public static let tlsInspector = "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector"
+        public static let downstreamTLS = "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
+        public static let upstreamTLS = "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
     }
 }

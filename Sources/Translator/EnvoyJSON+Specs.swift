@@ -16,6 +16,15 @@ extension EnvoyJSON {
     }
 
     static func lbEndpoint(_ endpoint: EndpointSpec) -> JSON {
+        guard !endpoint.mesh else {
+            var fields = plainEndpoint(endpoint).objectValue!
+            fields["metadata"] = MeshTranslation.meshEndpointMetadata
+            return .object(fields)
+        }
+        return plainEndpoint(endpoint)
+    }
+
+    private static func plainEndpoint(_ endpoint: EndpointSpec) -> JSON {
         [
             "endpoint": ["address": socketAddress(endpoint.address, endpoint.port)],
             "load_balancing_weight": number(endpoint.weight),

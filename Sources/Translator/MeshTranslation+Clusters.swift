@@ -31,9 +31,10 @@ extension MeshTranslation {
     /// is named after the cluster, which is what Envoy asks for when it is empty.
     public static func clusterSpecs(for service: MeshState.ServiceState) -> [(cluster: ClusterSpec, assignment: LoadAssignmentSpec?)] {
         let usesDNS = service.instances.contains { !isIPLiteral($0.address) }
-        let instances = service.instances.sorted { $0.id < $1.id }
+        // Mesh instances are reached at their sidecar (docs/security.md, "Mutual TLS").
+        let instances = service.instances.sorted { $0.id < $1.id }.filter { reachable($0, of: service) }
         return clusterTargets(service).map { target in
-            let assignment = loadAssignmentSpec(target.name, instances.filter(target.selects))
+            let assignment = loadAssignmentSpec(target.name, instances.filter(target.selects), of: service)
             let cluster = clusterSpec(target.name, service.policy, discovery: usesDNS ? .strictDNS(assignment) : .eds)
             return (cluster, usesDNS ? nil : assignment)
         }
@@ -44,11 +45,12 @@ extension MeshTranslation {
         var out: [TranslatedResource] = []
         for (cluster, assignment) in clusterSpecs(for: service) {
             guard let assignment else {
-                out.append(TranslatedResource(typeURL: TypeURL.cluster, name: cluster.name, json: EnvoyJSON.cluster(cluster)))
+                out.append(TranslatedResource(typeURL: TypeURL.cluster, name: cluster.name, json: withMeshTLS(EnvoyJSON.cluster(cluster), service)))
                 continue
             }
             let endpointKey = ResourceKey(typeURL: TypeURL.endpoint, name: cluster.name)
-            out.append(TranslatedResource(typeURL: TypeURL.cluster, name: cluster.name, json: EnvoyJSON.cluster(cluster), dependencies: [endpointKey]))
+            out.append(TranslatedResource(typeURL: TypeURL.cluster, name: cluster.name, json: withMeshTLS(EnvoyJSON.cluster(cluster), service),
+                                          dependencies: [endpointKey]))
             out.append(TranslatedResource(typeURL: TypeURL.endpoint, name: cluster.name, json: EnvoyJSON.loadAssignment(assignment)))
         }
         return out

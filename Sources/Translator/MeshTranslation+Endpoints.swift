@@ -16,11 +16,15 @@ extension MeshTranslation {
     ///   locality-aware balancing) without making zones fail over to each other.
     /// - With no live instance the assignment has no groups: a valid, empty CLA, which
     ///   lets the cluster finish warming (and answer 503) instead of waiting.
-    static func loadAssignmentSpec(_ cluster: String, _ instances: [MeshState.InstanceState]) -> LoadAssignmentSpec {
+    static func loadAssignmentSpec(_ cluster: String, _ instances: [MeshState.InstanceState], of service: MeshState.ServiceState? = nil) -> LoadAssignmentSpec {
         var unzoned: [EndpointSpec] = []
         var zoned: [String: [EndpointSpec]] = [:]
         for instance in instances {
-            guard let endpoint = endpointSpec(instance) else { continue }
+            guard var endpoint = endpointSpec(instance) else { continue }
+            if let service, isMeshEndpoint(instance, of: service), let sidecar = instance.sidecarPort {
+                endpoint.port = sidecar
+                endpoint.mesh = true
+            }
             if let zone = instance.zone, !zone.isEmpty {
                 zoned[zone, default: []].append(endpoint)
             } else {

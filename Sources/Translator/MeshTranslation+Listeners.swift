@@ -90,9 +90,17 @@ extension MeshTranslation {
         } else {
             filter = EnvoyJSON.networkFilter(EnvoyJSON.Filter.httpConnectionManager, Self.inboundManager(service, cluster: cluster))
         }
-        let listener = TranslatedResource(typeURL: TypeURL.listener, name: Self.inboundName, json: EnvoyJSON.listener(
-            name: Self.inboundName, address: EnvoyJSON.socketAddress("0.0.0.0", profile.inboundPort),
-            direction: "INBOUND", filter: filter))
+        // Without a service the proxy has no identity, hence no certificate: plaintext.
+        let mode = profile.service == nil ? .off : inboundMode(service)
+        let (chains, listenerFilters) = inboundChains(mode, filter: filter)
+        var json: [String: JSON] = [
+            "name": .string(Self.inboundName),
+            "address": EnvoyJSON.socketAddress("0.0.0.0", profile.inboundPort),
+            "traffic_direction": "INBOUND",
+            "filter_chains": .array(chains),
+        ]
+        if !listenerFilters.isEmpty { json["listener_filters"] = .array(listenerFilters) }
+        let listener = TranslatedResource(typeURL: TypeURL.listener, name: Self.inboundName, json: .object(json))
         return [listener, Self.appCluster(cluster, appPort: appPort, grpc: service?.policy.protocol == .grpc)]
     }
 

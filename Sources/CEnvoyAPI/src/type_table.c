@@ -503,6 +503,7 @@ static const ProtobufCMessageDescriptor *const table[] = {
     &envoy__extensions__upstreams__http__v3__http_protocol_options__use_downstream_http_config__descriptor,
     &envoy__extensions__upstreams__http__v3__http_protocol_options__auto_http_config__descriptor,
     &envoy__extensions__upstreams__http__v3__http_protocol_options__outlier_detection__descriptor,
+    &envoy__extensions__filters__listener__tls_inspector__v3__tls_inspector__descriptor,
 };
 
 const ProtobufCMessageDescriptor *const *sextant_message_descriptors(size_t *count) {

@@ -21,8 +21,18 @@ struct GroupRenderer {
     let changed: Set<String>
     let base: MeshGeneration?
     let sharedRoutes: OnceCell<Resource>
+    /// Workload certificates for sidecars with a service; nil serves none (tests, benches).
+    var secrets: WorkloadSecrets? = nil
 
     func render(_ profile: ProxyProfile, group: NodeGroup) throws -> Snapshot {
+        let snapshot = try renderWithoutSecrets(profile, group: group)
+        guard let secrets, !profile.isGRPCClient, let service = profile.service else { return snapshot }
+        // The node's own certificate and the trust bundle (SDS); unchanged ones leave the
+        // snapshot as it was, so only a renewal is pushed.
+        return try snapshot.updating(version: version, upserting: secrets.resources(forService: service), removing: [])
+    }
+
+    private func renderWithoutSecrets(_ profile: ProxyProfile, group: NodeGroup) throws -> Snapshot {
         let own = profile.service.flatMap { model.entries[$0] }
         let scope = own?.state.policy.upstreams.map(Set.init)
         let ownChanged = profile.service.map(changed.contains) ?? false

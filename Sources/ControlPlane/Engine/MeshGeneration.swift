@@ -35,21 +35,25 @@ final class MeshGeneration: SnapshotGeneration {
 
     /// `base` is the generation served before, whose rendered groups this one updates.
     /// It lets go of its own base, so generations never chain further back than one.
-    init(version: String, model: MeshModel, changed: Set<String>, base: MeshGeneration?) throws {
+    /// Workload certificates for sidecar groups (nil: none).
+    let secrets: WorkloadSecrets?
+
+    init(version: String, model: MeshModel, changed: Set<String>, base: MeshGeneration?, secrets: WorkloadSecrets? = nil) throws {
+        self.secrets = secrets
         self.version = version
         self.model = model
         self.changed = changed
         base?.releaseBase()
         let catalogGroup = NodeGroup(Self.catalogProfile)
-        let catalog = try GroupRenderer(version: version, model: model, changed: changed, base: base, sharedRoutes: sharedRoutes)
+        let catalog = try GroupRenderer(version: version, model: model, changed: changed, base: base, sharedRoutes: sharedRoutes, secrets: secrets)
             .render(Self.catalogProfile, group: catalogGroup)
         self.catalog = catalog
         state = Mutex(State(base: base, rendered: [catalogGroup: catalog]))
     }
 
     /// A whole model, from nothing to derive from (restore, rollback).
-    convenience init(version: String, model: MeshModel) throws {
-        try self.init(version: version, model: model, changed: Set(model.entries.keys), base: nil)
+    convenience init(version: String, model: MeshModel, secrets: WorkloadSecrets? = nil) throws {
+        try self.init(version: version, model: model, changed: Set(model.entries.keys), base: nil, secrets: secrets)
     }
 
     private func releaseBase() { state.withLock { $0.base = nil } }
@@ -73,7 +77,7 @@ final class MeshGeneration: SnapshotGeneration {
         return cell.value {
             if let done = rendered(forGroup: group) { return done }
             let base = state.withLock { $0.base }
-            let renderer = GroupRenderer(version: version, model: model, changed: changed, base: base, sharedRoutes: sharedRoutes)
+            let renderer = GroupRenderer(version: version, model: model, changed: changed, base: base, sharedRoutes: sharedRoutes, secrets: secrets)
             guard let snapshot = try? renderer.render(group.value(as: ProxyProfile.self)!, group: group) else {
                 // The catalog rendered with the same code, so a failure here is a
                 // translator bug for this profile only: serve the catalog, but do not keep

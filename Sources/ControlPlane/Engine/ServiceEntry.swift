@@ -27,17 +27,23 @@ final class ServiceEntry: Sendable {
     init(_ state: MeshState.ServiceState) {
         self.state = state
         hash = state.stableHash
-        // Typed encoders on protobuf-c: the hot path never goes through JSON.
+        // Typed encoders on protobuf-c: the hot path never goes through JSON. A service with
+        // mesh (mTLS) endpoints needs TLS and endpoint metadata the typed encoders do not
+        // write: it takes the JSON path.
         var shared: [Resource] = []
-        for (cluster, assignment) in MeshTranslation.clusterSpecs(for: state) {
-            guard let assignment else {
-                shared.append(Resource(type: .cluster, name: cluster.name, body: TypedEncoder.cluster(cluster)))
-                continue
+        if MeshTranslation.hasMeshEndpoints(state) {
+            shared = MeshTranslation.clusterResources(for: state).compactMap { try? ResourceEncoding.encode($0) }
+        } else {
+            for (cluster, assignment) in MeshTranslation.clusterSpecs(for: state) {
+                guard let assignment else {
+                    shared.append(Resource(type: .cluster, name: cluster.name, body: TypedEncoder.cluster(cluster)))
+                    continue
+                }
+                // A cluster warms until its assignment arrives, so the two travel together.
+                shared.append(Resource(type: .cluster, name: cluster.name, body: TypedEncoder.cluster(cluster),
+                                       dependencies: [Resource.Reference(.endpoint, cluster.name)]))
+                shared.append(Resource(type: .endpoint, name: cluster.name, body: TypedEncoder.loadAssignment(assignment)))
             }
-            // A cluster warms until its assignment arrives, so the two travel together.
-            shared.append(Resource(type: .cluster, name: cluster.name, body: TypedEncoder.cluster(cluster),
-                                   dependencies: [Resource.Reference(.endpoint, cluster.name)]))
-            shared.append(Resource(type: .endpoint, name: cluster.name, body: TypedEncoder.loadAssignment(assignment)))
         }
         self.shared = shared
         if state.policy.protocol == .tcp {

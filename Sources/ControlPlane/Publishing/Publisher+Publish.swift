@@ -37,13 +37,14 @@ extension Publisher {
             let served = current?.generation as? MeshGeneration
             let derivable = served != nil && changed != nil
             let meshGeneration = try MeshGeneration(
-                version: version, model: model, changed: derivable ? changed! : Set(model.entries.keys), base: derivable ? served : nil)
+                version: version, model: model, changed: derivable ? changed! : Set(model.entries.keys), base: derivable ? served : nil,
+                secrets: secrets)
             (generation, catalog) = (meshGeneration, meshGeneration.catalog)
             let stored = MeshHistory.payload(for: model, changed: derivable ? changed : nil, base: derivable ? current?.historyBase : nil)
             (record.kind, record.payload) = (stored.kind, stored.payload)
             historyBase = MeshHistory.Base(version: number, depth: stored.depth)
         case .declared:
-            (generation, catalog) = try content.generation(version: version)
+            (generation, catalog) = try content.generation(version: version, secrets: secrets)
             if case .declared(let snapshot) = content { (record.kind, record.payload) = (DeclaredPayload.kind, DeclaredPayload.encode(snapshot)) }
         }
         metrics.buildTime.record(ContinuousClock.now - started)

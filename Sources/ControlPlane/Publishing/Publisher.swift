@@ -66,7 +66,12 @@ public final class Publisher: Sendable {
     /// Every build-store-serve runs here, one at a time.
     let queue = DispatchQueue(label: "sextant.publisher")
 
-    public init(registry: Registry, cache: SnapshotCache, source: Source, history: Int, metrics: ControlPlaneMetrics, logger: Logger) {
+    /// Workload certificates rendered into sidecar groups (nil: none).
+    let secrets: WorkloadSecrets?
+
+    public init(registry: Registry, cache: SnapshotCache, source: Source, history: Int, metrics: ControlPlaneMetrics, logger: Logger,
+                secrets: WorkloadSecrets? = nil) {
+        self.secrets = secrets
         self.registry = registry
         store = registry.store
         self.cache = cache
@@ -96,7 +101,7 @@ public final class Publisher: Sendable {
         }
         guard let latest else { return }
         let content = try SnapshotContent.load(latest, store: store, reusable: nil)
-        let (generation, catalog) = try content.generation(version: "v\(latest.version)")
+        let (generation, catalog) = try content.generation(version: "v\(latest.version)", secrets: secrets)
         state.withLock { state in
             state.current = Published(
                 version: latest.version, createdAt: latest.createdAt, cause: latest.cause, content: content, catalog: catalog,
@@ -167,6 +172,16 @@ public final class Publisher: Sendable {
     }
 
     /// `POST /v1/snapshots`: build from the candidate and publish now, whatever the mode.
+    /// Publishes the served registry content again as a new version, so every node
+    /// group renders afresh (derived from the served one: only what is new, such as a
+    /// renewed certificate, is pushed). Nil when a declared file is served.
+    public func refresh(cause: String) async throws -> Outcome? {
+        try await onQueue {
+            guard let current = self.state.withLock({ $0.current }), case .registry = current.content else { return nil }
+            return try self.publish(current.content, changed: [], cause: cause, since: .now, force: true)
+        }
+    }
+
     public func roll(cause: String = "manual") async throws -> Outcome {
         try await onQueue { try self.rollNow(cause: cause) }
     }

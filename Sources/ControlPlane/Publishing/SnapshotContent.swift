@@ -45,10 +45,10 @@ public enum SnapshotContent: Sendable, Equatable {
     }
 
     /// The generation serving this content as `version`, from nothing to derive from.
-    func generation(version: String) throws -> (any SnapshotGeneration, catalog: Snapshot) {
+    func generation(version: String, secrets: WorkloadSecrets? = nil) throws -> (any SnapshotGeneration, catalog: Snapshot) {
         switch self {
         case .registry(let model):
-            let generation = try MeshGeneration(version: version, model: model)
+            let generation = try MeshGeneration(version: version, model: model, secrets: secrets)
             return (generation, generation.catalog)
         case .declared(let snapshot):
             let relabeled = snapshot.relabeled(version)

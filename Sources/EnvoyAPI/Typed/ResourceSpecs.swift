@@ -35,6 +35,9 @@ public struct EndpointSpec: Sendable, Hashable {
     public var port: Int
     public var weight: Int
     public var health: Health
+    /// A mesh endpoint (its sidecar's port, reached over mTLS): marked by metadata that
+    /// selects the cluster's TLS transport socket. Rendered only through JSON.
+    public var mesh = false
 
     public init(address: String, port: Int, weight: Int, health: Health) {
         self.address = address

@@ -40,7 +40,11 @@ extension ListenerConfig {
     /// traffic is handled and that sextant-proxy does not implement is refused.
     init(json: JSON) throws(ConfigError) {
         let root = ConfigNode(json)
-        try root.only(["name", "address", "filter_chains"], ignoring: ["traffic_direction", "stat_prefix", "per_connection_buffer_limit_bytes"])
+        try root.only(["name", "address", "filter_chains"], ignoring: ["traffic_direction", "stat_prefix", "per_connection_buffer_limit_bytes", "listener_filters"])
+        // The TLS inspector only tells TLS from plaintext to choose a chain.
+        for filter in root.array("listener_filters") where filter.child("typed_config")?.anyType != EnvoyNames.Message.tlsInspector {
+            throw filter.error("unsupported listener filter '\(filter.string("name") ?? "")'", at: "name")
+        }
         name = try root.requiredString("name")
         guard let address = root.child("address")?.child("socket_address") else {
             throw root.error("a socket_address is required", at: "address")
@@ -51,11 +55,17 @@ extension ListenerConfig {
             throw address.error("a port in 1–65535 is required", at: "port_value")
         }
         self.port = port
-        let chains = root.array("filter_chains")
-        guard chains.count == 1 else {
-            throw root.error("exactly one filter chain is supported (got \(chains.count))", at: "filter_chains")
+        // sextant-proxy does not terminate TLS yet (docs/security.md, "Status"): of a
+        // permissive listener it serves the plaintext chain; a TLS-only one is refused.
+        let all = root.array("filter_chains")
+        let chains = all.filter { $0.child("transport_socket") == nil }
+        if chains.isEmpty, let tls = all.first {
+            throw tls.error("TLS (mutual TLS from the mesh CA) is not supported by sextant-proxy yet", at: "transport_socket")
         }
-        try chains[0].only(["filters"], ignoring: ["name"])
+        guard chains.count == 1 else {
+            throw root.error("exactly one plaintext filter chain is supported (got \(chains.count))", at: "filter_chains")
+        }
+        try chains[0].only(["filters"], ignoring: ["name", "filter_chain_match"])
         let filters = chains[0].array("filters")
         // Name the filter we cannot run before complaining about the chain's shape.
         for filter in filters {
