@@ -1,0 +1,109 @@
+import ControlPlane
+import EnvoyAPI
+import Foundation
+import Testing
+import TestSupport
+
+/// Two real Envoys — a client sidecar for `web`, a server sidecar for `api` in front of a
+/// real HTTP app — talking mutual TLS with certificates from Sextant's CA over SDS
+/// (docs/security.md, "Mutual TLS").
+@Suite struct MutualTLSTests {
+    /// curl over TLS without a client certificate: its exit status (0 when it got an answer).
+    func tlsWithoutMeshCertificate(port: Int) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-sk", "--max-time", "5", "-o", "/dev/null", "https://127.0.0.1:\(port)/"]
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    func allSynced(_ mesh: RegistryMesh, _ nodes: [String]) async throws -> Bool {
+        let proxies = try JSON.parse(try await mesh.api("GET", "/v1/proxies").body)["proxies"]?.arrayValue ?? []
+        return nodes.allSatisfy { node in
+            proxies.contains { $0["node_id"]?.stringValue == node && $0["synced"]?.boolValue == true && $0["snapshot_version"]?.stringValue == mesh.currentVersion }
+        }
+    }
+
+    @Test func sidecarsSpeakMutualTLSWithMeshIdentitiesAndStrictRefusesPlaintext() async throws {
+        try await withRegistryMesh { mesh in
+            let app = try await mesh.upstream("api-app")
+            let apiInbound = try TestEnvironment.freePort()
+            let api = try DataPlaneKind.envoy.start(SidecarSpec(
+                nodeID: "api-1", service: "api", xdsPort: mesh.ports.xds, outboundPort: try TestEnvironment.freePort(),
+                inboundPort: apiInbound, appPort: app.port), in: mesh.directory)
+            mesh.adopt(api)
+            try await mesh.register("api")
+            let registered = try await mesh.api("PUT", "/v1/services/api/instances/a",
+                                                #"{"address": "127.0.0.1", "port": \#(app.port), "sidecar_port": \#(apiInbound)}"#)
+            #expect(registered.status == 201, "\(registered.body)")
+            try mesh.startProxy(.envoy, service: "web")
+
+            // web → (mTLS) → api's sidecar → app.
+            try await eventually(timeout: .seconds(30), "web reaches api through its sidecar") { try await mesh.get("api").status == 200 }
+            let before = app.requestCount
+            for _ in 0..<5 { #expect(try await mesh.get("api").headers["x-upstream"] == "api-app") }
+            #expect(app.requestCount - before == 5)
+            let certs = try await SimpleHTTPClient.get(port: api.adminPort, path: "/certs").body
+            #expect(certs.contains("spiffe://sextant.local/service/api"), "\(certs)")
+            let stats = try await SimpleHTTPClient.get(port: api.adminPort, path: "/stats?filter=ssl.handshake").body
+            #expect(stats.contains("ssl.handshake"), "\(stats)")
+
+            // permissive (the default): plaintext is accepted too; a TLS client without a
+            // mesh certificate is not.
+            #expect(try await SimpleHTTPClient.get(port: apiInbound, path: "/").status == 200)
+            #expect(try tlsWithoutMeshCertificate(port: apiInbound) != 0)
+
+            // strict: only mTLS from the mesh.
+            #expect(try await mesh.api("PUT", "/v1/mesh", #"{"mtls": "strict"}"#).status == 200)
+            try await eventually(timeout: .seconds(30), "both sidecars take the strict version") { try await allSynced(mesh, ["api-1", RegistryMesh.nodeID]) }
+            try await eventually("plaintext is refused") {
+                ((try? await SimpleHTTPClient.get(port: apiInbound, path: "/"))?.status ?? 0) != 200
+            }
+            #expect(try tlsWithoutMeshCertificate(port: apiInbound) != 0)
+            for _ in 0..<5 { #expect(try await mesh.get("api").status == 200) }
+        }
+    }
+
+    /// The serial numbers of the certificates an Envoy holds (admin `/certs`).
+    func serials(_ proxy: any ProxyProcess) async throws -> Set<String> {
+        let certs = try JSON.parse(try await SimpleHTTPClient.get(port: proxy.adminPort, path: "/certs").body)
+        var found = Set<String>()
+        for entry in certs["certificates"]?.arrayValue ?? [] {
+            for chain in entry["cert_chain"]?.arrayValue ?? [] {
+                if let serial = chain["serial_number"]?.stringValue { found.insert(serial) }
+            }
+        }
+        return found
+    }
+
+    @Test func certificatesRotateUnderLoadWithoutAFailedRequest() async throws {
+        try await withRegistryMesh { mesh in
+            #expect(try await mesh.api("PUT", "/v1/mesh", #"{"cert_ttl_seconds": 30}"#).status == 200)
+            let app = try await mesh.upstream("api-app")
+            let apiInbound = try TestEnvironment.freePort()
+            let api = try DataPlaneKind.envoy.start(SidecarSpec(
+                nodeID: "api-1", service: "api", xdsPort: mesh.ports.xds, outboundPort: try TestEnvironment.freePort(),
+                inboundPort: apiInbound, appPort: app.port), in: mesh.directory)
+            mesh.adopt(api)
+            try await mesh.register("api", policy: #"{"protocol": "http", "mtls": "strict"}"#)
+            _ = try await mesh.api("PUT", "/v1/services/api/instances/a", #"{"address": "127.0.0.1", "port": \#(app.port), "sidecar_port": \#(apiInbound)}"#)
+            try mesh.startProxy(.envoy, service: "web")
+            try await eventually(timeout: .seconds(30), "web reaches api over mTLS") { try await mesh.get("api").status == 200 }
+
+            var seen = try await serials(api)
+            let load = Task { await LoadLoop(port: mesh.outboundPort, host: "api").run() }
+            let deadline = ContinuousClock.now + .seconds(90)
+            while ContinuousClock.now < deadline {
+                try await Task.sleep(for: .seconds(2))
+                seen.formUnion(try await serials(api))
+            }
+            load.cancel()
+            let result = await load.value
+            #expect(result.failures.isEmpty, "\(result.failures.count) failed, e.g. \(result.failures.prefix(3))")
+            #expect(result.ok > 100, "\(result)")
+            // Renewed at half of 30 s: several certificates over 90 s (the CA's included once).
+            #expect(seen.count >= 4, "serials seen: \(seen)")
+        }
+    }
+}
