@@ -12,6 +12,7 @@ public final class ControlPlaneMetrics: Sendable {
     let buildTime: DurationHistogram
     let convergence: DurationHistogram
     private let reported = Mutex(XDSCounters())
+    private let reportedIssued = Mutex(0)
 
     static let buildBuckets: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
                                            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
@@ -53,7 +54,20 @@ public final class ControlPlaneMetrics: Sendable {
     }
 
     /// Brings the xDS counters and the proxy gauge up to date, then renders the text format.
-    public func render(proxies: ProxyRegistry) -> String {
+    public func render(proxies: ProxyRegistry, secrets: WorkloadSecrets? = nil) -> String {
+        if let secrets {
+            let issued = secrets.issuedTotal
+            reportedIssued.withLock { last in
+                if issued > last {
+                    registry.makeCounter(descriptor: Self.describe("sextant_certificates_issued_total", "Workload certificates issued (first issues and renewals)"))
+                        .increment(by: Int64(issued - last))
+                    last = issued
+                }
+            }
+            let earliest = secrets.certificates.map(\.notAfter).min()
+            registry.makeGauge(descriptor: Self.describe("sextant_certificate_expiry_seconds", "Seconds until the earliest workload certificate expires"))
+                .set(earliest.map { Int64($0.timeIntervalSinceNow) } ?? 0)
+        }
         let all = proxies.all
         connectedProxies.set(Int64(Set(all.map(\.node.id)).count))
         for (wire, gauge) in streams { gauge.set(Int64(all.count { $0.wire == wire })) }

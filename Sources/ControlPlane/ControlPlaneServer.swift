@@ -89,7 +89,7 @@ public final class ControlPlaneServer: Sendable {
             cache: cache, authenticator: configuration.xdsAuth ? StoreTokenAuthenticator(store: registry.store) : nil, logger: logger)
         self.xds = xds
         rest = RESTServer(registry: registry, publisher: publisher, proxies: xds.proxies, metrics: metrics, token: configuration.apiToken, logger: logger,
-                          authority: authority, tokenRevoked: { xds.revoke(credential: $0) })
+                          authority: authority, tokenRevoked: { xds.revoke(credential: $0) }, secrets: secrets)
         let publisher = self.publisher
         snapshotFile = configuration.snapshotPath.map { SnapshotFileWatcher(path: $0, publisher: publisher, logger: logger) }
         grpc = GRPCServer(
@@ -144,7 +144,10 @@ public final class ControlPlaneServer: Sendable {
     /// version to the sidecars that hold them (docs/security.md, "Rotation").
     private static func renewCertificates(_ secrets: WorkloadSecrets, publisher: Publisher) async {
         while !Task.isCancelled {
-            let wait = secrets.nextRenewal.map { min(max($0.timeIntervalSinceNow, 0.2), 60) } ?? 60
+            // Short naps, not one long sleep: a certificate issued meanwhile is due
+            // sooner than the sleep would notice, and a long-pending sleep delays every
+            // other timer of the process on Linux's dispatch (seen in the test suite).
+            let wait = secrets.nextRenewal.map { min(max($0.timeIntervalSinceNow, 0.2), 1) } ?? 1
             try? await Task.sleep(for: .seconds(wait))
             if secrets.renewDue() { _ = try? await publisher.refresh(cause: "certificate") }
         }

@@ -45,6 +45,7 @@ extension ServicePolicy {
         }
         for (index, rule) in (routes ?? []).enumerated() { try validate(rule, at: "routes[\(index)]") }
         for (index, name) in (upstreams ?? []).enumerated() { try Validation.serviceName(name, field: "upstreams[\(index)]") }
+        try authorization?.validate(tcp: `protocol` == .tcp)
     }
 
     private func validate(_ rule: RouteRule, at field: String) throws(RegistryError) {

@@ -22,6 +22,8 @@ public struct ServicePolicy: Sendable, Hashable, Codable {
     public var upstreams: [String]?
     /// Overrides the mesh's mTLS mode for this service's inbound side.
     public var mtls: MeshSettings.MTLSMode?
+    /// Who may call this service; nil lets everyone.
+    public var authorization: Authorization?
 
     public init(protocol: ServiceProtocol = .http, port: Int? = nil) {
         self.protocol = `protocol`
@@ -135,6 +137,6 @@ public struct ServicePolicy: Sendable, Hashable, Codable {
         case `protocol`, port
         case lbPolicy = "lb_policy", connectTimeoutMs = "connect_timeout_ms", timeoutMs = "timeout_ms"
         case retries, circuitBreaker = "circuit_breaker", outlierDetection = "outlier_detection"
-        case rateLimit = "rate_limit", subsets, routes, upstreams, mtls
+        case rateLimit = "rate_limit", subsets, routes, upstreams, mtls, authorization
     }
 }

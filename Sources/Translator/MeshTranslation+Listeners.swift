@@ -82,17 +82,21 @@ extension MeshTranslation {
     static func inbound(_ profile: ProxyProfile, appPort: Int, service: MeshState.ServiceState?) -> [TranslatedResource] {
         let cluster = Self.inboundClusterName(appPort)
         let filter: JSON
+        var networkFilters: [JSON] = []
         if service?.policy.protocol == .tcp {
             filter = EnvoyJSON.networkFilter(EnvoyJSON.Filter.tcpProxy, EnvoyJSON.typed(EnvoyJSON.Message.tcpProxy, [
                 "stat_prefix": .string(Self.inboundName),
                 "cluster": .string(cluster),
             ]))
+            if let service, let authorization = service.policy.authorization {
+                networkFilters = rbacFilters(authorization, of: service, network: true)
+            }
         } else {
             filter = EnvoyJSON.networkFilter(EnvoyJSON.Filter.httpConnectionManager, Self.inboundManager(service, cluster: cluster))
         }
         // Without a service the proxy has no identity, hence no certificate: plaintext.
         let mode = profile.service == nil ? .off : inboundMode(service)
-        let (chains, listenerFilters) = inboundChains(mode, filter: filter)
+        let (chains, listenerFilters) = inboundChains(mode, filters: networkFilters + [filter])
         var json: [String: JSON] = [
             "name": .string(Self.inboundName),
             "address": EnvoyJSON.socketAddress("0.0.0.0", profile.inboundPort),
@@ -108,6 +112,9 @@ extension MeshTranslation {
     /// then the router to the app.
     static func inboundManager(_ service: MeshState.ServiceState?, cluster: String) -> JSON {
         var filters: [JSON] = []
+        if let service, let authorization = service.policy.authorization {
+            filters += rbacFilters(authorization, of: service, network: false)
+        }
         if let limit = service?.policy.rateLimit {
             filters.append(rateLimitFilter(limit))
         }

@@ -103,9 +103,9 @@ extension MeshTranslation {
 
     /// The inbound listener's filter chains and listener filters for `mode`, each chain
     /// running `filter`.
-    static func inboundChains(_ mode: MeshSettings.MTLSMode, filter: JSON) -> (chains: [JSON], listenerFilters: [JSON]) {
-        let plain: JSON = ["filters": [filter]]
-        let tls: JSON = ["filters": [filter], "transport_socket": downstreamTransportSocket]
+    static func inboundChains(_ mode: MeshSettings.MTLSMode, filters: [JSON]) -> (chains: [JSON], listenerFilters: [JSON]) {
+        let plain: JSON = ["filters": .array(filters)]
+        let tls: JSON = ["filters": .array(filters), "transport_socket": downstreamTransportSocket]
         switch mode {
         case .off:
             return ([plain], [])

@@ -203,6 +203,8 @@ import TestSupport
 struct LoadLoop {
     let port: Int
     let host: String
+    /// Time between requests; zero sends them back to back.
+    var pause: Duration = .zero
 
     struct Result: Sendable, CustomStringConvertible {
         var ok = 0
@@ -219,6 +221,7 @@ struct LoadLoop {
             } catch {
                 if !Task.isCancelled { result.failures.append("\(error)") }
             }
+            if pause > .zero { try? await Task.sleep(for: pause) }
         }
         return result
     }

@@ -49,6 +49,25 @@ import TestSupport
             let stats = try await SimpleHTTPClient.get(port: api.adminPort, path: "/stats?filter=ssl.handshake").body
             #expect(stats.contains("ssl.handshake"), "\(stats)")
 
+            // Sextant shows which certificate each sidecar holds, never its key.
+            let proxies = try JSON.parse(try await mesh.api("GET", "/v1/proxies").body)["proxies"]?.arrayValue ?? []
+            let apiStatus = proxies.first { $0["node_id"]?.stringValue == "api-1" }
+            #expect(apiStatus?["certificate"]?["identity"]?.stringValue == "spiffe://sextant.local/service/api")
+            #expect(apiStatus?["certificate"]?["expires_at"]?.stringValue != nil)
+            let metrics = try await mesh.api("GET", "/metrics").body
+            #expect(metrics.contains("sextant_certificates_issued_total"), "\(metrics)")
+            #expect(metrics.contains("sextant_certificate_expiry_seconds"))
+            for path in ["/v1/proxies", "/v1/snapshots", "/v1/snapshots/current", "/v1/services", "/metrics", "/v1/snapshots/v1/diff/current"] {
+                #expect(!(try await mesh.api("GET", path).body.contains("PRIVATE KEY")), "\(path)")
+            }
+            // The store (and its write-ahead log) holds no workload key; only the CA's own
+            // key file, kept apart with mode 0600, has one.
+            let data = mesh.directory.appendingPathComponent("data")
+            for file in try FileManager.default.contentsOfDirectory(atPath: data.path) where file.hasPrefix("sextant.sqlite") {
+                let bytes = try Data(contentsOf: data.appendingPathComponent(file))
+                #expect(bytes.range(of: Data("PRIVATE KEY".utf8)) == nil, "\(file) holds a key")
+            }
+
             // permissive (the default): plaintext is accepted too; a TLS client without a
             // mesh certificate is not.
             #expect(try await SimpleHTTPClient.get(port: apiInbound, path: "/").status == 200)
@@ -92,7 +111,8 @@ import TestSupport
             try await eventually(timeout: .seconds(30), "web reaches api over mTLS") { try await mesh.get("api").status == 200 }
 
             var seen = try await serials(api)
-            let load = Task { await LoadLoop(port: mesh.outboundPort, host: "api").run() }
+            // Paced, so the rest of the suite running beside it is not starved for 90 s.
+            let load = Task { await LoadLoop(port: mesh.outboundPort, host: "api", pause: .milliseconds(50)).run() }
             let deadline = ContinuousClock.now + .seconds(90)
             while ContinuousClock.now < deadline {
                 try await Task.sleep(for: .seconds(2))
@@ -104,6 +124,44 @@ import TestSupport
             #expect(result.ok > 100, "\(result)")
             // Renewed at half of 30 s: several certificates over 90 s (the CA's included once).
             #expect(seen.count >= 4, "serials seen: \(seen)")
+        }
+    }
+
+    @Test func authorizationAllowsNamedCallersAndDeniesByPath() async throws {
+        try await withRegistryMesh { mesh in
+            let app = try await mesh.upstream("api-app")
+            let apiInbound = try TestEnvironment.freePort()
+            let api = try DataPlaneKind.envoy.start(SidecarSpec(
+                nodeID: "api-1", service: "api", xdsPort: mesh.ports.xds, outboundPort: try TestEnvironment.freePort(),
+                inboundPort: apiInbound, appPort: app.port), in: mesh.directory)
+            mesh.adopt(api)
+            try await mesh.register("web")
+            try await mesh.register("other")
+            let put = try await mesh.api("PUT", "/v1/services/api", #"""
+                {"protocol": "http", "authorization": {"default": "deny", "rules": [
+                  {"action": "allow", "from": ["web", "ghost"]},
+                  {"action": "deny", "paths": ["/admin*"]}]}}
+                """#)
+            #expect(put.status == 201, "\(put.body)")
+            #expect(try JSON.parse(put.body)["warnings"] == [#"authorization.rules[0].from[1]: service "ghost" is not registered"#])
+            _ = try await mesh.api("PUT", "/v1/services/api/instances/a", #"{"address": "127.0.0.1", "port": \#(app.port), "sidecar_port": \#(apiInbound)}"#)
+            try mesh.startProxy(.envoy, service: "web")
+            let otherOutbound = try TestEnvironment.freePort()
+            let other = try DataPlaneKind.envoy.start(SidecarSpec(
+                nodeID: "other-1", service: "other", xdsPort: mesh.ports.xds, outboundPort: otherOutbound,
+                inboundPort: try TestEnvironment.freePort()), in: mesh.directory)
+            mesh.adopt(other)
+            func viaOther(_ path: String) async throws -> Int {
+                try await SimpleHTTPClient.get(port: otherOutbound, path: path, headers: ["Host": "api"]).status
+            }
+
+            try await eventually(timeout: .seconds(30), "web is allowed") { try await mesh.get("api").status == 200 }
+            try await eventually(timeout: .seconds(30), "other is denied") { try await viaOther("/") == 403 }
+            #expect(try await mesh.get("api", path: "/public").status == 200)
+            #expect(try await mesh.get("api", path: "/admin/users").status == 403, "a deny rule on a path")
+            #expect(try await viaOther("/public") == 403)
+            // A plaintext caller has no identity: default deny holds.
+            #expect(try await SimpleHTTPClient.get(port: apiInbound, path: "/").status == 403)
         }
     }
 }

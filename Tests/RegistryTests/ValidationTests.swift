@@ -74,3 +74,37 @@ import Testing
         #expect(error?.field == "routes[0].fault.abort_status")
     }
 }
+
+/// Authorization rules are checked field by field; callers not registered are warnings.
+@Suite struct AuthorizationValidationTests {
+    func field(of policy: ServicePolicy) -> String? {
+        do {
+            try policy.validate()
+            return nil
+        } catch {
+            return error.field
+        }
+    }
+
+    func http(_ rules: [Authorization.Rule]) -> ServicePolicy {
+        var policy = ServicePolicy(protocol: .http)
+        policy.authorization = Authorization(default: .deny, rules: rules)
+        return policy
+    }
+
+    @Test func badRulesNameTheirField() {
+        #expect(field(of: http([.init(action: .allow, from: ["Web"])])) == "authorization.rules[0].from[0]")
+        #expect(field(of: http([.init(action: .allow, methods: ["get"])])) == "authorization.rules[0].methods[0]")
+        #expect(field(of: http([.init(action: .deny, paths: ["admin"])])) == "authorization.rules[0].paths[0]")
+        #expect(field(of: http([.init(action: .deny, paths: ["/a*b"])])) == "authorization.rules[0].paths[0]")
+        var tcp = ServicePolicy(protocol: .tcp, port: 5432)
+        tcp.authorization = Authorization(rules: [.init(action: .allow, from: ["web"], methods: ["GET"])])
+        #expect(field(of: tcp) == "authorization.rules[0].methods")
+        #expect(field(of: http([.init(action: .allow, from: ["web"], methods: ["GET"], paths: ["/public*"])])) == nil)
+    }
+
+    @Test func callersNotRegisteredAreWarningsNotErrors() {
+        let authorization = Authorization(default: .deny, rules: [.init(action: .allow, from: ["web", "ghost"])])
+        #expect(authorization.unknownCallers(known: ["web", "api"]) == [#"authorization.rules[0].from[1]: service "ghost" is not registered"#])
+    }
+}

@@ -19,6 +19,10 @@ public final class WorkloadSecrets: Sendable {
     private let settings: @Sendable () -> MeshSettings
     private let issued = Mutex<[String: (certificate: IssuedCertificate, ttl: Int, secret: Resource)]>([:])
     private let bundle: Resource
+    private let issuedCount = Mutex(0)
+
+    /// Certificates issued since start (first issues and renewals).
+    public var issuedTotal: Int { issuedCount.withLock { $0 } }
 
     public init(authority: CertificateAuthority, settings: @escaping @Sendable () -> MeshSettings) throws {
         self.authority = authority
@@ -48,6 +52,7 @@ public final class WorkloadSecrets: Sendable {
               ]))
         else { return kept.map { [$0.secret, bundle] } ?? [bundle] }
         issued.withLock { $0[service] = (fresh, current.certTTLSeconds, secret) }
+        issuedCount.withLock { $0 += 1 }
         return [secret, bundle]
     }
 
@@ -66,4 +71,7 @@ public final class WorkloadSecrets: Sendable {
 
     /// Every kept certificate: identity, serial, expiry (for status and metrics).
     public var certificates: [IssuedCertificate] { issued.withLock { $0.values.map(\.certificate) } }
+
+    /// The certificate a sidecar of `service` holds (the latest issued), if any.
+    public func certificate(ofService service: String) -> IssuedCertificate? { issued.withLock { $0[service]?.certificate } }
 }

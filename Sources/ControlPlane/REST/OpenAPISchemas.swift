@@ -30,6 +30,12 @@ enum OpenAPISchemas {
         "MeshSettings": object([
             "trust_domain": ["type": "string", "pattern": "^[a-z0-9._-]{1,255}$"],
             "mtls": enumeration(["off", "permissive", "strict"]),
+            "authorization": object([
+                "default": enumeration(["allow", "deny"]),
+                "rules": array(object([
+                    "action": enumeration(["allow", "deny"]), "from": array(string), "methods": array(string), "paths": array(string),
+                ], required: ["action"])),
+            ]),
             "cert_ttl_seconds": integer(10, 31_536_000),
         ]),
         "ServicePolicy": object([

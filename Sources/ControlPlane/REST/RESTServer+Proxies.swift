@@ -39,8 +39,19 @@ extension RESTServer {
                 "snapshot_version": first.snapshotVersion.map { .string($0) } ?? .null,
                 "synced": .bool(publisher.current.map { current in streams.allSatisfy { $0.isSynced(on: current.versionString) } } ?? false),
                 "types": .object(types),
+                "certificate": certificateJSON(of: first.node.cluster),
             ]
         }
         return ["proxies": .array(entries)]
+    }
+
+    /// The workload certificate a sidecar of `service` was last sent (no key), or null.
+    private func certificateJSON(of service: String) -> JSON {
+        guard !service.isEmpty, let certificate = secrets?.certificate(ofService: service) else { return .null }
+        return [
+            "identity": .string(certificate.identity.description),
+            "serial": .string(certificate.serial),
+            "expires_at": .string(RegistryJSON.timestamp(certificate.notAfter)),
+        ]
     }
 }

@@ -18,7 +18,11 @@ extension RESTServer {
             let name = try context.parameters.require("name")
             let policy = try await request.decode(ServicePolicy.self)
             let outcome = try await registry.putService(name, policy)
-            return Self.json(RegistryJSON.service(registry.service(name)!), status: outcome == .created ? .created : .ok)
+            var json = RegistryJSON.service(registry.service(name)!).objectValue ?? [:]
+            // Callers may register later: named, not refused.
+            let warnings = policy.authorization?.unknownCallers(known: Set(registry.services().map(\.name)).union([name])) ?? []
+            if !warnings.isEmpty { json["warnings"] = .array(warnings.map { .string($0) }) }
+            return Self.json(.object(json), status: outcome == .created ? .created : .ok)
         }
         router.delete("/v1/services/:name") { [self] _, context in
             try await registry.deleteService(try context.parameters.require("name"))

@@ -22,12 +22,16 @@ public final class RESTServer: Sendable {
     let authority: CertificateAuthority?
     /// Ends the xDS streams of a revoked node token.
     let tokenRevoked: @Sendable (String) -> Void
+    /// Workload certificates, for each proxy's certificate in `/v1/proxies` and metrics.
+    let secrets: WorkloadSecrets?
     private let running = Mutex<(task: Task<Void, any Error>, group: ServiceGroup)?>(nil)
 
     public init(
         registry: Registry, publisher: Publisher, proxies: ProxyRegistry, metrics: ControlPlaneMetrics, token: String?, logger: Logger,
-        authority: CertificateAuthority? = nil, tokenRevoked: @escaping @Sendable (String) -> Void = { _ in }
+        authority: CertificateAuthority? = nil, tokenRevoked: @escaping @Sendable (String) -> Void = { _ in },
+        secrets: WorkloadSecrets? = nil
     ) {
+        self.secrets = secrets
         self.authority = authority
         self.tokenRevoked = tokenRevoked
         self.registry = registry
@@ -106,7 +110,7 @@ public final class RESTServer: Sendable {
             return Self.json(["status": "ready", "version": .string(current.versionString)])
         }
         router.get("/metrics") { [self] _, _ in
-            Self.text(metrics.render(proxies: proxies), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            Self.text(metrics.render(proxies: proxies, secrets: secrets), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.get("/openapi.json") { _, _ in Self.json(OpenAPIDocument.document) }
     }
