@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import GRPC
 public import Logging
 public import Registry
@@ -29,6 +30,8 @@ public final class ControlPlaneServer: Sendable {
         public var caKeyPath: String?
         /// xDS streams must present a node token (`--xds-auth required`).
         public var xdsAuth = false
+        /// xDS over TLS, with a server certificate from the mesh CA (`--xds-tls`).
+        public var xdsTLS = false
 
         public init(xdsHost: String = "127.0.0.1", xdsPort: Int = 18000, snapshotPath: String? = nil) {
             self.xdsHost = xdsHost
@@ -92,9 +95,13 @@ public final class ControlPlaneServer: Sendable {
                           authority: authority, tokenRevoked: { xds.revoke(credential: $0) }, secrets: secrets)
         let publisher = self.publisher
         snapshotFile = configuration.snapshotPath.map { SnapshotFileWatcher(path: $0, publisher: publisher, logger: logger) }
+        let tls = configuration.xdsTLS
+            ? try XDSChannelTLS.serverContext(authority: authority, trustDomain: registry.meshSettings().trustDomain, host: configuration.xdsHost)
+            : nil
         grpc = GRPCServer(
             configuration: .init(host: configuration.xdsHost, port: configuration.xdsPort, maxReceiveMessageSize: configuration.maxMessageSize),
-            handlers: xds.handlers)
+            handlers: xds.handlers,
+            pipelineHook: tls.map(XDSChannelTLS.hook))
     }
 
     /// Serves the stored latest version, publishes what changed while stopped (auto mode),

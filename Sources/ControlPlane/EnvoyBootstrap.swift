@@ -18,6 +18,8 @@ public struct EnvoyBootstrap: Sendable {
     public var delta = false
     /// A node token (`POST /v1/tokens`), sent as `authorization: Bearer …` on the ADS call.
     public var token: String?
+    /// With it, the xDS channel is TLS, verified against this trust bundle (PEM).
+    public var xdsTrustBundle: String?
 
     public init(nodeID: String, service: String) {
         self.nodeID = nodeID
@@ -83,7 +85,7 @@ public struct EnvoyBootstrap: Sendable {
                         address:
                           socket_address:
                             address: \(quoted(xdsHost))
-                            port_value: \(xdsPort)
+                            port_value: \(xdsPort)\(xdsTransportSocket)
             admin:
               address:
                 socket_address:
@@ -91,6 +93,27 @@ public struct EnvoyBootstrap: Sendable {
                   port_value: \(adminPort)
 
             """
+    }
+
+    /// TLS to the control plane, checking its certificate against the trust bundle; a
+    /// key of the `sextant_xds` cluster (four spaces in).
+    private var xdsTransportSocket: String {
+        guard let bundle = xdsTrustBundle else { return "" }
+        var lines = [
+            "    transport_socket:",
+            "      name: envoy.transport_sockets.tls",
+            "      typed_config:",
+            "        \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+            "        common_tls_context:",
+            "          alpn_protocols: [\"h2\"]",
+            "          validation_context:",
+            "            trusted_ca:",
+            "              inline_string: |",
+        ]
+        lines += bundle.split(separator: "\n").map { "                " + $0 }
+        // SNI must be a host name (RFC 6066); the certificate is checked against the bundle.
+        if !xdsIsIP { lines.insert("        sni: \(quoted(xdsHost))", at: 4) }
+        return "\n" + lines.joined(separator: "\n")
     }
 
     /// gRPC initial metadata carrying the node token, indented under `grpc_services`.

@@ -21,12 +21,14 @@ public final class GRPCServer: Sendable {
     private let http2: HTTP2Server
 
     /// `handlers` is keyed by `:path`, e.g. "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources".
+    /// `pipelineHook` adds handlers in front of HTTP/2 on each connection (e.g. TLS).
     public init(
         configuration: Configuration, handlers: [String: GRPCHandler],
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        pipelineHook: (@Sendable (any Channel) throws -> Void)? = nil
     ) {
         let router = GRPCRouter(handlers: handlers, maxReceiveMessageSize: configuration.maxReceiveMessageSize)
-        http2 = HTTP2Server(host: configuration.host, port: configuration.port, group: group) { stream in
+        http2 = HTTP2Server(host: configuration.host, port: configuration.port, group: group, pipelineHook: pipelineHook) { stream in
             await router.serve(stream)
         }
     }

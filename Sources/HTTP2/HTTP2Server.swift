@@ -10,6 +10,8 @@ public final class HTTP2Server: Sendable {
     private let configuration: HTTP2Configuration
     private let group: any EventLoopGroup
     private let handler: @Sendable (HTTP2Stream) async -> Void
+    /// Adds handlers in front of HTTP/2 on each accepted connection (TLS, for one).
+    private let pipelineHook: (@Sendable (any Channel) throws -> Void)?
     private let state = Mutex(State())
     /// Connection handlers and nghttp2 sessions of this server still alive.
     public let live = HTTP2LiveCount()
@@ -23,8 +25,10 @@ public final class HTTP2Server: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 0, configuration: HTTP2Configuration = .server,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        pipelineHook: (@Sendable (any Channel) throws -> Void)? = nil,
         handler: @escaping @Sendable (HTTP2Stream) async -> Void
     ) {
+        self.pipelineHook = pipelineHook
         self.host = host
         self.port = port
         self.configuration = configuration
@@ -39,6 +43,7 @@ public final class HTTP2Server: Sendable {
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try pipelineHook?(channel)
                     try channel.pipeline.syncOperations.addHandler(
                         HTTP2ConnectionHandler(
                             role: .server, configuration: configuration, eventLoop: channel.eventLoop, onStream: handler,

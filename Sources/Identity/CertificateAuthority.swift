@@ -98,27 +98,60 @@ public final class CertificateAuthority: Sendable {
     /// minute for clock skew), with its own new key. The identity is the certificate's only
     /// subject alternative name, a URI, as SPIFFE X.509-SVIDs require.
     public func issue(for identity: SpiffeID, lifetime: TimeInterval, now: Date = Date()) throws -> IssuedCertificate {
-        let key = Certificate.PrivateKey(P256.Signing.PrivateKey())
         let serial = Certificate.SerialNumber()
-        let notAfter = now.addingTimeInterval(lifetime)
+        let (certificatePEM, keyPEM) = try issue(
+            subjectName: identity.service, names: [.uniformResourceIdentifier(identity.description)], usages: [.serverAuth, .clientAuth],
+            lifetime: lifetime, now: now, serial: serial)
+        return IssuedCertificate(
+            identity: identity, certificatePEM: certificatePEM, privateKeyPEM: keyPEM,
+            serial: serial.description, notBefore: now, notAfter: now.addingTimeInterval(lifetime))
+    }
+
+    /// A leaf signed by this CA with a new key: `names` as its subject alternative names.
+    func issue(
+        subjectName: String, names: [GeneralName], usages: [ExtendedKeyUsage.Usage], lifetime: TimeInterval, now: Date,
+        serial: Certificate.SerialNumber = Certificate.SerialNumber()
+    ) throws -> (certificatePEM: String, privateKeyPEM: String) {
+        let key = Certificate.PrivateKey(P256.Signing.PrivateKey())
         let certificate = try Certificate(
             version: .v3, serialNumber: serial, publicKey: key.publicKey,
-            notValidBefore: now.addingTimeInterval(-60), notValidAfter: notAfter,
+            notValidBefore: now.addingTimeInterval(-60), notValidAfter: now.addingTimeInterval(lifetime),
             issuer: self.certificate.subject,
-            subject: try DistinguishedName { OrganizationName("Sextant"); CommonName(identity.service) },
+            subject: try DistinguishedName { OrganizationName("Sextant"); CommonName(subjectName) },
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
-                try ExtendedKeyUsage([.serverAuth, .clientAuth])
-                Critical(SubjectAlternativeNames([.uniformResourceIdentifier(identity.description)]))
+                try ExtendedKeyUsage(usages)
+                Critical(SubjectAlternativeNames(names))
                 AuthorityKeyIdentifier(keyIdentifier: try self.certificate.extensions.subjectKeyIdentifier?.keyIdentifier)
             },
             issuerPrivateKey: self.key)
-        return IssuedCertificate(
-            identity: identity, certificatePEM: try certificate.serializeAsPEM().pemString + "\n",
-            privateKeyPEM: try key.serializeAsPEM().pemString + "\n",
-            serial: serial.description, notBefore: now, notAfter: notAfter)
+        return (try certificate.serializeAsPEM().pemString + "\n", try key.serializeAsPEM().pemString + "\n")
+    }
+}
+
+extension CertificateAuthority {
+    /// A server certificate for the control plane itself (TLS on the xDS channel): its
+    /// identity `spiffe://<domain>/sextant` and the names clients dial it by, as DNS
+    /// names or IP addresses.
+    public func issueServer(trustDomain: String, hosts: [String], lifetime: TimeInterval, now: Date = Date()) throws -> (certificatePEM: String, privateKeyPEM: String) {
+        var names: [GeneralName] = [.uniformResourceIdentifier("spiffe://\(trustDomain)/sextant")]
+        for host in Set(hosts + ["localhost", "127.0.0.1"]).sorted() {
+            if let octets = Self.ipv4(host) {
+                names.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(octets))))
+            } else {
+                names.append(.dnsName(host))
+            }
+        }
+        return try issue(subjectName: "sextant", names: names, usages: [.serverAuth], lifetime: lifetime, now: now)
+    }
+
+    static func ipv4(_ text: String) -> [UInt8]? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        let octets = parts.compactMap { UInt8($0) }
+        return octets.count == 4 ? octets : nil
     }
 }
 

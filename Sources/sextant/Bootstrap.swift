@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ControlPlane
 
 struct Bootstrap: ParsableCommand {
@@ -30,6 +31,9 @@ struct Bootstrap: ParsableCommand {
 
     @Option(help: "A node token (POST /v1/tokens) for --xds-auth required: sent as authorization metadata on the ADS call.")
     var token: String?
+
+    @Option(help: "For a control plane run with --xds-tls: the trust bundle (PEM, e.g. from `sextant ca root`) to verify it with.")
+    var xdsCA: String?
 
     @Option(help: "Envoy's admin port, bound on 127.0.0.1.")
     var adminPort = 9901
@@ -68,6 +72,9 @@ struct Bootstrap: ParsableCommand {
         var bootstrap = EnvoyBootstrap(nodeID: nodeID, service: service)
         bootstrap.delta = xdsProtocol == .delta
         bootstrap.token = token
+        if let xdsCA {
+            bootstrap.xdsTrustBundle = try String(contentsOfFile: xdsCA, encoding: .utf8)
+        }
         bootstrap.xdsHost = xds.host
         bootstrap.xdsPort = xds.port
         bootstrap.adminPort = adminPort

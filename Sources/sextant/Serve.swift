@@ -43,6 +43,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "required: every xDS stream presents a node token (POST /v1/tokens) for the service it claims; off: none needed.")
     var xdsAuth: XDSAuth = .off
 
+    @Flag(help: "Serve xDS over TLS with a certificate from the mesh CA (proxies verify it with `sextant ca root`).")
+    var xdsTLS = false
+
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
@@ -75,6 +78,7 @@ struct Serve: AsyncParsableCommand {
         configuration.caCertificatePath = caCert
         configuration.caKeyPath = caKey
         configuration.xdsAuth = xdsAuth == .required
+        configuration.xdsTLS = xdsTLS
         configuration.apiToken = apiToken ?? ProcessInfo.processInfo.environment["SEXTANT_API_TOKEN"]
         let server: ControlPlaneServer
         do {
