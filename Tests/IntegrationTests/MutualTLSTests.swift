@@ -18,6 +18,17 @@ import TestSupport
         return process.terminationStatus
     }
 
+    /// A real HTTP app and, in front of it, an Envoy sidecar for `api` (inbound port, app port).
+    func apiSidecar(_ mesh: RegistryMesh) async throws -> (app: HTTPUpstream, api: any ProxyProcess, inbound: Int) {
+        let app = try await mesh.upstream("api-app")
+        let inbound = try TestEnvironment.freePort()
+        let api = try DataPlaneKind.envoy.start(SidecarSpec(
+            nodeID: "api-1", service: "api", xdsPort: mesh.ports.xds, outboundPort: try TestEnvironment.freePort(),
+            inboundPort: inbound, appPort: app.port), in: mesh.directory)
+        mesh.adopt(api)
+        return (app, api, inbound)
+    }
+
     func allSynced(_ mesh: RegistryMesh, _ nodes: [String]) async throws -> Bool {
         let proxies = try JSON.parse(try await mesh.api("GET", "/v1/proxies").body)["proxies"]?.arrayValue ?? []
         return nodes.allSatisfy { node in
@@ -27,12 +38,7 @@ import TestSupport
 
     @Test func sidecarsSpeakMutualTLSWithMeshIdentitiesAndStrictRefusesPlaintext() async throws {
         try await withRegistryMesh { mesh in
-            let app = try await mesh.upstream("api-app")
-            let apiInbound = try TestEnvironment.freePort()
-            let api = try DataPlaneKind.envoy.start(SidecarSpec(
-                nodeID: "api-1", service: "api", xdsPort: mesh.ports.xds, outboundPort: try TestEnvironment.freePort(),
-                inboundPort: apiInbound, appPort: app.port), in: mesh.directory)
-            mesh.adopt(api)
+            let (app, api, apiInbound) = try await apiSidecar(mesh)
             try await mesh.register("api")
             let registered = try await mesh.api("PUT", "/v1/services/api/instances/a",
                                                 #"{"address": "127.0.0.1", "port": \#(app.port), "sidecar_port": \#(apiInbound)}"#)
@@ -99,12 +105,7 @@ import TestSupport
     @Test func certificatesRotateUnderLoadWithoutAFailedRequest() async throws {
         try await withRegistryMesh { mesh in
             #expect(try await mesh.api("PUT", "/v1/mesh", #"{"cert_ttl_seconds": 30}"#).status == 200)
-            let app = try await mesh.upstream("api-app")
-            let apiInbound = try TestEnvironment.freePort()
-            let api = try DataPlaneKind.envoy.start(SidecarSpec(
-                nodeID: "api-1", service: "api", xdsPort: mesh.ports.xds, outboundPort: try TestEnvironment.freePort(),
-                inboundPort: apiInbound, appPort: app.port), in: mesh.directory)
-            mesh.adopt(api)
+            let (app, api, apiInbound) = try await apiSidecar(mesh)
             try await mesh.register("api", policy: #"{"protocol": "http", "mtls": "strict"}"#)
             _ = try await mesh.api("PUT", "/v1/services/api/instances/a", #"{"address": "127.0.0.1", "port": \#(app.port), "sidecar_port": \#(apiInbound)}"#)
             try mesh.startProxy(.envoy, service: "web")
@@ -129,12 +130,7 @@ import TestSupport
 
     @Test func authorizationAllowsNamedCallersAndDeniesByPath() async throws {
         try await withRegistryMesh { mesh in
-            let app = try await mesh.upstream("api-app")
-            let apiInbound = try TestEnvironment.freePort()
-            let api = try DataPlaneKind.envoy.start(SidecarSpec(
-                nodeID: "api-1", service: "api", xdsPort: mesh.ports.xds, outboundPort: try TestEnvironment.freePort(),
-                inboundPort: apiInbound, appPort: app.port), in: mesh.directory)
-            mesh.adopt(api)
+            let (app, _, apiInbound) = try await apiSidecar(mesh)
             try await mesh.register("web")
             try await mesh.register("other")
             let put = try await mesh.api("PUT", "/v1/services/api", #"""
