@@ -83,6 +83,13 @@ public final class ControlPlaneServer: Sendable {
         let cache = SnapshotCache(grouping: { NodeGroup(ProxyProfile(node: $0)) })
         self.cache = cache
         metrics = ControlPlaneMetrics()
+        // A CA that cannot sign (an RSA key: workload certificates are ECDSA P-256 signed
+        // with SHA-256) is refused now, not discovered by sidecars that never get one.
+        do {
+            _ = try authority.issue(for: SpiffeID(trustDomain: "sextant.local", service: "startup-check"), lifetime: 60)
+        } catch {
+            throw CertificateAuthority.CAError.unusable("the CA cannot issue ECDSA P-256 certificates: \(error)")
+        }
         let registry = self.registry
         secrets = try WorkloadSecrets(authority: authority, settings: { registry.meshSettings() })
         publisher = Publisher(
@@ -123,6 +130,10 @@ public final class ControlPlaneServer: Sendable {
         } else {
             try await registry.recordExpiries(upTo: Date())
             try await publisher.changed(cause: "registry", since: .now)
+        }
+        if configuration.xdsAuth, configuration.apiToken == nil {
+            // Anyone who can reach the REST port could then mint node tokens.
+            logger.warning("--xds-auth required without --api-token: POST /v1/tokens is open to any REST client")
         }
         let xdsPort = try await grpc.start()
         logger.info("xDS server listening", metadata: ["address": "\(configuration.xdsHost):\(xdsPort)"])

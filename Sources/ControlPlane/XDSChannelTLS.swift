@@ -1,3 +1,4 @@
+import Foundation
 import Identity
 import NIOCore
 import NIOSSL
@@ -10,7 +11,9 @@ enum XDSChannelTLS {
     static let lifetime: Double = 365 * 86_400
 
     static func serverContext(authority: CertificateAuthority, trustDomain: String, host: String) throws -> NIOSSLContext {
-        let issued = try authority.issueServer(trustDomain: trustDomain, hosts: [host], lifetime: lifetime)
+        // A wildcard bind address is no name to dial: the machine's host name stands in.
+        let names = ["0.0.0.0", "::", ""].contains(host) ? [ProcessInfo.processInfo.hostName] : [host]
+        let issued = try authority.issueServer(trustDomain: trustDomain, hosts: names, lifetime: lifetime)
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(issued.certificatePEM.utf8)).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(issued.privateKeyPEM.utf8), format: .pem)))

@@ -15,11 +15,13 @@ public final class CertificateAuthority: Sendable {
         case unreadable(String, String)
         case notACA(String)
         case mismatchedKey
+        case unusable(String)
         var messageText: String {
             switch self {
             case .unreadable(let path, let why): "cannot read \(path): \(why)"
             case .notACA(let path): "\(path) is not a CA certificate (basicConstraints CA:TRUE required)"
             case .mismatchedKey: "the CA key does not match the CA certificate"
+            case .unusable(let why): why
             }
         }
         public var description: String { messageText }
@@ -168,7 +170,8 @@ public struct IssuedCertificate: Sendable, Equatable, CustomStringConvertible {
     /// Half of the lifetime: when a new certificate is issued.
     public var renewAt: Date { notBefore.addingTimeInterval(notAfter.timeIntervalSince(notBefore) / 2) }
 
-    /// Never the key (so a log line or a `dump` cannot leak it).
+    /// Never the key, so a log line or string interpolation cannot leak it (`dump()`
+    /// walks stored properties and would: do not dump one).
     public var description: String { "certificate \(identity) serial \(serial) until \(notAfter)" }
 }
 

@@ -37,6 +37,9 @@ public struct Authorization: Sendable, Hashable, Codable {
     func validate(tcp: Bool) throws(RegistryError) {
         for (index, rule) in (rules ?? []).enumerated() {
             let field = "authorization.rules[\(index)]"
+            for (name, list) in [("from", rule.from), ("methods", rule.methods), ("paths", rule.paths)] where list?.isEmpty == true {
+                throw .invalid("\(field).\(name)", "must name at least one (leave it out to match any)")
+            }
             for (at, name) in (rule.from ?? []).enumerated() { try Validation.serviceName(name, field: "\(field).from[\(at)]") }
             if tcp, rule.methods != nil || rule.paths != nil {
                 throw .invalid(rule.methods != nil ? "\(field).methods" : "\(field).paths", "a tcp service has no HTTP methods or paths to match")

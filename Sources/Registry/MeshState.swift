@@ -34,10 +34,14 @@ public struct MeshState: Sendable, Hashable, Codable {
     public struct MeshSecurity: Sendable, Hashable, Codable {
         public var trustDomain: String
         public var mtls: MeshSettings.MTLSMode
+        /// Part of the state so that changing it alone publishes a version, whose renders
+        /// re-issue certificates with the new lifetime.
+        public var certTTLSeconds: Int?
 
-        public init(trustDomain: String, mtls: MeshSettings.MTLSMode) {
+        public init(trustDomain: String, mtls: MeshSettings.MTLSMode, certTTLSeconds: Int? = nil) {
             self.trustDomain = trustDomain
             self.mtls = mtls
+            self.certTTLSeconds = certTTLSeconds
         }
     }
 

@@ -176,7 +176,8 @@ public final class Registry: Sendable {
         guard let service = state.services[name] else { return nil }
         return MeshState.ServiceState(
             name: service.name, policy: service.policy,
-            mesh: MeshState.MeshSecurity(trustDomain: state.settings.trustDomain, mtls: state.settings.mtls),
+            mesh: MeshState.MeshSecurity(
+                trustDomain: state.settings.trustDomain, mtls: state.settings.mtls, certTTLSeconds: state.settings.certTTLSeconds),
             instances: (state.instances[service.name] ?? [:]).values.map { instance in
                 MeshState.InstanceState(
                     id: instance.id, address: instance.address, port: instance.port, weight: instance.weight,

@@ -21,9 +21,11 @@ extension MeshTranslation {
         var zoned: [String: [EndpointSpec]] = [:]
         for instance in instances {
             guard var endpoint = endpointSpec(instance) else { continue }
-            if let service, isMeshEndpoint(instance, of: service), let sidecar = instance.sidecarPort {
+            // An instance behind a sidecar is reached through it (its authorization applies
+            // there), over mTLS unless the destination's mode is `off`.
+            if let service, let sidecar = instance.sidecarPort {
                 endpoint.port = sidecar
-                endpoint.mesh = true
+                endpoint.mesh = isMeshEndpoint(instance, of: service)
             }
             if let zone = instance.zone, !zone.isEmpty {
                 zoned[zone, default: []].append(endpoint)

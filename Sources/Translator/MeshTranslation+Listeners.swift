@@ -124,14 +124,21 @@ extension MeshTranslation {
         // fixed deadline at the inbound side would cut requests that policy allows
         // (including `timeout_ms: 0`, "no timeout").
         let route: JSON = ["match": ["prefix": "/"], "route": ["cluster": .string(cluster), "timeout": "0s"]]
-        return EnvoyJSON.typed(EnvoyJSON.Message.httpConnectionManager, [
+        var manager: [String: JSON] = [
             "stat_prefix": .string(inboundName),
             "route_config": [
                 "name": .string(inboundName),
                 "virtual_hosts": [["name": .string(inboundName), "domains": ["*"], "routes": [route]]],
             ],
             "http_filters": .array(filters),
-        ])
+        ]
+        if service?.policy.authorization != nil {
+            // Path rules must see the path the app will: `//admin` and `/x/../admin` are
+            // `/admin` (docs/security.md, "Authorization").
+            manager["normalize_path"] = true
+            manager["merge_slashes"] = true
+        }
+        return EnvoyJSON.typed(EnvoyJSON.Message.httpConnectionManager, manager)
     }
 
     /// Envoy's local (per-proxy) token bucket: `burst` tokens at most (default: one

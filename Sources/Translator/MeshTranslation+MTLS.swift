@@ -36,15 +36,17 @@ extension MeshTranslation {
         service?.policy.mtls ?? service?.mesh?.mtls ?? MeshSettings.defaults.mtls
     }
 
-    /// Whether clients reach this instance through its sidecar over mTLS.
+    /// Whether clients reach this instance through its sidecar over mTLS: it has one,
+    /// and the destination's own mode (its override, else the mesh's) is not `off` — the
+    /// same mode its inbound listener follows, so both sides agree.
     static func isMeshEndpoint(_ instance: MeshState.InstanceState, of service: MeshState.ServiceState) -> Bool {
-        instance.sidecarPort != nil && meshMode(service) != .off
+        instance.sidecarPort != nil && inboundMode(service) != .off
     }
 
     /// A `strict` destination refuses plaintext, so its instances outside the mesh get
     /// no traffic from mesh clients.
     static func reachable(_ instance: MeshState.InstanceState, of service: MeshState.ServiceState) -> Bool {
-        meshMode(service) == .off || inboundMode(service) != .strict || instance.sidecarPort != nil
+        inboundMode(service) != .strict || instance.sidecarPort != nil
     }
 
     static let sdsConfig: JSON = ["ads": [:], "resource_api_version": "V3"]

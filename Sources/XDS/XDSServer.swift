@@ -75,6 +75,16 @@ public final class XDSServer: Sendable {
             return live.next
         }
         guard let ender else { throw Self.shuttingDown }
+        // A token revoked between the check above and this stream's registration would
+        // have missed it: check again now that a revocation reaches the stream.
+        if let authenticator, credential != nil {
+            do {
+                _ = try Self.authenticate(context.headers, with: authenticator)
+            } catch {
+                _ = live.withLock { $0.enders.removeValue(forKey: ender) }
+                throw error
+            }
+        }
         defer {
             _ = live.withLock { $0.enders.removeValue(forKey: ender) }
             driver.finish()

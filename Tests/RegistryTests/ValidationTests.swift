@@ -108,3 +108,11 @@ import Testing
         #expect(authorization.unknownCallers(known: ["web", "api"]) == [#"authorization.rules[0].from[1]: service "ghost" is not registered"#])
     }
 }
+
+extension AuthorizationValidationTests {
+    @Test func emptyListsAreRefusedRatherThanMeaningNothing() {
+        #expect(field(of: http([.init(action: .allow, from: [])])) == "authorization.rules[0].from")
+        #expect(field(of: http([.init(action: .deny, methods: [])])) == "authorization.rules[0].methods")
+        #expect(field(of: http([.init(action: .deny, paths: [])])) == "authorization.rules[0].paths")
+    }
+}

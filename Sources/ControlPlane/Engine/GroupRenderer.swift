@@ -29,7 +29,9 @@ struct GroupRenderer {
         guard let secrets, !profile.isGRPCClient, let service = profile.service else { return snapshot }
         // The node's own certificate and the trust bundle (SDS); unchanged ones leave the
         // snapshot as it was, so only a renewal is pushed.
-        return try snapshot.updating(version: version, upserting: secrets.resources(forService: service), removing: [])
+        // The served version's trust domain (any service carries the mesh's).
+        let trustDomain = (model.entries[service] ?? model.entries.values.first)?.state.mesh?.trustDomain ?? MeshSettings.defaults.trustDomain
+        return try snapshot.updating(version: version, upserting: secrets.resources(forService: service, trustDomain: trustDomain), removing: [])
     }
 
     private func renderWithoutSecrets(_ profile: ProxyProfile, group: NodeGroup) throws -> Snapshot {

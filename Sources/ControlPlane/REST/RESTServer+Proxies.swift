@@ -1,5 +1,6 @@
 import EnvoyAPI
 import Foundation
+import Translator
 import XDS
 
 /// `GET /v1/proxies`: every connected proxy and, per resource type, what it was sent and
@@ -39,7 +40,8 @@ extension RESTServer {
                 "snapshot_version": first.snapshotVersion.map { .string($0) } ?? .null,
                 "synced": .bool(publisher.current.map { current in streams.allSatisfy { $0.isSynced(on: current.versionString) } } ?? false),
                 "types": .object(types),
-                "certificate": certificateJSON(of: first.node.cluster),
+                // Proxyless gRPC clients get no certificate.
+                "certificate": ProxyProfile(node: first.node).isGRPCClient ? .null : certificateJSON(of: first.node.cluster),
             ]
         }
         return ["proxies": .array(entries)]
