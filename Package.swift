@@ -93,8 +93,9 @@ let package = Package(
         .executableTarget(
             name: "sextant-bench",
             dependencies: [
-                "ControlPlane", "Registry", "Translator", "ProcessSupport", "GRPC", "EnvoyAPI", "XDS",
+                "ControlPlane", "Registry", "Translator", "ProcessSupport", "GRPC", "EnvoyAPI", "XDS", "Identity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio,
             swiftSettings: strict),

@@ -20,3 +20,4 @@ echo "|---|---:|---|"
 "$bench" fanout --streams 10000 --change cluster --rows | grep -E "cluster push|cluster change|CPU"
 "$bench" fanout --streams 10000 --change cluster --delta --rows | grep -E "cluster push|cluster change|CPU"
 "$bench" proxy --seconds 5 --rounds 3 --rows 2>.build/bench-proxy.log
+"$bench" handshake --seconds 5 --rows 2>.build/bench-handshake.log
