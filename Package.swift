@@ -83,6 +83,7 @@ let package = Package(
             name: "Proxy",
             dependencies: [
                 "XDS", "GRPC", "EnvoyAPI", "RE2Syntax", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio,
             swiftSettings: strict),

@@ -18,10 +18,11 @@ public final class GRPCClient: Sendable {
     /// connection cannot be made.
     public static func connect(
         host: String, port: Int, maxReceiveMessageSize: Int = 64 << 20,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        pipelineHook: (@Sendable (any Channel) throws -> Void)? = nil
     ) async throws -> GRPCClient {
         do {
-            let connection = try await HTTP2ClientConnection.connect(host: host, port: port, group: group)
+            let connection = try await HTTP2ClientConnection.connect(host: host, port: port, group: group, pipelineHook: pipelineHook)
             return GRPCClient(connection: connection, authority: "\(host):\(port)", maxReceiveMessageSize: maxReceiveMessageSize)
         } catch {
             throw GRPCStatus(.unavailable, "cannot connect to \(host):\(port): \(error)")

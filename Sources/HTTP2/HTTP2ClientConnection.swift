@@ -16,12 +16,15 @@ public final class HTTP2ClientConnection: Sendable {
 
     public static func connect(
         host: String, port: Int, configuration: HTTP2Configuration = .client,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        pipelineHook: (@Sendable (any Channel) throws -> Void)? = nil
     ) async throws -> HTTP2ClientConnection {
         let channel = try await ClientBootstrap(group: group)
             .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Handlers in front of HTTP/2 (TLS, for one).
+                    try pipelineHook?(channel)
                     try channel.pipeline.syncOperations.addHandler(
                         HTTP2ConnectionHandler(role: .client, configuration: configuration, eventLoop: channel.eventLoop))
                 }

@@ -1,6 +1,7 @@
 public import EnvoyAPI
 public import Logging
 public import XDS
+public import NIOSSL
 public import NIOCore
 public import NIOPosix
 import Synchronization
@@ -19,6 +20,8 @@ public final class DataPlane: Sendable {
         public var xdsProtocol: XDSStream.Wire = .delta
         /// A node token for a control plane with `--xds-auth required`.
         public var xdsToken: String?
+        /// The trust bundle (PEM) of a control plane run with `--xds-tls`: dial it over TLS.
+        public var xdsTrustBundle: String?
 
         public init(node: Node) {
             self.node = node
@@ -37,7 +40,7 @@ public final class DataPlane: Sendable {
         self.logger = logger
         runtime = ProxyRuntime(group: group)
         listeners = ListenerManager(runtime: runtime, logger: logger)
-        client = XDSClient(node: options.node, wire: options.xdsProtocol, token: options.xdsToken, host: options.xdsHost, port: options.xdsPort, runtime: runtime, listeners: listeners, logger: logger)
+        client = XDSClient(node: options.node, wire: options.xdsProtocol, token: options.xdsToken, tls: options.tlsContext, host: options.xdsHost, port: options.xdsPort, runtime: runtime, listeners: listeners, logger: logger)
     }
 
     /// Binds the admin endpoint and starts the xDS client. Returns the admin port.
@@ -74,5 +77,24 @@ private final class LockedTask: Sendable {
             defer { state = (nil, nil) }
             return state
         }
+    }
+}
+
+extension DataPlane.Options {
+    /// A TLS client context trusting only the bundle; nil without one (or if it does not parse:
+    /// `sextant-proxy` checks it before starting).
+    var tlsContext: NIOSSLContext? {
+        guard let bundle = xdsTrustBundle else { return nil }
+        return try? Self.tlsContext(trusting: bundle)
+    }
+
+    public static func tlsContext(trusting bundle: String) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(bundle.utf8)))
+        configuration.applicationProtocols = ["h2"]
+        // The control plane's certificate names it by SPIFFE ID and its addresses; the
+        // bundle is the mesh's own CA, so a chain to it is the check.
+        configuration.certificateVerification = .noHostnameVerification
+        return try NIOSSLContext(configuration: configuration)
     }
 }

@@ -47,6 +47,20 @@ extension SextantProxy {
         var options = DataPlane.Options(node: node)
         options.xdsProtocol = xdsProtocol == .sotw ? .sotw : .delta
         options.xdsToken = xdsToken ?? file["xds_token"]?.stringValue
+        if let path = xdsCA ?? file["xds_ca"]?.stringValue {
+            let bundle: String
+            do {
+                bundle = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw ValidationError("cannot read --xds-ca \(path): \(error.localizedDescription)")
+            }
+            do {
+                _ = try DataPlane.Options.tlsContext(trusting: bundle)
+            } catch {
+                throw ValidationError("--xds-ca \(path): not a PEM certificate bundle (\(error))")
+            }
+            options.xdsTrustBundle = bundle
+        }
         let xds = try Self.split(xdsAddress ?? file["xds_address"]?.stringValue ?? "127.0.0.1:18000", flag: "--xds-address")
         (options.xdsHost, options.xdsPort) = (xds.host, xds.port)
         let admin = try Self.split(adminAddress ?? file["admin_address"]?.stringValue ?? "127.0.0.1:19100", flag: "--admin-address", allowZero: true)

@@ -32,6 +32,9 @@ struct SextantProxy: AsyncParsableCommand {
     @Option(help: "A node token, for a control plane that requires one (sextant serve --xds-auth required).")
     var xdsToken: String?
 
+    @Option(help: "The mesh trust bundle (PEM, from `sextant ca root`): dial a control plane run with --xds-tls over TLS.")
+    var xdsCA: String?
+
     @Option(help: "Admin endpoint (HOST:PORT). Default 127.0.0.1:19100.")
     var adminAddress: String?
 

@@ -37,4 +37,31 @@ import TestSupport
         await envoy.stop()
         await server.shutdown()
     }
+
+    @Test func sextantProxyDialsATLSControlPlaneWithTheTrustBundle() async throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        var configuration = ControlPlaneServer.Configuration.loopback(
+            dataDirectory: directory.path, snapshotPath: TestEnvironment.path("Snapshots/demo.yaml"))
+        configuration.xdsTLS = true
+        let server = try ControlPlaneServer(configuration: configuration)
+        let ports = try await server.start()
+        let bundle = directory.appendingPathComponent("bundle.pem").path
+        try server.authority.rootPEM.write(toFile: bundle, atomically: true, encoding: .utf8)
+        let proxy = try SextantProxyProcess.start(
+            adminPort: try TestEnvironment.freePort(),
+            arguments: ["--node-id", "proxy-over-tls", "--service", "tests", "--xds-address", "127.0.0.1:\(ports.xds)",
+                        "--xds-ca", bundle, "--outbound-port", "\(try TestEnvironment.freePort())"],
+            in: directory)
+        do {
+            try await eventually("sextant-proxy ACKs its clusters over TLS") {
+                server.xds.proxies.streams(ofNode: "proxy-over-tls").first?.types[.cluster]?.state == .synced
+            }
+        } catch {
+            await proxy.stop()
+            await server.shutdown()
+            throw error
+        }
+        await proxy.stop()
+        await server.shutdown()
+    }
 }

@@ -1,4 +1,6 @@
 import EnvoyAPI
+import NIOCore
+import NIOSSL
 import GRPC
 import Logging
 import Synchronization
@@ -25,10 +27,13 @@ public final class XDSClient: Sendable {
 
     private let wire: XDSStream.Wire
     private let token: String?
+    /// TLS to a control plane run with `--xds-tls`, verified against the trust bundle.
+    private let tls: NIOSSLContext?
 
-    init(node: Node, wire: XDSStream.Wire, token: String? = nil, host: String, port: Int, runtime: ProxyRuntime, listeners: ListenerManager, logger: Logger) {
+    init(node: Node, wire: XDSStream.Wire, token: String? = nil, tls: NIOSSLContext? = nil, host: String, port: Int, runtime: ProxyRuntime, listeners: ListenerManager, logger: Logger) {
         self.wire = wire
         self.token = token
+        self.tls = tls
         self.host = host
         self.port = port
         self.runtime = runtime
@@ -51,7 +56,7 @@ public final class XDSClient: Sendable {
         while !Task.isCancelled, !current.withLock({ $0.stopped }) {
             var client: GRPCClient?
             do {
-                let grpc = try await GRPCClient.connect(host: host, port: port, group: runtime.group)
+                let grpc = try await GRPCClient.connect(host: host, port: port, group: runtime.group, pipelineHook: tlsHook)
                 client = grpc
                 let stopped = current.withLock { state -> Bool in
                     state.client = grpc
@@ -73,6 +78,13 @@ public final class XDSClient: Sendable {
             runtime.stats.increment("control_plane.reconnects")
             try? await Task.sleep(for: backoff.next())
         }
+    }
+
+    private var tlsHook: (@Sendable (any Channel) throws -> Void)? {
+        guard let tls else { return nil }
+        // SNI only for a host name (RFC 6066); the certificate is checked against the bundle.
+        let name = host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } ? nil : host
+        return { channel in try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: name)) }
     }
 
     /// Ends the stream and the reconnect loop; `run()` returns soon after.
