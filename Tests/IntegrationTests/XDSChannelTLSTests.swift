@@ -6,13 +6,18 @@ import TestSupport
 
 /// `--xds-tls`: the xDS channel is TLS with a certificate from the mesh CA.
 @Suite struct XDSChannelTLSTests {
-    @Test func envoyVerifiesTheControlPlaneAgainstTheTrustBundleAndPlaintextIsRefused() async throws {
+    /// A server on the demo snapshot with `--xds-tls`.
+    func tlsServer() async throws -> (ControlPlaneServer, ControlPlaneServer.Ports, URL) {
         let directory = try TestEnvironment.temporaryDirectory()
         var configuration = ControlPlaneServer.Configuration.loopback(
             dataDirectory: directory.path, snapshotPath: TestEnvironment.path("Snapshots/demo.yaml"))
         configuration.xdsTLS = true
         let server = try ControlPlaneServer(configuration: configuration)
-        let ports = try await server.start()
+        return (server, try await server.start(), directory)
+    }
+
+    @Test func envoyVerifiesTheControlPlaneAgainstTheTrustBundleAndPlaintextIsRefused() async throws {
+        let (server, ports, directory) = try await tlsServer()
         var bootstrap = EnvoyBootstrap(nodeID: "envoy-over-tls", service: "tests")
         bootstrap.xdsPort = ports.xds
         bootstrap.adminPort = try TestEnvironment.freePort()
@@ -39,12 +44,7 @@ import TestSupport
     }
 
     @Test func sextantProxyDialsATLSControlPlaneWithTheTrustBundle() async throws {
-        let directory = try TestEnvironment.temporaryDirectory()
-        var configuration = ControlPlaneServer.Configuration.loopback(
-            dataDirectory: directory.path, snapshotPath: TestEnvironment.path("Snapshots/demo.yaml"))
-        configuration.xdsTLS = true
-        let server = try ControlPlaneServer(configuration: configuration)
-        let ports = try await server.start()
+        let (server, ports, directory) = try await tlsServer()
         let bundle = directory.appendingPathComponent("bundle.pem").path
         try server.authority.rootPEM.write(toFile: bundle, atomically: true, encoding: .utf8)
         let proxy = try SextantProxyProcess.start(
