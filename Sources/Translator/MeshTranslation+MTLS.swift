@@ -26,11 +26,6 @@ extension MeshTranslation {
         "spiffe://\(service.mesh?.trustDomain ?? MeshSettings.defaults.trustDomain)/service/\(service.name)"
     }
 
-    /// The mesh's mode (whether clients use TLS to mesh endpoints at all).
-    static func meshMode(_ service: MeshState.ServiceState) -> MeshSettings.MTLSMode {
-        service.mesh?.mtls ?? MeshSettings.defaults.mtls
-    }
-
     /// What the service's own sidecar accepts inbound: its policy's override, else the mesh's.
     public static func inboundMode(_ service: MeshState.ServiceState?) -> MeshSettings.MTLSMode {
         service?.policy.mtls ?? service?.mesh?.mtls ?? MeshSettings.defaults.mtls

@@ -208,10 +208,10 @@ public final class ProxyRegistry: Sendable {
 
     /// Takes in a stream's state after an event, and counts the event's actions: under
     /// the stream's own lock only.
-    func update(_ entry: Entry, from stream: XDSStream, counting actions: [XDSStream.Action] = [], bytes: [ResourceType: Int] = [:]) {
+    func update(_ entry: Entry, from stream: XDSStream, counting actions: [XDSStream.Action] = [], bytes: XDSCounters.PerType = .init()) {
         let nowSynced = entry.guarded.withLock { guarded -> Bool in
             for action in actions { Self.count(action, into: &guarded.counters) }
-            for (type, count) in bytes { guarded.counters.bytes[type] += count }
+            guarded.counters.bytes.add(bytes)
             let version = stream.snapshot?.version
             let wasSynced = version.map(guarded.status.isSynced(on:)) ?? false
             for (type, sub) in stream.subscriptions { guarded.status.types[type] = TypeStatus(sub, wire: stream.wire) }

@@ -148,13 +148,14 @@ final class XDSStreamDriver: Sendable {
 
     /// Queues the responses (in nonce order, under the lock) and records the rest.
     private func perform(_ actions: [XDSStream.Action], _ state: inout State, tookSnapshot: Bool = false) throws {
-        var bytes: [ResourceType: Int] = [:]
+        // Inline counts: a push allocates nothing for its bookkeeping.
+        var bytes = XDSCounters.PerType()
         for action in actions {
             switch action {
             case .send(let type, let response):
                 log.debug("push", metadata: tagged(state, ["type": "\(type)", "version": "\(response.version)", "nonce": "\(response.nonce)", "resources": "\(response.resourceCount)"]))
                 let (shared, tail) = response.encoded()
-                bytes[type, default: 0] += shared.readableBytes + tail.count
+                bytes[type] += shared.readableBytes + tail.count
                 writer.enqueue(shared: shared, tail: tail)
             case .recordAck(let type, let version):
                 log.debug("ACK", metadata: tagged(state, ["type": "\(type)", "version": "\(version)"]))

@@ -27,11 +27,12 @@ struct GroupRenderer {
     func render(_ profile: ProxyProfile, group: NodeGroup) throws -> Snapshot {
         let snapshot = try renderWithoutSecrets(profile, group: group)
         guard let secrets, !profile.isGRPCClient, let service = profile.service else { return snapshot }
-        // The node's own certificate and the trust bundle (SDS); unchanged ones leave the
-        // snapshot as it was, so only a renewal is pushed.
-        // The served version's trust domain (any service carries the mesh's).
+        // The node's own certificate and the trust bundle (SDS), with the served version's
+        // trust domain (any service carries the mesh's). A group derived from the previous
+        // version already holds them unless renewed: then the snapshot is left as it is.
         let trustDomain = (model.entries[service] ?? model.entries.values.first)?.state.mesh?.trustDomain ?? MeshSettings.defaults.trustDomain
-        return try snapshot.updating(version: version, upserting: secrets.resources(forService: service, trustDomain: trustDomain), removing: [])
+        let changed = secrets.resources(forService: service, trustDomain: trustDomain).filter { snapshot.resource(.secret, named: $0.name) != $0 }
+        return changed.isEmpty ? snapshot : try snapshot.updating(version: version, upserting: changed, removing: [])
     }
 
     private func renderWithoutSecrets(_ profile: ProxyProfile, group: NodeGroup) throws -> Snapshot {
