@@ -84,6 +84,7 @@ let package = Package(
             dependencies: [
                 "XDS", "GRPC", "EnvoyAPI", "RE2Syntax", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio,
             swiftSettings: strict),

@@ -102,7 +102,7 @@ public enum ProtoTime {
         return (seconds, Int32(nanos))
     }
 
-    static func formatTimestamp(seconds: Int64, nanos: Int32) -> String {
+    public static func formatTimestamp(seconds: Int64, nanos: Int32) -> String {
         let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
         let secondOfDay = Int(seconds - Int64(days) * 86_400)
         let (year, month, day) = civilFromDays(days)

@@ -4,9 +4,26 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Two real Envoys — a client sidecar for `web`, a server sidecar for `api` in front of a
-/// real HTTP app — talking mutual TLS with certificates from Sextant's CA over SDS
-/// (docs/security.md, "Mutual TLS").
+/// Which data plane runs each side: the client sidecar (for `web`, and `other`) and the
+/// server sidecar (for `api`). Mixed pairs show Envoy and sextant-proxy agree on the
+/// mesh's mTLS and authorization.
+struct SidecarPair: Sendable, CustomStringConvertible {
+    let client: DataPlaneKind
+    let server: DataPlaneKind
+
+    var description: String { "\(client) → \(server)" }
+
+    static let all = [
+        SidecarPair(client: .envoy, server: .envoy),
+        SidecarPair(client: .sextantProxy, server: .sextantProxy),
+        SidecarPair(client: .envoy, server: .sextantProxy),
+        SidecarPair(client: .sextantProxy, server: .envoy),
+    ]
+}
+
+/// Two real sidecars — a client for `web`, a server for `api` in front of a real HTTP
+/// app — talking mutual TLS with certificates from Sextant's CA over SDS
+/// (docs/security.md, "Mutual TLS"), for every pairing of Envoy and sextant-proxy.
 @Suite struct MutualTLSTests {
     /// curl over TLS without a client certificate: its exit status (0 when it got an answer).
     func tlsWithoutMeshCertificate(port: Int) throws -> Int32 {
@@ -18,11 +35,11 @@ import TestSupport
         return process.terminationStatus
     }
 
-    /// A real HTTP app and, in front of it, an Envoy sidecar for `api` (inbound port, app port).
-    func apiSidecar(_ mesh: RegistryMesh) async throws -> (app: HTTPUpstream, api: any ProxyProcess, inbound: Int) {
+    /// A real HTTP app and, in front of it, a sidecar for `api` (inbound port, app port).
+    func apiSidecar(_ mesh: RegistryMesh, _ kind: DataPlaneKind) async throws -> (app: HTTPUpstream, api: any ProxyProcess, inbound: Int) {
         let app = try await mesh.upstream("api-app")
         let inbound = try TestEnvironment.freePort()
-        let api = try DataPlaneKind.envoy.start(SidecarSpec(
+        let api = try kind.start(SidecarSpec(
             nodeID: "api-1", service: "api", xdsPort: mesh.ports.xds, outboundPort: try TestEnvironment.freePort(),
             inboundPort: inbound, appPort: app.port), in: mesh.directory)
         mesh.adopt(api)
@@ -36,14 +53,15 @@ import TestSupport
         }
     }
 
-    @Test func sidecarsSpeakMutualTLSWithMeshIdentitiesAndStrictRefusesPlaintext() async throws {
+    @Test(arguments: SidecarPair.all)
+    func sidecarsSpeakMutualTLSWithMeshIdentitiesAndStrictRefusesPlaintext(_ pair: SidecarPair) async throws {
         try await withRegistryMesh { mesh in
-            let (app, api, apiInbound) = try await apiSidecar(mesh)
+            let (app, api, apiInbound) = try await apiSidecar(mesh, pair.server)
             try await mesh.register("api")
             let registered = try await mesh.api("PUT", "/v1/services/api/instances/a",
                                                 #"{"address": "127.0.0.1", "port": \#(app.port), "sidecar_port": \#(apiInbound)}"#)
             #expect(registered.status == 201, "\(registered.body)")
-            try mesh.startProxy(.envoy, service: "web")
+            try mesh.startProxy(pair.client, service: "web")
 
             // web → (mTLS) → api's sidecar → app.
             try await eventually(timeout: .seconds(30), "web reaches api through its sidecar") { try await mesh.get("api").status == 200 }
@@ -102,13 +120,14 @@ import TestSupport
         return found
     }
 
-    @Test func certificatesRotateUnderLoadWithoutAFailedRequest() async throws {
+    @Test(arguments: SidecarPair.all)
+    func certificatesRotateUnderLoadWithoutAFailedRequest(_ pair: SidecarPair) async throws {
         try await withRegistryMesh { mesh in
             #expect(try await mesh.api("PUT", "/v1/mesh", #"{"cert_ttl_seconds": 30}"#).status == 200)
-            let (app, api, apiInbound) = try await apiSidecar(mesh)
+            let (app, api, apiInbound) = try await apiSidecar(mesh, pair.server)
             try await mesh.register("api", policy: #"{"protocol": "http", "mtls": "strict"}"#)
             _ = try await mesh.api("PUT", "/v1/services/api/instances/a", #"{"address": "127.0.0.1", "port": \#(app.port), "sidecar_port": \#(apiInbound)}"#)
-            try mesh.startProxy(.envoy, service: "web")
+            try mesh.startProxy(pair.client, service: "web")
             try await eventually(timeout: .seconds(30), "web reaches api over mTLS") { try await mesh.get("api").status == 200 }
 
             var seen = try await serials(api)
@@ -128,9 +147,10 @@ import TestSupport
         }
     }
 
-    @Test func authorizationAllowsNamedCallersAndDeniesByPath() async throws {
+    @Test(arguments: SidecarPair.all)
+    func authorizationAllowsNamedCallersAndDeniesByPath(_ pair: SidecarPair) async throws {
         try await withRegistryMesh { mesh in
-            let (app, _, apiInbound) = try await apiSidecar(mesh)
+            let (app, _, apiInbound) = try await apiSidecar(mesh, pair.server)
             try await mesh.register("web")
             try await mesh.register("other")
             let put = try await mesh.api("PUT", "/v1/services/api", #"""
@@ -141,9 +161,9 @@ import TestSupport
             #expect(put.status == 201, "\(put.body)")
             #expect(try JSON.parse(put.body)["warnings"] == [#"authorization.rules[0].from[1]: service "ghost" is not registered"#])
             _ = try await mesh.api("PUT", "/v1/services/api/instances/a", #"{"address": "127.0.0.1", "port": \#(app.port), "sidecar_port": \#(apiInbound)}"#)
-            try mesh.startProxy(.envoy, service: "web")
+            try mesh.startProxy(pair.client, service: "web")
             let otherOutbound = try TestEnvironment.freePort()
-            let other = try DataPlaneKind.envoy.start(SidecarSpec(
+            let other = try pair.client.start(SidecarSpec(
                 nodeID: "other-1", service: "other", xdsPort: mesh.ports.xds, outboundPort: otherOutbound,
                 inboundPort: try TestEnvironment.freePort()), in: mesh.directory)
             mesh.adopt(other)

@@ -130,8 +130,9 @@ import XDS
         _ = try accept(&state, .endpoint, version: "v7", nonce: "2")
         _ = try accept(&state, .listener, version: "v6", nonce: "3")
         let requests = state.openingRequests()
-        #expect(requests.map(\.typeURL) == [TypeURL.cluster, TypeURL.listener, TypeURL.endpoint, TypeURL.route])
-        #expect(requests.map(\.versionInfo) == ["v7", "v6", "v7", ""])
+        // The inbound listener (permissive mTLS by default) names the secrets too.
+        #expect(requests.map(\.typeURL) == [TypeURL.cluster, TypeURL.listener, TypeURL.endpoint, TypeURL.route, TypeURL.secret])
+        #expect(requests.map(\.versionInfo) == ["v7", "v6", "v7", "", ""])
         #expect(requests[2].resourceNames == ["db", "echo", "echo|v1", "echo|v2"])
         #expect(requests.allSatisfy { $0.responseNonce.isEmpty }, "a new stream has no nonce yet")
         // The old stream's nonces are forgotten: the first EDS change on the new stream

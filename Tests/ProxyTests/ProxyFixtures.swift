@@ -36,10 +36,10 @@ enum ProxyFixtures {
         ])
     }
 
-    /// What a sidecar of `echo` with an app port receives, by type.
-    static func resources(_ mesh: MeshState = mesh) -> [ResourceType: [PackedAny]] {
+    /// What a sidecar of `service` with an app port receives, by type.
+    static func resources(_ mesh: MeshState = mesh, service: String = "echo") -> [ResourceType: [PackedAny]] {
         let translation = MeshTranslation(mesh)
-        let mine = translation.resources(for: ProxyProfile(service: "echo", appPort: 8080))
+        let mine = translation.resources(for: ProxyProfile(service: service, appPort: 8080))
         let shared = Dictionary(uniqueKeysWithValues: translation.shared.map { ($0.key, $0) })
         var out: [ResourceType: [PackedAny]] = [:]
         for resource in mine.shared.compactMap({ shared[$0] }) + mine.own {

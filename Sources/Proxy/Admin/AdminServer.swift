@@ -54,8 +54,10 @@ struct AdminServer {
             return (.ok, "text/plain", runtime.stats.rendered(extra: gauges()))
         case "/clusters":
             return (.ok, "text/plain", clusters())
+        case "/certs":
+            return (.ok, "application/json", CertificatesView.render(runtime.config.secrets).serialized(pretty: true) + "\n")
         default:
-            return (.notFound, "text/plain", "not found; try /ready, /config_dump, /stats, /clusters\n")
+            return (.notFound, "text/plain", "not found; try /ready, /config_dump, /stats, /clusters, /certs\n")
         }
     }
 

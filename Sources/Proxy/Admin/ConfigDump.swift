@@ -38,6 +38,13 @@ enum ConfigDump {
             "@type": "type.googleapis.com/envoy.admin.v3.RoutesConfigDump",
             "dynamic_route_configs": .array(resources(.route).map { ["version_info": $0.version, "route_config": $0.json] }),
         ]
+        // As Envoy's SecretsConfigDump: the key never leaves the proxy.
+        let secrets: JSON = [
+            "@type": "type.googleapis.com/envoy.admin.v3.SecretsConfigDump",
+            "dynamic_active_secrets": .array(resources(.secret).map {
+                ["name": .string($0.name), "version_info": $0.version, "secret": redacted($0.json)]
+            }),
+        ]
         var xds: [String: JSON] = [:]
         for (type, state) in types {
             var entry: [String: JSON] = [
@@ -48,6 +55,13 @@ enum ConfigDump {
             if let error = state.lastError { entry["last_nack"] = .string(error) }
             xds[type.shortName] = .object(entry)
         }
-        return ["configs": [clusters, endpoints, listeners, routes], "xds": .object(xds)]
+        return ["configs": [clusters, endpoints, listeners, routes, secrets], "xds": .object(xds)]
+    }
+
+    private static func redacted(_ secret: JSON) -> JSON {
+        guard var fields = secret.objectValue, var certificate = fields["tls_certificate"]?.objectValue else { return secret }
+        if certificate["private_key"] != nil { certificate["private_key"] = ["inline_string": "[redacted]"] }
+        fields["tls_certificate"] = .object(certificate)
+        return .object(fields)
     }
 }

@@ -24,6 +24,25 @@ public struct ClusterConfig: Sendable, Equatable {
     public var connectTimeout: Duration
     public var limits: CircuitBreakerLimits
     public var outlier: OutlierConfig?
+    /// transport_socket_matches, in order: the first whose `match` the endpoint's
+    /// `envoy.transport_socket_match` metadata satisfies picks its TLS (nil: plaintext).
+    public var socketMatches: [TransportSocketMatch] = []
+    /// transport_socket: endpoints no match picks.
+    public var defaultTLS: UpstreamTLSConfig?
+
+    /// The TLS a connection to `endpoint` uses, nil for plaintext.
+    public func tls(for endpoint: Endpoint) -> UpstreamTLSConfig? {
+        for candidate in socketMatches where candidate.match.allSatisfy({ endpoint.socketMatch[$0.key] == $0.value }) {
+            return candidate.tls
+        }
+        return defaultTLS
+    }
+}
+
+public struct TransportSocketMatch: Sendable, Equatable {
+    public var name: String
+    public var match: [String: String]
+    public var tls: UpstreamTLSConfig?
 }
 
 /// The DEFAULT-priority thresholds; Envoy's defaults are 1024, 1024, 1024 and 3.
@@ -45,7 +64,10 @@ extension ClusterConfig {
     init(json: JSON) throws(ConfigError) {
         let root = ConfigNode(json)
         try root.only(
-            ["name", "type", "eds_cluster_config", "load_assignment", "connect_timeout", "lb_policy", "circuit_breakers", "outlier_detection"],
+            [
+                "name", "type", "eds_cluster_config", "load_assignment", "connect_timeout", "lb_policy", "circuit_breakers", "outlier_detection",
+                "transport_socket", "transport_socket_matches",
+            ],
             ignoring: ["alt_stat_name", "dns_lookup_family", "common_lb_config"])
         name = try root.requiredString("name")
         // STATIC is the enum's zero value, so the transcoder omits it.
@@ -72,6 +94,19 @@ extension ClusterConfig {
         connectTimeout = try root.duration("connect_timeout") ?? .seconds(5)
         limits = try Self.limits(root.child("circuit_breakers"))
         outlier = try root.child("outlier_detection").map { (node) throws(ConfigError) in try OutlierConfig(node) }
+        defaultTLS = try root.child("transport_socket").flatMap { (node) throws(ConfigError) in try Self.upstreamTLS(node) }
+        for node in root.array("transport_socket_matches") {
+            try node.only(["name", "match", "transport_socket"])
+            guard let socket = node.child("transport_socket") else { throw node.error("required", at: "transport_socket") }
+            socketMatches.append(TransportSocketMatch(
+                name: node.string("name") ?? "", match: Endpoint.metadataStrings(node.json["match"]), tls: try Self.upstreamTLS(socket)))
+        }
+    }
+
+    /// A transport socket: TLS, or raw_buffer (plaintext, nil).
+    private static func upstreamTLS(_ node: ConfigNode) throws(ConfigError) -> UpstreamTLSConfig? {
+        if node.string("name") == "envoy.transport_sockets.raw_buffer", node.child("typed_config") == nil { return nil }
+        return try UpstreamTLSConfig(transportSocket: node)
     }
 
     private static func limits(_ node: ConfigNode?) throws(ConfigError) -> CircuitBreakerLimits {

@@ -1,17 +1,37 @@
 import EnvoyAPI
 
 /// The part of an envoy.config.listener.v3.Listener that sextant-proxy applies: one
-/// address and one filter chain ending in an HTTP connection manager or a TCP proxy.
+/// address and one filter chain (network RBAC filters, then an HTTP connection manager
+/// or a TCP proxy), reached in plaintext, over TLS, or either (a permissive mTLS
+/// listener: two chains that differ only in TLS, told apart by the TLS inspector).
 public struct ListenerConfig: Sendable, Equatable {
     public enum Chain: Sendable, Equatable {
         case http(HTTPManagerConfig)
         case tcp(cluster: String)
     }
 
+    /// How connections arrive (docs/security.md, "Mutual TLS").
+    public enum Transport: Sendable, Equatable {
+        case plaintext
+        case tls(DownstreamTLSConfig)
+        /// TLS when the client starts a TLS handshake, plaintext otherwise.
+        case permissive(DownstreamTLSConfig)
+
+        public var tls: DownstreamTLSConfig? {
+            switch self {
+            case .plaintext: nil
+            case .tls(let config), .permissive(let config): config
+            }
+        }
+    }
+
     public var name: String
     public var host: String
     public var port: Int
     public var chain: Chain
+    public var transport: Transport = .plaintext
+    /// Network RBAC filters, in order, ahead of the chain's last filter.
+    public var networkRBAC: [RBACConfig] = []
 }
 
 public struct HTTPManagerConfig: Sendable, Equatable {
@@ -24,6 +44,12 @@ public struct HTTPManagerConfig: Sendable, Equatable {
     /// Set when the chain has the fault filter: per-route faults act only through it.
     public var faultFilter: Bool
     public var rateLimit: TokenBucketConfig?
+    /// HTTP RBAC filters, in order; they come before the other filters.
+    public var rbac: [RBACConfig] = []
+    /// normalize_path (RFC 3986 dot segments) and merge_slashes: routes, RBAC and the
+    /// upstream see the normalized path.
+    public var normalizePath = false
+    public var mergeSlashes = false
 }
 
 /// envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit's token bucket.
@@ -55,31 +81,64 @@ extension ListenerConfig {
             throw address.error("a port in 1–65535 is required", at: "port_value")
         }
         self.port = port
-        // sextant-proxy does not terminate TLS yet (docs/security.md, "Status"): of a
-        // permissive listener it serves the plaintext chain; a TLS-only one is refused.
-        let all = root.array("filter_chains")
-        let chains = all.filter { $0.child("transport_socket") == nil }
-        if chains.isEmpty, let tls = all.first {
-            throw tls.error("TLS (mutual TLS from the mesh CA) is not supported by sextant-proxy yet", at: "transport_socket")
+        let chains = root.array("filter_chains")
+        switch chains.count {
+        case 1:
+            (networkRBAC, chain) = try Self.filters(of: chains[0])
+            if let socket = chains[0].child("transport_socket") {
+                transport = .tls(try DownstreamTLSConfig(transportSocket: socket))
+            }
+        case 2:
+            // Permissive mTLS: a TLS chain chosen by the inspector, and a plaintext one.
+            guard root.array("listener_filters").count == 1 else {
+                throw root.error("two filter chains need the TLS inspector to choose between them", at: "listener_filters")
+            }
+            let tlsChains = chains.filter { $0.child("transport_socket") != nil }
+            let plainChains = chains.filter { $0.child("transport_socket") == nil }
+            guard tlsChains.count == 1, plainChains.count == 1,
+                  tlsChains[0].child("filter_chain_match")?.string("transport_protocol") == "tls"
+            else {
+                throw root.error("two filter chains are supported only as one TLS chain (transport_protocol \"tls\") and one plaintext chain", at: "filter_chains")
+            }
+            (networkRBAC, chain) = try Self.filters(of: tlsChains[0])
+            guard try Self.filters(of: plainChains[0]) == (networkRBAC, chain) else {
+                throw plainChains[0].error("the plaintext and TLS chains must run the same filters", at: "filters")
+            }
+            transport = .permissive(try DownstreamTLSConfig(transportSocket: tlsChains[0].child("transport_socket")!))
+        default:
+            throw root.error("one filter chain, or a TLS and a plaintext one, is supported (got \(chains.count))", at: "filter_chains")
         }
-        guard chains.count == 1 else {
-            throw root.error("exactly one plaintext filter chain is supported (got \(chains.count))", at: "filter_chains")
+    }
+
+    /// A chain's filters: network RBAC filters, then its one terminal filter.
+    private static func filters(of chain: ConfigNode) throws(ConfigError) -> ([RBACConfig], Chain) {
+        try chain.only(["filters", "transport_socket", "filter_chain_match"], ignoring: ["name"])
+        if let match = chain.child("filter_chain_match") {
+            try match.only(["transport_protocol"])
+            guard ["tls", "raw_buffer"].contains(match.string("transport_protocol") ?? "") else {
+                throw match.error("only transport_protocol tls or raw_buffer can be matched", at: "transport_protocol")
+            }
         }
-        try chains[0].only(["filters"], ignoring: ["name", "filter_chain_match"])
-        let filters = chains[0].array("filters")
+        let filters = chain.array("filters")
+        var rbac: [RBACConfig] = []
         // Name the filter we cannot run before complaining about the chain's shape.
         for filter in filters {
             let type = filter.child("typed_config")?.anyType
-            guard type == EnvoyNames.Message.httpConnectionManager || type == EnvoyNames.Message.tcpProxy else {
+            guard type == EnvoyNames.Message.httpConnectionManager || type == EnvoyNames.Message.tcpProxy || type == RBACConfig.networkMessage else {
                 throw filter.error(
-                    "unsupported network filter '\(filter.string("name") ?? "")' (\(type ?? "no @type")); sextant-proxy supports \(EnvoyNames.Filter.httpConnectionManager) and \(EnvoyNames.Filter.tcpProxy)",
+                    "unsupported network filter '\(filter.string("name") ?? "")' (\(type ?? "no @type")); sextant-proxy supports \(EnvoyNames.Filter.httpConnectionManager), \(EnvoyNames.Filter.tcpProxy) and network RBAC",
                     at: "name")
             }
         }
-        guard filters.count == 1 else {
-            throw chains[0].error("exactly one network filter is supported (got \(filters.count))", at: "filters")
+        guard let last = filters.last else { throw chain.error("a filter is required", at: "filters") }
+        for filter in filters.dropLast() {
+            guard filter.child("typed_config")?.anyType == RBACConfig.networkMessage else {
+                throw filter.error("only network RBAC filters may come before the last filter", at: "name")
+            }
+            try filter.only(["name", "typed_config"])
+            rbac.append(try RBACConfig(filter.child("typed_config")!))
         }
-        chain = try Self.chain(filters[0])
+        return (rbac, try Self.chain(last))
     }
 
     private static func chain(_ filter: ConfigNode) throws(ConfigError) -> Chain {
@@ -102,7 +161,9 @@ extension ListenerConfig {
 
 extension HTTPManagerConfig {
     init(_ config: ConfigNode) throws(ConfigError) {
-        try config.only(["@type", "rds", "route_config", "http_filters"], ignoring: ["stat_prefix", "codec_type"])
+        try config.only(["@type", "rds", "route_config", "http_filters", "normalize_path", "merge_slashes"], ignoring: ["stat_prefix", "codec_type"])
+        normalizePath = config.bool("normalize_path") ?? false
+        mergeSlashes = config.bool("merge_slashes") ?? false
         if let rds = config.child("rds") {
             try rds.only(["route_config_name", "config_source"])
             routes = .rds(try rds.requiredString("route_config_name"))
@@ -127,6 +188,12 @@ extension HTTPManagerConfig {
                 faultFilter = true
             case EnvoyNames.Message.localRateLimit:
                 rateLimit = try TokenBucketConfig(typed!)
+            case RBACConfig.httpMessage:
+                // Run ahead of every other filter, so they must be listed first.
+                guard !faultFilter, rateLimit == nil else {
+                    throw filter.error("RBAC filters must come before the other HTTP filters", at: "name")
+                }
+                rbac.append(try RBACConfig(typed!))
             default:
                 throw filter.error("unsupported HTTP filter '\(filter.string("name") ?? "")' (\(typed?.anyType ?? "no @type"))", at: "name")
             }

@@ -22,6 +22,23 @@ public struct Endpoint: Sendable, Hashable {
     public var weight: Int
     public var health: Health
     public var zone: String
+    /// The endpoint's `envoy.transport_socket_match` metadata, which picks the cluster's
+    /// transport socket (scalars as text).
+    public var socketMatch: [String: String] = [:]
+
+    /// A Struct's scalar members as text, so metadata and matches compare alike.
+    static func metadataStrings(_ json: JSON?) -> [String: String] {
+        var out: [String: String] = [:]
+        for (key, value) in json?.objectValue ?? [:] {
+            switch value {
+            case .bool(let flag): out[key] = flag ? "true" : "false"
+            case .string(let text): out[key] = text
+            case .number(let number): out[key] = "\(number)"
+            default: out[key] = "\(value)"
+            }
+        }
+        return out
+    }
 
     public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
@@ -46,7 +63,7 @@ extension LoadAssignment {
             }
             let zone = group.child("locality")?.string("zone") ?? ""
             for entry in group.array("lb_endpoints") {
-                try entry.only(["endpoint", "health_status", "load_balancing_weight"], ignoring: ["metadata"])
+                try entry.only(["endpoint", "health_status", "load_balancing_weight", "metadata"])
                 guard let socket = entry.child("endpoint")?.child("address")?.child("socket_address") else {
                     throw entry.error("endpoint.address.socket_address is required")
                 }
@@ -60,7 +77,8 @@ extension LoadAssignment {
                 }
                 endpoints.append(Endpoint(
                     host: try socket.requiredString("address"), port: port,
-                    weight: max(entry.int("load_balancing_weight") ?? 1, 1), health: health, zone: zone))
+                    weight: max(entry.int("load_balancing_weight") ?? 1, 1), health: health, zone: zone,
+                    socketMatch: Endpoint.metadataStrings(entry.json["metadata"]?["filter_metadata"]?["envoy.transport_socket_match"])))
             }
         }
         self.endpoints = endpoints

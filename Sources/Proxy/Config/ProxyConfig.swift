@@ -9,6 +9,8 @@ public struct ProxyConfig: Sendable {
     public var routes: [String: RouteTable] = [:]
     public var clusters: [String: ClusterConfig] = [:]
     public var assignments: [String: LoadAssignment] = [:]
+    /// SDS secrets by name: certificates with their keys, and trust bundles.
+    public var secrets: [String: SecretConfig] = [:]
     /// What was applied, per type: the response's version and the resources' bytes, which
     /// the admin config dump renders through the transcoder.
     public var applied: [ResourceType: AppliedResources] = [:]
@@ -30,6 +32,16 @@ public struct ProxyConfig: Sendable {
             if case .eds(let name) = cluster.discovery { return name }
             return nil
         })
+    }
+
+    /// SDS names the listeners' and clusters' TLS contexts need.
+    var sdsNames: Set<String> {
+        var names = Set(listeners.values.flatMap { $0.transport.tls?.common.secretNames ?? [] })
+        for cluster in clusters.values {
+            names.formUnion(cluster.defaultTLS?.common.secretNames ?? [])
+            for candidate in cluster.socketMatches { names.formUnion(candidate.tls?.common.secretNames ?? []) }
+        }
+        return names
     }
 
     /// RDS names the listeners need.
@@ -60,6 +72,7 @@ enum DecodedResource: Sendable {
     case route(RouteTable)
     case cluster(ClusterConfig)
     case assignment(LoadAssignment)
+    case secret(SecretConfig)
 
     var name: String {
         switch self {
@@ -67,6 +80,7 @@ enum DecodedResource: Sendable {
         case .route(let value): value.name
         case .cluster(let value): value.name
         case .assignment(let value): value.clusterName
+        case .secret(let value): value.name
         }
     }
 
@@ -91,7 +105,7 @@ enum DecodedResource: Sendable {
             case .route: return .route(try RouteTable(json: json))
             case .cluster: return .cluster(try ClusterConfig(json: json))
             case .endpoint: return .assignment(try LoadAssignment(json: json))
-            case .secret: throw ConfigError(path: "", reason: "secrets (SDS) are not supported by sextant-proxy")
+            case .secret: return .secret(try SecretConfig(json: json))
             }
         } catch {
             var named = error

@@ -7,6 +7,8 @@ struct DownstreamConnection {
     let runtime: ProxyRuntime
     let listener: ListenerHandle
     let clientAddress: String?
+    /// The peer's identity once its TLS handshake is done; nil in plaintext.
+    let peer: EventLoopFuture<String?>
 
     func serve(_ channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
         let id = listener.connections.register(channel.channel, kind: .http)
@@ -15,7 +17,8 @@ struct DownstreamConnection {
             var requests = inbound.makeAsyncIterator()
             while let part = try await requests.next() {
                 guard case .head(let head) = part else { continue }
-                let exchange = DownstreamExchange(runtime: runtime, listener: listener, clientAddress: clientAddress, head: head)
+                let principal = try await peer.get()
+                let exchange = DownstreamExchange(runtime: runtime, listener: listener, clientAddress: clientAddress, head: head, peer: principal)
                 let reusable = try await exchange.handle(&requests, writer)
                 if !reusable || listener.isDraining { break }
             }
@@ -29,11 +32,21 @@ struct DownstreamExchange {
     let runtime: ProxyRuntime
     let listener: ListenerHandle
     let clientAddress: String?
-    let head: HTTPRequestHead
+    var head: HTTPRequestHead
+    /// The peer certificate's URI SAN (mTLS), which RBAC principals match.
+    let peer: String?
 
     private var stats: ProxyStats { runtime.stats }
 
     func handle(_ requests: inout RequestParts, _ writer: ResponseWriter) async throws -> Bool {
+        var exchange = self
+        if case .http(let manager) = listener.config.chain, manager.normalizePath || manager.mergeSlashes {
+            exchange.head.uri = PathNormalization.normalize(head.uri, dotSegments: manager.normalizePath, mergeSlashes: manager.mergeSlashes)
+        }
+        return try await exchange.filterAndForward(&requests, writer)
+    }
+
+    private func filterAndForward(_ requests: inout RequestParts, _ writer: ResponseWriter) async throws -> Bool {
         let prefix = "http.\(listener.name)"
         stats.increment("\(prefix).downstream_rq_total")
         // No content-length and no chunked encoding: the request has no body (RFC 9112 §6.3).
@@ -45,6 +58,15 @@ struct DownstreamExchange {
         }
         guard case .http(let manager) = listener.config.chain else {
             return try await reply(500, "listener is not an HTTP listener", writer, &requests, &body)
+        }
+        if !manager.rbac.isEmpty {
+            let headers = head.headers
+            let request = RBACConfig.Request(method: head.method.rawValue, path: head.uri, headers: { headers[$0] }, peer: peer)
+            guard manager.rbac.allSatisfy({ $0.allows(request) }) else {
+                stats.increment("\(prefix).rbac.denied")
+                return try await reply(403, "RBAC: access denied", writer, &requests, &body)
+            }
+            stats.increment("\(prefix).rbac.allowed")
         }
         guard runtime.allowRequest(listener: listener.name, limit: manager.rateLimit) else {
             stats.increment("\(prefix).local_rate_limit.rate_limited")

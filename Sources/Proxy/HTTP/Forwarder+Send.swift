@@ -14,15 +14,18 @@ extension Forwarder {
         // A pooled connection the upstream closed while idle fails before any response
         // byte; such an attempt is repeated once on a fresh connection, not counted as a retry.
         var reused = false
+        // A mesh endpoint is reached over mTLS (the cluster's transport socket match).
+        let tlsConfig = cluster.config.tls(for: endpoint)
         for _ in 0..<2 {
             let connection: UpstreamConnection
-            if let pooled = runtime.pool.checkout(endpoint.address) {
+            if let pooled = runtime.pool.checkout(UpstreamConnection.poolKey(endpoint, tls: tlsConfig)) {
                 connection = pooled
                 reused = true
             } else {
                 do {
                     let timeout = min(cluster.config.connectTimeout, remaining(deadline) ?? .seconds(3600))
-                    connection = try await UpstreamConnection.connect(to: endpoint, timeout: timeout, group: runtime.group)
+                    let tls = try tlsConfig.map { (config: $0, context: try runtime.tls.client($0)) }
+                    connection = try await UpstreamConnection.connect(to: endpoint, timeout: timeout, group: runtime.group, tls: tls)
                     reused = false
                 } catch {
                     return .failure(pastDeadline(deadline) ? .routeTimeout : .connectFailure)

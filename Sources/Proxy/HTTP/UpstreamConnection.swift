@@ -1,6 +1,8 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import Synchronization
 
 /// One HTTP/1.1 connection to an upstream endpoint, used by one request at a time and
@@ -20,21 +22,52 @@ final class UpstreamConnection: Sendable {
         self.reader = reader
     }
 
-    static func connect(to endpoint: Endpoint, timeout: Duration, group: any EventLoopGroup) async throws -> UpstreamConnection {
+    /// The pool key of a connection to `endpoint`: TLS and plaintext connections to one
+    /// address are not interchangeable.
+    static func poolKey(_ endpoint: Endpoint, tls: UpstreamTLSConfig?) -> String {
+        guard let tls else { return endpoint.address }
+        return "\(endpoint.address) tls \(tls.sni ?? "") \(tls.common.peerURIs.joined(separator: ","))"
+    }
+
+    /// Connects, and with `tls` completes the handshake (the peer's SAN checked) within
+    /// `timeout` too, so a peer that is not who the cluster expects is a connect failure.
+    static func connect(
+        to endpoint: Endpoint, timeout: Duration, group: any EventLoopGroup, tls: (config: UpstreamTLSConfig, context: NIOSSLContext)? = nil
+    ) async throws -> UpstreamConnection {
         let reader = ResponseReader()
+        let handshake = tls.map { _ in HandshakeWaiter() }
+        let limit = TimeAmount(max(timeout, .milliseconds(1)))
+        let start = ContinuousClock.now
         let channel = try await ClientBootstrap(group: group)
-            .connectTimeout(TimeAmount(max(timeout, .milliseconds(1))))
+            .connectTimeout(limit)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.autoRead, value: false)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls, let handshake {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler._makeSSLClientHandler(
+                            context: tls.context, serverHostname: tls.config.sni,
+                            additionalPeerCertificateVerificationCallback: PeerIdentity.verifier(tls.config.common.peerURIs)))
+                        try channel.pipeline.syncOperations.addHandler(handshake)
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(reader)
                 }
             }
             .connect(host: endpoint.host, port: endpoint.port)
             .get()
-        return UpstreamConnection(channel: channel, address: endpoint.address, reader: reader)
+        if let handshake {
+            let left = timeout - (ContinuousClock.now - start)
+            let timer = channel.eventLoop.scheduleTask(in: TimeAmount(max(left, .milliseconds(1)))) { channel.close(promise: nil) }
+            defer { timer.cancel() }
+            do {
+                try await handshake.done(on: channel).get()
+            } catch {
+                channel.close(promise: nil)
+                throw error
+            }
+        }
+        return UpstreamConnection(channel: channel, address: poolKey(endpoint, tls: tls?.config), reader: reader)
     }
 
     func write(_ part: HTTPClientRequestPart) async throws {
@@ -62,6 +95,54 @@ final class UpstreamConnection: Sendable {
 
     func close() {
         channel.close(promise: nil)
+    }
+}
+
+/// Reads through the TLS handshake (the connection's reads are otherwise pulled by
+/// requests) and reports when it is done or failed.
+final class HandshakeWaiter: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private var promise: EventLoopPromise<Void>?
+    private var finished = false
+
+    func done(on channel: any Channel) -> EventLoopFuture<Void> {
+        channel.eventLoop.flatSubmit { [self] in
+            if finished { return channel.eventLoop.makeSucceededVoidFuture() }
+            let promise = channel.eventLoop.makePromise(of: Void.self)
+            self.promise = promise
+            if !channel.isActive { promise.fail(ChannelError.ioOnClosedChannel) }
+            return promise.futureResult
+        }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        context.read()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
+        if !finished { context.read() }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent {
+            finished = true
+            promise?.succeed()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if !finished { promise?.fail(error) }
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !finished { promise?.fail(ChannelError.ioOnClosedChannel) }
+        context.fireChannelInactive()
     }
 }
 

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import Synchronization
 
@@ -26,40 +25,20 @@ final class ListenerHandle: Sendable {
         state.withLock { $0.config = config }
     }
 
-    /// Binds and starts accepting. Throws if the address cannot be bound.
+    /// Binds and starts accepting. Throws if the address cannot be bound. Each connection
+    /// reads the configuration current when it is accepted (transport, chain, RBAC).
     func start(runtime: ProxyRuntime) async throws {
         let config = self.config
-        switch config.chain {
-        case .http:
-            let channel = try await ServerBootstrap(group: runtime.group)
-                .serverChannelOption(.backlog, value: 1024)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { [self] channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
-                        let client = channel.remoteAddress?.ipAddress
-                        ConnectionOwnership.serve(connection) { [self] in
-                            await DownstreamConnection(runtime: runtime, listener: self, clientAddress: client).serve($0)
-                        }
-                    }
-                }
-                .bind(host: config.host, port: config.port)
-                .get()
-            server.withLock { $0 = channel }
-        case .tcp:
-            let channel = try await ServerBootstrap(group: runtime.group)
-                .serverChannelOption(.backlog, value: 1024)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { [self] channel in
-                    TCPProxy(runtime: runtime, listener: self).accept(channel)
-                }
-                .bind(host: config.host, port: config.port)
-                .get()
-            server.withLock { $0 = channel }
-        }
+        let channel = try await ServerBootstrap(group: runtime.group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [self] channel in
+                InboundConnection.accept(channel, runtime: runtime, listener: self)
+            }
+            .bind(host: config.host, port: config.port)
+            .get()
+        server.withLock { $0 = channel }
     }
 
     /// Stops accepting and lets the connections finish (Envoy's listener drain).

@@ -22,6 +22,7 @@ struct LiveConfig: Sendable {
 public final class ProxyRuntime: Sendable {
     public let stats = ProxyStats()
     let pool = ConnectionPool()
+    let tls = TLSContexts()
     let group: any EventLoopGroup
     private let current = Mutex(LiveConfig())
     private let buckets = Mutex<[String: TokenBucket]>([:])
@@ -49,6 +50,7 @@ public final class ProxyRuntime: Sendable {
                 clusters[name] = ClusterRuntime(config: cluster, endpoints: endpoints, stats: stats)
             }
         }
+        tls.update(config.secrets)
         current.withLock { $0 = LiveConfig(config: config, clusters: clusters) }
     }
 

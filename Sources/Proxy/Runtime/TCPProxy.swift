@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A tcp_proxy listener's connection: pick an endpoint of the cluster, connect within
 /// its connect_timeout, then copy bytes both ways with backpressure (each side reads
@@ -9,7 +10,8 @@ struct TCPProxy {
     let runtime: ProxyRuntime
     let listener: ListenerHandle
 
-    func accept(_ downstream: any Channel) -> EventLoopFuture<Void> {
+    /// `connected` runs once the upstream is connected and reads flow.
+    func accept(_ downstream: any Channel, connected onConnected: @escaping @Sendable () -> Void = {}) -> EventLoopFuture<Void> {
         guard case .tcp(let clusterName) = listener.config.chain, let cluster = runtime.live.clusters[clusterName] else {
             runtime.stats.increment("tcp.\(listener.name).no_cluster")
             return downstream.close()
@@ -37,11 +39,30 @@ struct TCPProxy {
         let stats = runtime.stats
         let downstreamGlue = GlueHandler(), upstreamGlue = GlueHandler()
         GlueHandler.pair(downstreamGlue, upstreamGlue)
+        // A mesh endpoint is reached over mTLS (the cluster's transport socket match).
+        let tls = cluster.config.tls(for: endpoint)
+        let context: NIOSSLContext?
+        do {
+            context = try tls.map { try runtime.tls.client($0) }
+        } catch {
+            stats.increment("cluster.\(clusterName).upstream_cx_connect_fail")
+            cluster.finish(endpoint, isRetry: false, status: nil)
+            return downstream.close()
+        }
         // Both halves on the downstream's event loop: the pair shares no lock.
         let connected = ClientBootstrap(group: downstream.eventLoop)
             .connectTimeout(TimeAmount(max(timeout, .milliseconds(1))))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in channel.pipeline.addHandler(upstreamGlue) }
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls, let context {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler._makeSSLClientHandler(
+                            context: context, serverHostname: tls.sni,
+                            additionalPeerCertificateVerificationCallback: PeerIdentity.verifier(tls.common.peerURIs)))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(upstreamGlue)
+                }
+            }
             .connect(host: endpoint.host, port: endpoint.port)
         connected.whenComplete { result in
             switch result {
@@ -53,6 +74,7 @@ struct TCPProxy {
                 upstream.closeFuture.whenComplete { _ in cluster.finish(endpoint, isRetry: false, status: 200) }
                 // Reads from the client were held back until there was somewhere to write.
                 downstreamGlue.resumeRead()
+                onConnected()
             }
         }
         return downstream.pipeline.addHandler(downstreamGlue)

@@ -61,7 +61,8 @@ extension ADSClientState {
             for name in removed { config.assignments[name] = nil }
             for case .assignment(let assignment) in values { config.assignments[assignment.clusterName] = assignment }
         case .secret:
-            break
+            for name in removed { config.secrets[name] = nil }
+            for case .secret(let secret) in values { config.secrets[secret.name] = secret }
         }
         return refusals
     }

@@ -49,8 +49,9 @@ public struct ADSClientState: Sendable {
     public internal(set) var types: [ResourceType: TypeState] = [:]
     public private(set) var config = ProxyConfig()
 
-    /// Wildcard types first, in make-before-break order (CDS before LDS), then the named ones.
-    static let subscribed: [ResourceType] = [.cluster, .listener, .endpoint, .route]
+    /// Wildcard types first, in make-before-break order (CDS before LDS), then the named
+    /// ones. Secrets are named by the TLS contexts of clusters and listeners.
+    static let subscribed: [ResourceType] = [.cluster, .listener, .endpoint, .route, .secret]
 
     public init(node: Node, wire: XDSStream.Wire = .delta) {
         self.node = node
@@ -91,17 +92,18 @@ public struct ADSClientState: Sendable {
             reply = nack(type, proposal.refusals)
         }
         var requests: [ClientRequest] = []
-        let dependent: (ResourceType, Set<String>)? = switch type {
-        case .cluster: (.endpoint, config.edsNames)
-        case .listener: (.route, config.rdsNames)
-        default: nil
+        let dependents: [(ResourceType, Set<String>)] = switch type {
+        case .cluster: [(.endpoint, config.edsNames), (.secret, config.sdsNames)]
+        case .listener: [(.route, config.rdsNames), (.secret, config.sdsNames)]
+        default: []
         }
-        if let (child, wanted) = dependent, Set(types[child]!.names) != wanted {
+        for (child, wanted) in dependents where Set(types[child]!.names) != wanted {
             types[child]!.names = wanted.sorted()
             // Resources no longer named are dropped (unsubscribing forgets them).
             switch child {
             case .endpoint: config.assignments = config.assignments.filter { wanted.contains($0.key) }
             case .route: config.routes = config.routes.filter { wanted.contains($0.key) }
+            case .secret: config.secrets = config.secrets.filter { wanted.contains($0.key) }
             default: break
             }
             if var applied = config.applied[child] {
