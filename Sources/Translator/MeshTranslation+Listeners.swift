@@ -99,7 +99,7 @@ extension MeshTranslation {
         let (chains, listenerFilters) = inboundChains(mode, filters: networkFilters + [filter])
         var json: [String: JSON] = [
             "name": .string(Self.inboundName),
-            "address": EnvoyJSON.socketAddress("0.0.0.0", profile.inboundPort),
+            "address": EnvoyJSON.socketAddress(profile.inboundAddress, profile.inboundPort),
             "traffic_direction": "INBOUND",
             "filter_chains": .array(chains),
         ]

@@ -13,6 +13,10 @@ public struct ProxyProfile: Sendable, Hashable, CustomStringConvertible {
     public var inboundPort: Int
     /// The local application's port; without it the proxy gets no inbound listener.
     public var appPort: Int?
+    /// Where the inbound listener binds: `0.0.0.0` (peers on other hosts reach it), or the
+    /// IP literal in `sextant.inbound_address` (a test on loopback, a host with several
+    /// interfaces).
+    public var inboundAddress: String
 
     static let defaultRole = "sidecar"
     /// A proxyless gRPC client (docs/mesh-model.md, "Proxyless gRPC clients").
@@ -21,15 +25,20 @@ public struct ProxyProfile: Sendable, Hashable, CustomStringConvertible {
     public var isGRPCClient: Bool { role == Self.grpcRole }
     static let defaultOutboundPort = 15001
     static let defaultInboundPort = 15006
+    public static let defaultInboundAddress = "0.0.0.0"
 
     /// An empty service or role counts as absent, so that a node with `cluster: ""` and one
     /// without a cluster land in the same group.
-    public init(service: String? = nil, role: String = "sidecar", outboundPort: Int = 15001, inboundPort: Int = 15006, appPort: Int? = nil) {
+    public init(
+        service: String? = nil, role: String = "sidecar", outboundPort: Int = 15001, inboundPort: Int = 15006, appPort: Int? = nil,
+        inboundAddress: String = ProxyProfile.defaultInboundAddress
+    ) {
         self.service = service.flatMap { $0.isEmpty ? nil : $0 }
         self.role = role.isEmpty ? Self.defaultRole : role
         self.outboundPort = outboundPort
         self.inboundPort = inboundPort
         self.appPort = appPort
+        self.inboundAddress = inboundAddress
     }
 
     /// From an xDS node: `node.cluster`, and the flat metadata keys `sextant.role`,
@@ -60,7 +69,16 @@ public struct ProxyProfile: Sendable, Hashable, CustomStringConvertible {
             role: role,
             outboundPort: port("sextant.outbound_port") ?? Self.defaultOutboundPort,
             inboundPort: port("sextant.inbound_port") ?? Self.defaultInboundPort,
-            appPort: port("sextant.app_port"))
+            appPort: port("sextant.app_port"),
+            inboundAddress: metadata["sextant.inbound_address"]?.stringValue.flatMap(Self.ipLiteral) ?? Self.defaultInboundAddress)
+    }
+
+    /// An IPv4 or IPv6 literal (a listener binds an address, not a name), else nil.
+    public static func ipLiteral(_ text: String) -> String? {
+        let octets = text.split(separator: ".", omittingEmptySubsequences: false)
+        if octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }) { return text }
+        if text.contains(":"), text.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) { return text }
+        return nil
     }
 
     private static func validPort(_ value: Int?) -> Int? {
@@ -69,8 +87,11 @@ public struct ProxyProfile: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `role|service|outbound|inbound|app`, e.g. `sidecar|echo|15001|15006|8080`; absent
-    /// service and app port are empty fields. For logs and messages.
+    /// service and app port are empty fields; an inbound address other than the default
+    /// follows. For logs and messages.
     public var description: String {
-        [role, service ?? "", String(outboundPort), String(inboundPort), appPort.map(String.init) ?? ""].joined(separator: "|")
+        var fields = [role, service ?? "", String(outboundPort), String(inboundPort), appPort.map(String.init) ?? ""]
+        if inboundAddress != Self.defaultInboundAddress { fields.append(inboundAddress) }
+        return fields.joined(separator: "|")
     }
 }

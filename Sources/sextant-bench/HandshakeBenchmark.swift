@@ -10,9 +10,10 @@ import Registry
 import Synchronization
 
 /// What mutual TLS costs a new connection (docs/performance.md, "Handshakes"): new
-/// connections per second, each carrying one request, into an Envoy sidecar's inbound
-/// listener (`permissive`, so it takes both) in front of an app: plaintext, then mTLS
-/// with a mesh certificate. Every connection is new, so every mTLS one is a full handshake.
+/// connections per second, each carrying one request, into a sidecar's inbound listener
+/// (`permissive`, so it takes both) in front of an app: plaintext, then mTLS with a mesh
+/// certificate; for an Envoy sidecar and for sextant-proxy. Every connection is new, so
+/// every mTLS one is a full handshake.
 struct HandshakeBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "handshake", abstract: "New connections per second into a sidecar, plaintext vs mutual TLS.")
@@ -25,6 +26,9 @@ struct HandshakeBenchmark: AsyncParsableCommand {
 
     @Option(help: "Envoy binary.")
     var envoy = ".venv/bin/envoy"
+
+    @Option(help: "sextant-proxy binary (build it with -c release for meaningful figures).")
+    var sextantProxy = ".build/release/sextant-proxy"
 
     @Flag(help: "Print only table rows (make bench joins several benchmarks into one table).")
     var rows = false
@@ -46,12 +50,25 @@ struct HandshakeBenchmark: AsyncParsableCommand {
         bootstrap.adminPort = try LoopbackPort.free()
         bootstrap.outboundPort = try LoopbackPort.free()
         bootstrap.inboundPort = inbound
+        bootstrap.inboundAddress = "127.0.0.1"
         bootstrap.appPort = upstream.port
         let config = directory.appendingPathComponent("envoy.yaml")
         try bootstrap.yaml.write(to: config, atomically: true, encoding: .utf8)
         let envoyProcess = try ChildProcess.spawn(
             envoy, ["-c", config.path, "--disable-hot-restart", "--concurrency", "1", "--log-level", "warn"],
             logPath: directory.appendingPathComponent("envoy.log").path)
+        // The same sidecar as sextant-proxy, on its own inbound port.
+        let proxyInbound = try LoopbackPort.free()
+        guard FileManager.default.isExecutableFile(atPath: sextantProxy) else {
+            await envoyProcess.stop()
+            await server.shutdown()
+            throw ValidationError("\(sextantProxy) not found (`swift build -c release --product sextant-proxy`)")
+        }
+        let proxyProcess = try ChildProcess.spawn(sextantProxy, [
+            "--node-id", "bench-api-sextant-proxy", "--service", "api", "--xds-address", "127.0.0.1:\(ports.xds)",
+            "--admin-address", "127.0.0.1:\(try LoopbackPort.free())", "--outbound-port", "\(try LoopbackPort.free())",
+            "--inbound-port", "\(proxyInbound)", "--metadata", "sextant.inbound_address=127.0.0.1", "--app-port", "\(upstream.port)", "--log-level", "warning",
+        ], logPath: directory.appendingPathComponent("sextant-proxy.log").path)
 
         // A client certificate from the mesh CA, as a `web` sidecar would hold.
         let issued = try server.authority.issue(for: SpiffeID(trustDomain: "sextant.local", service: "web"), lifetime: 3600)
@@ -64,17 +81,21 @@ struct HandshakeBenchmark: AsyncParsableCommand {
 
         var table = BenchTable()
         do {
-            try await waitServing(port: inbound, tls: context, group: group)
-            let plain = try await measure(port: inbound, tls: nil, group: group)
-            let mutual = try await measure(port: inbound, tls: context, group: group)
-            table.add("new connections/s into a sidecar (Envoy, 1 worker), one request each: plaintext", String(format: "%.0f", plain), "—")
-            table.add("new connections/s into a sidecar (Envoy, 1 worker), one request each: mutual TLS", String(format: "%.0f (%.2f× plaintext)", mutual, mutual / max(plain, 1)), "—")
+            for (name, port) in [("Envoy, 1 worker", inbound), ("sextant-proxy", proxyInbound)] {
+                try await waitServing(port: port, tls: context, group: group)
+                let plain = try await measure(port: port, tls: nil, group: group)
+                let mutual = try await measure(port: port, tls: context, group: group)
+                table.add("new connections/s into a sidecar (\(name)), one request each: plaintext", String(format: "%.0f", plain), "—")
+                table.add("new connections/s into a sidecar (\(name)), one request each: mutual TLS", String(format: "%.0f (%.2f× plaintext)", mutual, mutual / max(plain, 1)), "—")
+            }
         } catch {
             await envoyProcess.stop()
+            await proxyProcess.stop()
             await server.shutdown()
             throw error
         }
         await envoyProcess.stop()
+        await proxyProcess.stop()
         await server.shutdown()
         try? await upstream.channel.close()
         table.print(rowsOnly: rows)

@@ -50,12 +50,13 @@ struct ProxyBenchmark: AsyncParsableCommand {
         bootstrap.adminPort = try freePort()
         bootstrap.outboundPort = envoyPort
         bootstrap.inboundPort = try freePort()
+        bootstrap.inboundAddress = "127.0.0.1"
         let config = directory.appendingPathComponent("envoy.yaml")
         try bootstrap.yaml.write(to: config, atomically: true, encoding: .utf8)
         let envoyProcess = try spawn(envoy, ["-c", config.path, "--disable-hot-restart", "--concurrency", "\(proxyThreads)", "--log-level", "warn"], log: directory.appendingPathComponent("envoy.log"))
         let proxyProcess = try spawn(sextantProxy, [
             "--node-id", "bench-sextant-proxy", "--service", "bench", "--xds-address", "127.0.0.1:\(ports.xds)",
-            "--admin-address", "127.0.0.1:\(try freePort())", "--outbound-port", "\(proxyPort)", "--inbound-port", "\(try freePort())",
+            "--admin-address", "127.0.0.1:\(try freePort())", "--outbound-port", "\(proxyPort)", "--inbound-port", "\(try freePort())", "--metadata", "sextant.inbound_address=127.0.0.1",
             "--log-level", "warning",
         ], log: directory.appendingPathComponent("sextant-proxy.log"))
 

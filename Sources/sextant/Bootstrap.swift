@@ -47,6 +47,9 @@ struct Bootstrap: ParsableCommand {
     @Option(help: "Port of the local app behind the inbound listener (node metadata sextant.app_port).")
     var appPort: Int?
 
+    @Option(help: "IP address the inbound listener binds (node metadata sextant.inbound_address; default 0.0.0.0).")
+    var inboundAddress: String?
+
     func validate() throws {
         for (flag, port) in [("--admin-port", adminPort), ("--outbound-port", outboundPort), ("--inbound-port", inboundPort), ("--app-port", appPort ?? 1)]
         where !(1...65535).contains(port) {
@@ -56,6 +59,9 @@ struct Bootstrap: ParsableCommand {
             throw ValidationError("--xds-address must be HOST:PORT, got \(xdsAddress)")
         }
         guard !nodeID.isEmpty, !service.isEmpty else { throw ValidationError("--node-id and --service must not be empty") }
+        if let inboundAddress, !EnvoyBootstrap.isIPAddress(inboundAddress) {
+            throw ValidationError("--inbound-address must be an IP address, got \(inboundAddress)")
+        }
         // gRPC's xDS bootstrap has no way to send static call metadata.
         if format == .grpc, token != nil { throw ValidationError("--token is for Envoy bootstraps: gRPC's xDS client cannot send a node token") }
     }
@@ -81,6 +87,7 @@ struct Bootstrap: ParsableCommand {
         bootstrap.outboundPort = outboundPort
         bootstrap.inboundPort = inboundPort
         bootstrap.appPort = appPort
+        bootstrap.inboundAddress = inboundAddress
         print(bootstrap.yaml, terminator: "")
     }
 }

@@ -31,9 +31,11 @@ import TestSupport
         bootstrap.outboundPort = 15101
         bootstrap.inboundPort = 15106
         bootstrap.appPort = 8080
+        bootstrap.inboundAddress = "127.0.0.1"
         let result = try await validate(bootstrap.yaml)
         #expect(result.status == 0, "envoy --mode validate: \(result.output)")
         #expect(bootstrap.yaml.contains("sextant.app_port: 8080"))
+        #expect(bootstrap.yaml.contains("sextant.inbound_address: \"127.0.0.1\""))
         #expect(bootstrap.yaml.contains("port_value: 18123"))
     }
 

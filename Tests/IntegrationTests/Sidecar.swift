@@ -25,6 +25,8 @@ extension DataPlaneKind {
             bootstrap.adminPort = adminPort
             bootstrap.outboundPort = spec.outboundPort
             bootstrap.inboundPort = spec.inboundPort
+            // Tests bind loopback only (the inbound listener's default is 0.0.0.0).
+            bootstrap.inboundAddress = "127.0.0.1"
             bootstrap.appPort = spec.appPort
             bootstrap.delta = isDelta
             return try EnvoyProcess.start(bootstrapYAML: bootstrap.yaml, adminPort: adminPort, in: directory, delta: isDelta)
@@ -32,6 +34,7 @@ extension DataPlaneKind {
             var arguments = [
                 "--node-id", spec.nodeID, "--service", spec.service, "--xds-address", "127.0.0.1:\(spec.xdsPort)",
                 "--outbound-port", "\(spec.outboundPort)", "--inbound-port", "\(spec.inboundPort)",
+                "--metadata", "sextant.inbound_address=127.0.0.1",
             ]
             if let appPort = spec.appPort { arguments += ["--app-port", "\(appPort)"] }
             return try SextantProxyProcess.start(adminPort: adminPort, arguments: arguments, in: directory, delta: isDelta)

@@ -1,4 +1,5 @@
 import EnvoyAPI
+import Registry
 import Testing
 import Translator
 
@@ -26,6 +27,20 @@ import Translator
         #expect(ProxyProfile(node: node) == ProxyProfile())
         #expect(ProxyProfile(node: Node(id: "n", metadata: ["sextant.app_port": 1e300])).appPort == nil)
         #expect(ProxyProfile(node: Node(id: "n", metadata: .null)) == ProxyProfile())
+    }
+
+    @Test func theInboundListenerBindsTheInboundAddressWhenItIsAnIPLiteral() throws {
+        func profile(_ address: JSON) -> ProxyProfile {
+            ProxyProfile(node: Node(id: "n", cluster: "echo", metadata: ["sextant.app_port": 8080, "sextant.inbound_address": address]))
+        }
+        #expect(profile("127.0.0.1").inboundAddress == "127.0.0.1")
+        #expect(profile("::1").inboundAddress == "::1")
+        #expect(profile("localhost").inboundAddress == "0.0.0.0", "a name is not an address to bind")
+        #expect(profile("300.1.1.1").inboundAddress == "0.0.0.0")
+        #expect(ProxyProfile(node: Node(id: "n", cluster: "echo")).inboundAddress == "0.0.0.0")
+        let inbound = MeshTranslation(MeshState()).resources(for: profile("127.0.0.1")).own.first { $0.name == "inbound" }
+        #expect(inbound?.json["address"]?["socket_address"]?["address"] == "127.0.0.1")
+        #expect("\(profile("127.0.0.1"))" == "sidecar|echo|15001|15006|8080|127.0.0.1")
     }
 
     @Test func emptyClusterMeansUnscoped() {
