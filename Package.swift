@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TranslatorTests", dependencies: ["Translator", "Registry", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "XDS", "EnvoyAPI", "Registry", "Translator", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "XDS", "EnvoyAPI", "Translator", "Registry", "TestSupport"] + nio, swiftSettings: strict),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "XDS", "EnvoyAPI", "Translator", "Registry", "Identity", "TestSupport"] + nio, swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["ControlPlane", "XDS", "GRPC", "EnvoyAPI", "TestSupport"] + nio,

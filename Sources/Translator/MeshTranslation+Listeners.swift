@@ -42,6 +42,10 @@ extension MeshTranslation {
     /// already taken on this proxy — by the outbound or inbound listener, by the local app,
     /// or by a tcp service earlier in name order — gets no listener here; its cluster is
     /// still sent, and the registry's port is the operator's to fix.
+    ///
+    /// A sidecar in front of an app (`sextant.app_port`) gets none for its own service: on
+    /// its host that port is the app's own (a database listens on the port its service
+    /// announces), and the app has no need to reach itself through the mesh.
     static func tcpListeners(_ profile: ProxyProfile, _ services: [MeshState.ServiceState]) -> [TranslatedResource] {
         var taken: Set<Int> = [profile.outboundPort]
         if let appPort = profile.appPort {
@@ -49,7 +53,8 @@ extension MeshTranslation {
             taken.insert(profile.inboundPort)
         }
         var listeners: [TranslatedResource] = []
-        for service in services where service.policy.protocol == .tcp {
+        let own = profile.appPort == nil ? nil : profile.service
+        for service in services where service.policy.protocol == .tcp && service.name != own {
             guard let port = service.policy.port, (1...65535).contains(port), !taken.contains(port) else { continue }
             taken.insert(port)
             listeners.append(tcpListener(service, port: port))

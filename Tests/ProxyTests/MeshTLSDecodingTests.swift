@@ -1,7 +1,9 @@
 import EnvoyAPI
+import Identity
 @testable import Proxy
 import Registry
 import Testing
+import TestSupport
 import Translator
 import XDS
 
@@ -58,15 +60,23 @@ import XDS
     }
 
     @Test func secretsDecodeAndTheConfigNamesThemForSubscription() throws {
+        let authority = try CertificateAuthority.loadOrCreate(in: try TestEnvironment.temporaryDirectory().path + "/ca", trustDomain: "sextant.local")
+        let issued = try authority.issue(for: SpiffeID(trustDomain: "sextant.local", service: "api"), lifetime: 3600)
         let certificate: JSON = ["name": "default", "tls_certificate": [
-            "certificate_chain": ["inline_string": "-----BEGIN CERTIFICATE-----\n"],
-            "private_key": ["inline_bytes": .string(Base64.encode(Array("KEY".utf8)))],
+            "certificate_chain": ["inline_string": .string(issued.certificatePEM)],
+            "private_key": ["inline_bytes": .string(Base64.encode(Array(issued.privateKeyPEM.utf8)))],
         ]]
         guard case .secret(let secret) = try DecodedResource.decode(try ProxyFixtures.packed(.secret, certificate), as: .secret) else {
             Issue.record("not a secret")
             return
         }
-        #expect(secret.privateKeyPEM == "KEY")
+        #expect(secret.privateKeyPEM == issued.privateKeyPEM)
+        // A key that is not the certificate's is refused.
+        let other = try authority.issue(for: SpiffeID(trustDomain: "sextant.local", service: "web"), lifetime: 3600)
+        let mismatched: JSON = ["name": "default", "tls_certificate": [
+            "certificate_chain": ["inline_string": .string(issued.certificatePEM)], "private_key": ["inline_string": .string(other.privateKeyPEM)],
+        ]]
+        #expect(throws: ConfigError.self) { try DecodedResource.decode(try ProxyFixtures.packed(.secret, mismatched), as: .secret) }
         let file: JSON = ["name": "x", "tls_certificate": ["certificate_chain": ["filename": "/etc/cert.pem"], "private_key": ["inline_string": "k"]]]
         let refusal = #expect(throws: ConfigError.self) { try DecodedResource.decode(try ProxyFixtures.packed(.secret, file), as: .secret) }
         #expect(refusal?.description.contains("tls_certificate.certificate_chain.filename") == true, "\(refusal?.description ?? "")")
@@ -121,8 +131,9 @@ import XDS
             return
         }
         #expect(manager.normalizePath && manager.mergeSlashes)
-        func allowed(_ method: String, _ path: String, _ peer: String?) -> Bool {
-            manager.rbac.allSatisfy { $0.allows(RBACConfig.Request(method: method, path: path, headers: { _ in [] }, peer: peer)) }
+        func allowed(_ method: String, _ path: String, _ uri: String?) -> Bool {
+            let peer = uri.map { RBACConfig.Peer(uris: [$0]) }
+            return manager.rbac.allSatisfy { $0.allows(RBACConfig.Request(method: method, path: path, headers: { _ in [] }, peer: peer)) }
         }
         let web = "spiffe://sextant.local/service/web", other = "spiffe://sextant.local/service/other"
         #expect(allowed("GET", "/", web))
@@ -132,19 +143,51 @@ import XDS
         #expect(!allowed("GET", "/", nil), "a plaintext peer has no identity")
         #expect(allowed("GET", "/health", nil), "a rule without from matches any peer")
         #expect(!allowed("POST", "/health", nil))
+        #expect(!allowed("GET", "/admin#", web), "a fragment does not hide the path")
+    }
+
+    @Test func anAuthenticatedPrincipalMatchesAnyURISANAndAnyCertificateWithoutAName() throws {
+        let match = RBACConfig.Principal.authenticated(.exact("spiffe://sextant.local/service/web"))
+        #expect(match.matches(RBACConfig.Peer(uris: ["spiffe://other/x", "spiffe://sextant.local/service/web"])))
+        #expect(!match.matches(nil))
+        #expect(RBACConfig.Principal.authenticated(nil).matches(RBACConfig.Peer(uris: [])))
+        #expect(!RBACConfig.Principal.authenticated(nil).matches(nil))
+        let host = RBACConfig.Permission.header(name: ":authority", .exact("api"))
+        #expect(host.matches(RBACConfig.Request(method: "GET", path: "/", headers: { $0 == "host" ? ["api"] : [] }, peer: nil)))
+    }
+
+    @Test func anUpstreamSANMatcherWithoutATrustBundleAndABrokenSecretAreRefused() throws {
+        let cluster: JSON = [
+            "name": "c", "type": "STATIC", "load_assignment": ["cluster_name": "c", "endpoints": []],
+            "transport_socket": ["name": "envoy.transport_sockets.tls", "typed_config": [
+                "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+                "common_tls_context": ["combined_validation_context": [
+                    "default_validation_context": ["match_typed_subject_alt_names": [["san_type": "URI", "matcher": ["exact": "spiffe://x"]]]],
+                ]],
+            ]],
+        ]
+        let error = #expect(throws: ConfigError.self) { try DecodedResource.decode(try ProxyFixtures.packed(.cluster, cluster), as: .cluster) }
+        #expect(error?.description.contains("validation_context_sds_secret_config: required") == true, "\(error?.description ?? "")")
+        let broken: JSON = ["name": "default", "tls_certificate": [
+            "certificate_chain": ["inline_string": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"],
+            "private_key": ["inline_string": "not a key"],
+        ]]
+        let refusal = #expect(throws: ConfigError.self) { try DecodedResource.decode(try ProxyFixtures.packed(.secret, broken), as: .secret) }
+        #expect(refusal?.description.hasPrefix("secret 'default': tls_certificate") == true, "\(refusal?.description ?? "")")
     }
 
     @Test func aTCPServicesAuthorizationIsANetworkFilter() throws {
         let listener = try Self.inbound(Self.mesh(.strict, authorization: Authorization(default: .deny, rules: [.init(action: .allow, from: ["web"])]), tcp: true))
         #expect(listener.networkRBAC.count == 1)
-        let web = RBACConfig.Request(peer: "spiffe://sextant.local/service/web")
+        let web = RBACConfig.Request(peer: RBACConfig.Peer(uris: ["spiffe://sextant.local/service/web"]))
         #expect(listener.networkRBAC.allSatisfy { $0.allows(web) })
         #expect(!listener.networkRBAC.allSatisfy { $0.allows(RBACConfig.Request(peer: nil)) })
     }
 
     @Test(arguments: [
         ("//admin", "/admin"), ("/x/../admin", "/admin"), ("/a/./b/", "/a/b/"), ("/../../etc", "/etc"),
-        ("/a//b?q=//x", "/a/b?q=//x"), ("/a/b/..", "/a/"),
+        ("/a//b?q=//x", "/a/b?q=//x"), ("/a/b/..", "/a/"), ("/x/%2e%2E/admin", "/admin"), ("/%61dmin", "/admin"),
+        ("/x\\..\\admin", "/admin"), ("/admin#frag", "/admin"), ("/a%2fb", "/a%2Fb"), ("/a?x#y", "/a?x"),
     ])
     func pathsAreNormalizedBeforeRoutingAndRBAC(_ input: String, _ expected: String) {
         #expect(PathNormalization.normalize(input, dotSegments: true, mergeSlashes: true) == expected)

@@ -49,6 +49,15 @@ import Translator
         #expect(Received(mesh).names(TypeURL.cluster) == ["a-db", "b-db", "c-db", "d-db", "e-db", "f-db"])
     }
 
+    @Test func aSidecarInFrontOfItsAppGetsNoTCPListenerForItsOwnService() {
+        let mesh = MeshState(services: [
+            Fixtures.service("db", Fixtures.policy(.tcp, port: 5432)), Fixtures.service("cache", Fixtures.policy(.tcp, port: 6379)),
+        ])
+        // The db app itself listens on 5432 on its host.
+        #expect(Received(mesh, ProxyProfile(service: "db", appPort: 5432)).names(TypeURL.listener) == ["inbound", "outbound_http", "tcp|cache"])
+        #expect(Received(mesh, ProxyProfile(service: "db")).names(TypeURL.listener) == ["outbound_http", "tcp|cache", "tcp|db"])
+    }
+
     @Test func inboundListenerExistsOnlyWithAnAppPort() throws {
         let mesh = MeshState(services: [Fixtures.service("echo")])
         #expect(Received(mesh, ProxyProfile(service: "echo")).names(TypeURL.listener) == ["outbound_http"])

@@ -26,7 +26,8 @@ public struct RBACConfig: Sendable, Equatable {
 
     public indirect enum Principal: Sendable, Equatable {
         case any
-        /// The peer certificate's URI SAN (else its subject); a plaintext peer has none.
+        /// A peer that presented a verified certificate; with a matcher, one of its URI
+        /// SANs must match. A plaintext peer is never authenticated.
         case authenticated(StringMatch?)
         case and([Principal])
         case or([Principal])
@@ -46,15 +47,26 @@ public struct RBACConfig: Sendable, Equatable {
         }
     }
 
+    /// The verified certificate a peer presented over TLS: its URI SANs (SPIFFE IDs in
+    /// the mesh).
+    public struct Peer: Sendable, Equatable {
+        public var uris: [String]
+
+        public init(uris: [String]) {
+            self.uris = uris
+        }
+    }
+
     /// What a decision is made on. A network filter has no request: HTTP permissions
-    /// never match there.
+    /// never match there. `path` is the request target (`:path`), `headers` reads the
+    /// others (`:authority` is the Host header).
     public struct Request: Sendable {
         public var method: String?
         public var path: String?
         public var headers: (@Sendable (String) -> [String])?
-        public var peer: String?
+        public var peer: Peer?
 
-        public init(method: String? = nil, path: String? = nil, headers: (@Sendable (String) -> [String])? = nil, peer: String?) {
+        public init(method: String? = nil, path: String? = nil, headers: (@Sendable (String) -> [String])? = nil, peer: Peer?) {
             self.method = method
             self.path = path
             self.headers = headers
@@ -83,11 +95,17 @@ extension RBACConfig.Permission {
         switch self {
         case .any: return true
         case .header(let name, let match):
-            let values = name == ":method" ? request.method.map { [$0] } ?? [] : request.headers?(name) ?? []
+            let values: [String] = switch name {
+            case ":method": request.method.map { [$0] } ?? []
+            case ":path": request.path.map { [$0] } ?? []
+            case ":authority": request.headers?("host") ?? []
+            default: request.headers?(name) ?? []
+            }
             return !values.isEmpty && match.matches(values.joined(separator: ","))
         case .path(let match):
+            // url_path: the path without query or fragment.
             guard let path = request.path else { return false }
-            return match.matches(String(path.prefix { $0 != "?" }))
+            return match.matches(String(path.prefix { $0 != "?" && $0 != "#" }))
         case .and(let all): return all.allSatisfy { $0.matches(request) }
         case .or(let some): return some.contains { $0.matches(request) }
         case .not(let inner): return !inner.matches(request)
@@ -96,12 +114,13 @@ extension RBACConfig.Permission {
 }
 
 extension RBACConfig.Principal {
-    func matches(_ peer: String?) -> Bool {
+    func matches(_ peer: RBACConfig.Peer?) -> Bool {
         switch self {
         case .any: return true
         case .authenticated(let match):
             guard let peer else { return false }
-            return match?.matches(peer) ?? true
+            guard let match else { return true }
+            return peer.uris.contains { match.matches($0) }
         case .and(let all): return all.allSatisfy { $0.matches(peer) }
         case .or(let some): return some.contains { $0.matches(peer) }
         case .not(let inner): return !inner.matches(peer)
@@ -144,6 +163,10 @@ extension RBACConfig.Permission {
         case "header":
             try child.only(["name", "string_match", "exact_match", "prefix_match"])
             let name = try child.requiredString("name")
+            // Pseudo-headers an HTTP/1.1 request carries; others (:scheme …) are not read.
+            guard !name.hasPrefix(":") || [":method", ":path", ":authority"].contains(name) else {
+                throw child.error("pseudo-header \(name) cannot be matched (:method, :path, :authority can)", at: "name")
+            }
             if let exact = child.string("exact_match") { self = .header(name: name, .exact(exact)); return }
             if let prefix = child.string("prefix_match") { self = .header(name: name, .prefix(prefix)); return }
             guard let match = child.child("string_match") else { throw child.error("string_match is required") }

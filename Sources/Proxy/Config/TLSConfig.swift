@@ -1,4 +1,5 @@
 import EnvoyAPI
+import NIOSSL
 
 /// The TLS of a listener's filter chain (envoy.extensions.transport_sockets.tls.v3.
 /// DownstreamTlsContext), as sextant-proxy runs it: its certificate and the trust bundle
@@ -52,6 +53,9 @@ extension UpstreamTLSConfig {
         try context.only(["@type", "common_tls_context", "sni"])
         common = try CommonTLSConfig(context.child("common_tls_context"))
         sni = context.string("sni").flatMap { $0.isEmpty ? nil : $0 }
+        if !common.peerURIs.isEmpty, common.validationSecret == nil {
+            throw context.error("matching the peer's SANs needs a validation context (a trust bundle)", at: "common_tls_context")
+        }
     }
 }
 
@@ -148,6 +152,30 @@ extension SecretConfig {
         }
         guard certificateChainPEM != nil || trustedCAPEM != nil else {
             throw root.error("a tls_certificate or a validation_context is required")
+        }
+        try validate(root)
+    }
+
+    /// A secret that cannot make a TLS context is refused (NACKed), so the last good one
+    /// keeps serving, as Envoy does: PEMs that do not parse, or a key not matching its
+    /// certificate.
+    private func validate(_ root: ConfigNode) throws(ConfigError) {
+        do {
+            if let chain = certificateChainPEM, let key = privateKeyPEM {
+                let certificates = try NIOSSLCertificate.fromPEMBytes(Array(chain.utf8))
+                guard !certificates.isEmpty else { throw root.error("no certificate in the chain", at: "tls_certificate.certificate_chain") }
+                let configuration = TLSConfiguration.makeServerConfiguration(
+                    certificateChain: certificates.map { .certificate($0) },
+                    privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem)))
+                _ = try NIOSSLContext(configuration: configuration)
+            }
+            if let bundle = trustedCAPEM, try NIOSSLCertificate.fromPEMBytes(Array(bundle.utf8)).isEmpty {
+                throw root.error("no certificate in the trust bundle", at: "validation_context.trusted_ca")
+            }
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw root.error("the certificate, key or trust bundle cannot be used: \(error)", at: certificateChainPEM != nil ? "tls_certificate" : "validation_context")
         }
     }
 

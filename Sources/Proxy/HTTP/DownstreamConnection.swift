@@ -7,17 +7,22 @@ struct DownstreamConnection {
     let runtime: ProxyRuntime
     let listener: ListenerHandle
     let clientAddress: String?
-    /// The peer's identity once its TLS handshake is done; nil in plaintext.
-    let peer: EventLoopFuture<String?>
+    /// The peer's certificate once its TLS handshake is done; nil in plaintext.
+    let peer: EventLoopFuture<RBACConfig.Peer?>
 
     func serve(_ channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
         let id = listener.connections.register(channel.channel, kind: .http)
         defer { listener.connections.unregister(id) }
         try? await channel.executeThenClose { inbound, writer in
+            let principal = try await peer.get()
+            // Network RBAC ahead of the connection manager closes a denied connection.
+            guard listener.config.networkRBAC.allSatisfy({ $0.allows(RBACConfig.Request(peer: principal)) }) else {
+                runtime.stats.increment("http.\(listener.name).network_rbac.denied")
+                return
+            }
             var requests = inbound.makeAsyncIterator()
             while let part = try await requests.next() {
                 guard case .head(let head) = part else { continue }
-                let principal = try await peer.get()
                 let exchange = DownstreamExchange(runtime: runtime, listener: listener, clientAddress: clientAddress, head: head, peer: principal)
                 let reusable = try await exchange.handle(&requests, writer)
                 if !reusable || listener.isDraining { break }
@@ -33,8 +38,8 @@ struct DownstreamExchange {
     let listener: ListenerHandle
     let clientAddress: String?
     var head: HTTPRequestHead
-    /// The peer certificate's URI SAN (mTLS), which RBAC principals match.
-    let peer: String?
+    /// The peer's verified certificate (mTLS), which RBAC principals match.
+    let peer: RBACConfig.Peer?
 
     private var stats: ProxyStats { runtime.stats }
 

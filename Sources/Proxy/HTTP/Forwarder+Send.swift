@@ -18,14 +18,14 @@ extension Forwarder {
         let tlsConfig = cluster.config.tls(for: endpoint)
         for _ in 0..<2 {
             let connection: UpstreamConnection
-            if let pooled = runtime.pool.checkout(UpstreamConnection.poolKey(endpoint, tls: tlsConfig)) {
+            if let pooled = runtime.pool.checkout(UpstreamConnection.poolKey(endpoint, tls: tlsConfig, generation: runtime.tls.generation)) {
                 connection = pooled
                 reused = true
             } else {
                 do {
                     let timeout = min(cluster.config.connectTimeout, remaining(deadline) ?? .seconds(3600))
-                    let tls = try tlsConfig.map { (config: $0, context: try runtime.tls.client($0)) }
-                    connection = try await UpstreamConnection.connect(to: endpoint, timeout: timeout, group: runtime.group, tls: tls)
+                    connection = try await UpstreamConnection.connect(
+                        to: endpoint, timeout: timeout, group: runtime.group, tls: tlsConfig, contexts: runtime.tls)
                     reused = false
                 } catch {
                     return .failure(pastDeadline(deadline) ? .routeTimeout : .connectFailure)

@@ -24,16 +24,19 @@ final class UpstreamConnection: Sendable {
 
     /// The pool key of a connection to `endpoint`: TLS and plaintext connections to one
     /// address are not interchangeable.
-    static func poolKey(_ endpoint: Endpoint, tls: UpstreamTLSConfig?) -> String {
+    /// The generation of the secrets is part of it, so a connection made with an old
+    /// certificate or trust bundle is not reused.
+    static func poolKey(_ endpoint: Endpoint, tls: UpstreamTLSConfig?, generation: Int) -> String {
         guard let tls else { return endpoint.address }
-        return "\(endpoint.address) tls \(tls.sni ?? "") \(tls.common.peerURIs.joined(separator: ","))"
+        return "\(endpoint.address) tls \(tls.hashValue) \(generation)"
     }
 
     /// Connects, and with `tls` completes the handshake (the peer's SAN checked) within
     /// `timeout` too, so a peer that is not who the cluster expects is a connect failure.
     static func connect(
-        to endpoint: Endpoint, timeout: Duration, group: any EventLoopGroup, tls: (config: UpstreamTLSConfig, context: NIOSSLContext)? = nil
+        to endpoint: Endpoint, timeout: Duration, group: any EventLoopGroup, tls: UpstreamTLSConfig? = nil, contexts: TLSContexts? = nil
     ) async throws -> UpstreamConnection {
+        let generation = contexts?.generation ?? 0
         let reader = ResponseReader()
         let handshake = tls.map { _ in HandshakeWaiter() }
         let limit = TimeAmount(max(timeout, .milliseconds(1)))
@@ -44,10 +47,8 @@ final class UpstreamConnection: Sendable {
             .channelOption(.autoRead, value: false)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let tls, let handshake {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler._makeSSLClientHandler(
-                            context: tls.context, serverHostname: tls.config.sni,
-                            additionalPeerCertificateVerificationCallback: PeerIdentity.verifier(tls.config.common.peerURIs)))
+                    if let tls, let contexts, let handshake {
+                        try channel.pipeline.syncOperations.addHandler(try contexts.clientHandler(tls))
                         try channel.pipeline.syncOperations.addHandler(handshake)
                     }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
@@ -67,7 +68,7 @@ final class UpstreamConnection: Sendable {
                 throw error
             }
         }
-        return UpstreamConnection(channel: channel, address: poolKey(endpoint, tls: tls?.config), reader: reader)
+        return UpstreamConnection(channel: channel, address: poolKey(endpoint, tls: tls, generation: generation), reader: reader)
     }
 
     func write(_ part: HTTPClientRequestPart) async throws {
@@ -257,6 +258,16 @@ final class ConnectionPool: Sendable {
     }
 
     var idleCount: Int { idle.withLock { $0.values.reduce(0) { $0 + $1.count } } }
+
+    /// Closes the idle connections whose key `matches`.
+    func closeIdle(where matches: (String) -> Bool) {
+        let closing = idle.withLock { idle -> [UpstreamConnection] in
+            let keys = idle.keys.filter(matches)
+            defer { for key in keys { idle[key] = nil } }
+            return keys.flatMap { idle[$0] ?? [] }
+        }
+        for connection in closing { connection.close() }
+    }
 
     func closeAll() {
         let all = idle.withLock { idle -> [UpstreamConnection] in

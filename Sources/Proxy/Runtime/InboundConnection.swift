@@ -29,42 +29,46 @@ enum InboundConnection {
         _ channel: any Channel, tls: DownstreamTLSConfig?, _ config: ListenerConfig, _ runtime: ProxyRuntime, _ listener: ListenerHandle
     ) throws {
         let pipeline = channel.pipeline.syncOperations
-        let peer: EventLoopFuture<String?>
-        let gate: PeerGate?
+        var context: NIOSSLContext?
         if let tls {
-            guard let context = try? runtime.tls.server(tls) else {
+            guard let built = try? runtime.tls.server(tls) else {
                 runtime.stats.increment("listener.\(listener.name).ssl.connection_error")
                 channel.close(promise: nil)
                 return
             }
-            let promise = channel.eventLoop.makePromise(of: String?.self)
-            let watcher = PeerGate(allowed: tls.common.peerURIs, holdReads: config.chain.isTCP, promise: promise, stats: runtime.stats, listener: listener.name)
-            try pipeline.addHandler(NIOSSLServerHandler(context: context))
-            try pipeline.addHandler(watcher)
-            peer = promise.futureResult
-            gate = watcher
-        } else {
-            peer = channel.eventLoop.makeSucceededFuture(nil)
-            gate = nil
+            context = built
+        }
+        // A TCP chain holds what the client sends until the upstream is connected (the
+        // sniffer may already have read the first bytes); HTTP reads flow on at once.
+        let gate = PeerGate(
+            eventLoop: channel.eventLoop, verifying: tls.map { $0.common.peerURIs }, holdReads: config.chain.isTCP,
+            stats: runtime.stats, listener: listener.name)
+        do {
+            if let context { try pipeline.addHandler(NIOSSLServerHandler(context: context)) }
+            try pipeline.addHandler(gate)
+        } catch {
+            gate.abandon(error)
+            throw error
         }
         switch config.chain {
         case .http:
             try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
             let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
             let client = channel.remoteAddress?.ipAddress
+            let peer = gate.peer
             ConnectionOwnership.serve(connection) {
                 await DownstreamConnection(runtime: runtime, listener: listener, clientAddress: client, peer: peer).serve($0)
             }
         case .tcp:
             // Network RBAC decides on the peer's identity before any byte goes upstream
             // (Envoy's network RBAC filter checks a connection's first data).
-            peer.whenSuccess { principal in
-                guard config.networkRBAC.allSatisfy({ $0.allows(RBACConfig.Request(peer: principal)) }) else {
+            gate.peer.whenSuccess { peer in
+                guard config.networkRBAC.allSatisfy({ $0.allows(RBACConfig.Request(peer: peer)) }) else {
                     runtime.stats.increment("tcp.\(listener.name).rbac.denied")
                     channel.close(promise: nil)
                     return
                 }
-                TCPProxy(runtime: runtime, listener: listener).accept(channel) { gate?.release() }.whenFailure { _ in channel.close(promise: nil) }
+                TCPProxy(runtime: runtime, listener: listener).accept(channel) { gate.release() }.whenFailure { _ in channel.close(promise: nil) }
             }
         }
     }
@@ -106,29 +110,40 @@ final class TransportSniffer: ChannelInboundHandler, RemovableChannelHandler, @u
     }
 }
 
-/// Behind the TLS handler: when the handshake completes, checks the peer's URI SAN
-/// against the listener's matchers and reports the peer's principal. For a TCP chain it
-/// also keeps what the client sent until the upstream is connected (`release`).
+/// Learns who the peer is: over TLS, when the handshake completes, it checks the peer
+/// certificate's URI SANs against the listener's matchers and reports them; in plaintext
+/// the peer is nobody (nil) at once. For a TCP chain it also keeps what the client sent
+/// until the upstream is connected (`release`).
 final class PeerGate: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
 
-    private let allowed: [String]
-    private let promise: EventLoopPromise<String?>
+    /// Completed on the channel's event loop; every member is touched only there.
+    let peer: EventLoopFuture<RBACConfig.Peer?>
+    private let promise: EventLoopPromise<RBACConfig.Peer?>
+    /// nil in plaintext; over TLS the URI SANs one of which the peer needs (empty: any).
+    private let verifying: [String]?
     private let stats: ProxyStats
     private let listener: String
     private var holding: Bool
     private var held: [NIOAny] = []
     private var context: ChannelHandlerContext?
 
-    init(allowed: [String], holdReads: Bool, promise: EventLoopPromise<String?>, stats: ProxyStats, listener: String) {
-        self.allowed = allowed
+    init(eventLoop: any EventLoop, verifying: [String]?, holdReads: Bool, stats: ProxyStats, listener: String) {
+        promise = eventLoop.makePromise()
+        peer = promise.futureResult
+        self.verifying = verifying
         self.holding = holdReads
-        self.promise = promise
         self.stats = stats
         self.listener = listener
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    /// The gate never made it into a pipeline.
+    func abandon(_ error: any Error) { promise.fail(error) }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if verifying == nil { promise.succeed(nil) }
+    }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         promise.fail(ChannelError.ioOnClosedChannel)
@@ -136,7 +151,7 @@ final class PeerGate: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .handshakeCompleted = event as? TLSUserEvent {
+        if let allowed = verifying, case .handshakeCompleted = event as? TLSUserEvent {
             let certificate = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate
             let uris = certificate.map(PeerIdentity.uris) ?? []
             if !allowed.isEmpty, Set(uris).isDisjoint(with: allowed) {
@@ -146,7 +161,7 @@ final class PeerGate: ChannelInboundHandler, @unchecked Sendable {
                 return
             }
             stats.increment("listener.\(listener).ssl.handshake")
-            promise.succeed(uris.first)
+            promise.succeed(certificate.map { _ in RBACConfig.Peer(uris: uris) })
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -161,12 +176,13 @@ final class PeerGate: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        stats.increment("listener.\(listener).ssl.connection_error")
+        if verifying != nil { stats.increment("listener.\(listener).ssl.connection_error") }
         promise.fail(error)
         context.close(promise: nil)
     }
 
-    /// The handlers behind are ready: pass on what was held, and stop holding.
+    /// The handlers behind are ready: pass on what was held, and stop holding. Called on
+    /// the channel's event loop.
     func release() {
         guard let context, holding else { return }
         holding = false

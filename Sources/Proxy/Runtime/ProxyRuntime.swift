@@ -50,7 +50,9 @@ public final class ProxyRuntime: Sendable {
                 clusters[name] = ClusterRuntime(config: cluster, endpoints: endpoints, stats: stats)
             }
         }
-        tls.update(config.secrets)
+        // New secrets: new TLS connections use them; idle pooled ones made with the old
+        // are closed (busy ones finish their request), as Envoy drains its TLS pools.
+        if tls.update(config.secrets) { pool.closeIdle { $0.contains(" tls ") } }
         current.withLock { $0 = LiveConfig(config: config, clusters: clusters) }
     }
 

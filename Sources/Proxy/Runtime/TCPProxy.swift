@@ -39,31 +39,36 @@ struct TCPProxy {
         let stats = runtime.stats
         let downstreamGlue = GlueHandler(), upstreamGlue = GlueHandler()
         GlueHandler.pair(downstreamGlue, upstreamGlue)
-        // A mesh endpoint is reached over mTLS (the cluster's transport socket match).
+        // A mesh endpoint is reached over mTLS (the cluster's transport socket match): the
+        // handshake, SAN check included, must also finish within connect_timeout, and its
+        // failure is a connect failure (outlier detection sees it).
         let tls = cluster.config.tls(for: endpoint)
-        let context: NIOSSLContext?
-        do {
-            context = try tls.map { try runtime.tls.client($0) }
-        } catch {
-            stats.increment("cluster.\(clusterName).upstream_cx_connect_fail")
-            cluster.finish(endpoint, isRetry: false, status: nil)
-            return downstream.close()
-        }
+        let contexts = runtime.tls
+        let handshake = tls.map { _ in HandshakeWaiter() }
+        let start = ContinuousClock.now
         // Both halves on the downstream's event loop: the pair shares no lock.
         let connected = ClientBootstrap(group: downstream.eventLoop)
             .connectTimeout(TimeAmount(max(timeout, .milliseconds(1))))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let tls, let context {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler._makeSSLClientHandler(
-                            context: context, serverHostname: tls.sni,
-                            additionalPeerCertificateVerificationCallback: PeerIdentity.verifier(tls.common.peerURIs)))
+                    if let tls, let handshake {
+                        try channel.pipeline.syncOperations.addHandler(try contexts.clientHandler(tls))
+                        try channel.pipeline.syncOperations.addHandler(handshake)
                     }
                     try channel.pipeline.syncOperations.addHandler(upstreamGlue)
                 }
             }
             .connect(host: endpoint.host, port: endpoint.port)
+            .flatMap { upstream -> EventLoopFuture<any Channel> in
+                guard let handshake else { return upstream.eventLoop.makeSucceededFuture(upstream) }
+                let left = timeout - (ContinuousClock.now - start)
+                let timer = upstream.eventLoop.scheduleTask(in: TimeAmount(max(left, .milliseconds(1)))) { upstream.close(promise: nil) }
+                return handshake.done(on: upstream)
+                    .always { _ in timer.cancel() }
+                    .flatMapError { error in upstream.close().flatMapThrowing { throw error } }
+                    .map { upstream }
+            }
         connected.whenComplete { result in
             switch result {
             case .failure:

@@ -9,6 +9,8 @@ import Synchronization
 final class TLSContexts: Sendable {
     private struct State {
         var secrets: [String: SecretConfig] = [:]
+        /// Counts secret changes: part of the pool key of TLS upstream connections.
+        var generation = 0
         var servers: [DownstreamTLSConfig: NIOSSLContext] = [:]
         var clients: [UpstreamTLSConfig: NIOSSLContext] = [:]
     }
@@ -16,11 +18,26 @@ final class TLSContexts: Sendable {
     private let state = Mutex(State())
 
     /// Installs the secrets of a new configuration; contexts built on others are dropped.
-    func update(_ secrets: [String: SecretConfig]) {
+    /// Returns whether they changed.
+    @discardableResult
+    func update(_ secrets: [String: SecretConfig]) -> Bool {
         state.withLock { state in
-            guard state.secrets != secrets else { return }
-            state = State(secrets: secrets)
+            guard state.secrets != secrets else { return false }
+            state = State(secrets: secrets, generation: state.generation + 1)
+            return true
         }
+    }
+
+    var generation: Int { state.withLock { $0.generation } }
+
+    /// A client handler for `config`: SNI, and the peer's URI SAN checked during the
+    /// handshake when the cluster names SANs (which the parser allows only with a
+    /// validation context, so the chain is verified too).
+    func clientHandler(_ config: UpstreamTLSConfig) throws -> NIOSSLClientHandler {
+        let context = try client(config)
+        guard !config.common.peerURIs.isEmpty else { return try NIOSSLClientHandler(context: context, serverHostname: config.sni) }
+        return try NIOSSLClientHandler._makeSSLClientHandler(
+            context: context, serverHostname: config.sni, additionalPeerCertificateVerificationCallback: PeerIdentity.verifier(config.common.peerURIs))
     }
 
     func server(_ config: DownstreamTLSConfig) throws -> NIOSSLContext {
@@ -31,12 +48,12 @@ final class TLSContexts: Sendable {
                 tls.trustRoots = .certificates(roots)
                 tls.certificateVerification = config.requireClientCertificate ? .noHostnameVerification : .optionalVerification
             }
-            tls.applicationProtocols = config.common.alpn
+            tls.applicationProtocols = Self.http1(config.common.alpn)
             return tls
         }
     }
 
-    func client(_ config: UpstreamTLSConfig) throws -> NIOSSLContext {
+    private func client(_ config: UpstreamTLSConfig) throws -> NIOSSLContext {
         try context(config, \.clients) { secrets in
             var tls = TLSConfiguration.makeClientConfiguration()
             if config.common.certificateSecret != nil {
@@ -52,20 +69,22 @@ final class TLSContexts: Sendable {
             } else {
                 tls.certificateVerification = .none
             }
-            tls.applicationProtocols = config.common.alpn
+            tls.applicationProtocols = Self.http1(config.common.alpn)
             return tls
         }
+    }
+
+    /// sextant-proxy speaks HTTP/1.1 (and raw TCP) only: never offer or accept h2.
+    private static func http1(_ alpn: [String]) -> [String] {
+        alpn.filter { $0 != "h2" }
     }
 
     private func context<Key: Hashable>(
         _ key: Key, _ cache: WritableKeyPath<State, [Key: NIOSSLContext]>,
         _ make: ([String: SecretConfig]) throws -> TLSConfiguration
     ) throws -> NIOSSLContext {
-        let secrets = state.withLock { state -> [String: SecretConfig]? in
-            if state[keyPath: cache][key] != nil { return nil }
-            return state.secrets
-        }
-        guard let secrets else { return state.withLock { $0[keyPath: cache][key]! } }
+        let (cached, secrets) = state.withLock { state in (state[keyPath: cache][key], state.secrets) }
+        if let cached { return cached }
         // Built outside the lock (parsing keys is not free); a racing builder's context
         // is as good as this one.
         let context = try NIOSSLContext(configuration: try make(secrets))
@@ -105,11 +124,6 @@ enum PeerIdentity {
         certificate._subjectAlternativeNames()
             .filter { $0.nameType == .uri }
             .map { name in name.contents.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) } }
-    }
-
-    /// The principal RBAC sees: the first URI SAN (Envoy's `authenticated` principal).
-    static func principal(_ certificate: NIOSSLCertificate?) -> String? {
-        certificate.flatMap { uris($0).first }
     }
 
     /// Fails the handshake unless the peer has one of `allowed` as URI SAN (empty: any).
