@@ -46,6 +46,11 @@ let package = Package(
             name: "XDS",
             dependencies: ["EnvoyAPI", "GRPC", .product(name: "Logging", package: "swift-log")] + nio,
             swiftSettings: strict),
+        // An etcd v3 client on our own gRPC stack: the store of replicated control planes.
+        .target(
+            name: "Etcd",
+            dependencies: ["EnvoyAPI", "GRPC", .product(name: "Logging", package: "swift-log")] + nio,
+            swiftSettings: strict),
         // Route regexes are checked against RE2's syntax, Envoy's engine: refused at the REST
         // API, and by sextant-proxy, rather than NACKed by every Envoy.
         .target(name: "RE2Syntax", swiftSettings: strict),
@@ -110,6 +115,7 @@ let package = Package(
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"] + nio, swiftSettings: strict),
         .testTarget(name: "XDSTests", dependencies: ["XDS", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RE2SyntaxTests", dependencies: ["RE2Syntax"], swiftSettings: strict),
+        .testTarget(name: "EtcdTests", dependencies: ["Etcd", "EnvoyAPI", "ProcessSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "IdentityTests", dependencies: ["Identity", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TranslatorTests", dependencies: ["Translator", "Registry", "EnvoyAPI", "TestSupport"], swiftSettings: strict),

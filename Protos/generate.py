@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Regenerate Sources/CEnvoyAPI from the Envoy API descriptors carried by PyPI xds-protos.
+"""Regenerate Sources/CEnvoyAPI from the Envoy API descriptors carried by PyPI xds-protos,
+and etcd's v3 API (KV, Watch, Lease, Cluster, Maintenance) from PyPI aetcd.
 
 xds-protos ships no .proto sources, but every generated module carries its serialized
 FileDescriptorProto. We walk the dependencies of the roots in Protos/roots.txt depth first
@@ -39,6 +40,16 @@ STRIPPED_PREFIXES = (
 )
 
 HAND_WRITTEN = {"module.modulemap"}
+
+# etcd's API: aetcd ships its generated modules with the serialized descriptors of
+# etcd's rpc.proto, kv.proto and auth.proto, annotation options (gogoproto, google.api)
+# already stripped. They are read as bytes, never imported (the gencode's protobuf
+# runtime check is not ours to satisfy), and renamed under etcd/ so their C files do not
+# sit at the root of the include path.
+ETCD_FILES = (("auth_pb2.py", "auth.proto", "etcd/authpb/auth.proto"),
+              ("kv_pb2.py", "kv.proto", "etcd/mvccpb/kv.proto"),
+              ("rpc_pb2.py", "rpc.proto", "etcd/etcdserverpb/rpc.proto"))
+SERIALIZED = re.compile(rb"AddSerializedFile\((b'(?:[^'\\]|\\.)*')\)")
 
 
 def stripped(name):
@@ -100,6 +111,32 @@ def drop_empty_options(msg):
             drop_empty_options(v)
 
 
+def etcd_files():
+    """etcd's FileDescriptorProtos, dependencies first, with their new names."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec("aetcd")
+    if spec is None:
+        sys.exit("aetcd is not installed in this venv (scripts/setup.sh installs aetcd==1.0.0 --no-deps)")
+    rpc_dir = os.path.join(spec.submodule_search_locations[0], "rpc")
+    renames = {old: new for _, old, new in ETCD_FILES}
+    files = []
+    for module, _, new in ETCD_FILES:
+        with open(os.path.join(rpc_dir, module), "rb") as f:
+            match = SERIALIZED.search(f.read())
+        proto = descriptor_pb2.FileDescriptorProto.FromString(ast.literal_eval(match.group(1).decode("latin-1")))
+        proto.name = new
+        deps = [renames.get(d, d) for d in proto.dependency]
+        del proto.dependency[:]
+        proto.dependency.extend(deps)
+        proto.ClearField("options")
+        clear_custom_options(proto)
+        drop_empty_options(proto)
+        files.append(proto)
+    return files
+
+
 def build_set(roots):
     fds = descriptor_pb2.FileDescriptorSet()
     for fd in closure(roots):
@@ -118,6 +155,7 @@ def build_set(roots):
         clear_custom_options(proto)
         drop_empty_options(proto)
         fds.file.append(proto)
+    fds.file.extend(etcd_files())
     return fds
 
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what Sextant needs on Debian 12 (as root), skipping what is already there:
-# the C libraries and code generators from apt, Envoy 1.40 and grpcio in .venv, and the Envoy API
-# descriptors (xds-protos, used by Protos/generate.py and as an independent decoder in
-# tests) in .venv-protos. The two venvs are separate because both wheels write envoy/__init__.py.
+# the C libraries, code generators and etcd (for the replicated-store tests) from apt, Envoy 1.40
+# and grpcio in .venv, and the Envoy API descriptors (xds-protos, used by Protos/generate.py and
+# as an independent decoder in tests) with etcd's (aetcd) in .venv-protos. The two venvs are separate because both wheels write envoy/__init__.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev pkg-config curl openssl)
+APT_PACKAGES=(libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev pkg-config curl openssl etcd-server etcd-client)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -45,5 +45,11 @@ frozen=$(.venv-protos/bin/pip freeze 2>/dev/null)
 if grep -v '^#' Protos/requirements.txt | grep . | grep -qvxF -f <(echo "$frozen"); then
   echo "setup: installing Protos/requirements.txt into .venv-protos"
   .venv-protos/bin/pip install -q --disable-pip-version-check -r Protos/requirements.txt
+fi
+# etcd's API descriptors only: aetcd's own dependencies (grpcio, another protobuf) would
+# change the pinned protobuf the generator reproduces the C with.
+if ! grep -qx 'aetcd==1.0.0' <(echo "$frozen"); then
+  echo "setup: installing aetcd==1.0.0 (descriptors only) into .venv-protos"
+  .venv-protos/bin/pip install -q --no-deps --disable-pip-version-check aetcd==1.0.0
 fi
 echo "setup: ok ($(.venv/bin/envoy --version | grep -o '1\.40\.[0-9]*' | head -1) envoy, $(pkg-config --modversion libnghttp2) nghttp2, $(pkg-config --modversion libprotobuf-c) protobuf-c)"

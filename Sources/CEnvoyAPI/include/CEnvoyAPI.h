@@ -100,6 +100,9 @@
 #include "envoy/config/common/matcher/v3/matcher.pb-c.h"
 #include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb-c.h"
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb-c.h"
+#include "etcd/authpb/auth.pb-c.h"
+#include "etcd/mvccpb/kv.pb-c.h"
+#include "etcd/etcdserverpb/rpc.pb-c.h"
 
 /* Every message descriptor of the generated API, for the type-URL registry. */
 const ProtobufCMessageDescriptor *const *sextant_message_descriptors(size_t *count);
