@@ -42,11 +42,16 @@ public final class EtcdClient: Sendable {
     public var currentEndpoint: Endpoint { endpoints[state.withLock { $0.current }] }
 
     /// One unary call: `service` ("etcdserverpb.KV"), `method` ("Range"), the request as
-    /// proto3 JSON; the response as proto3 JSON (snake_case names).
-    /// The message types are `etcdserverpb.<method>Request/Response` unless named.
+    /// proto3 JSON; the response as proto3 JSON (snake_case names). The message types are
+    /// `etcdserverpb.<method>Request/Response` unless named.
+    ///
+    /// A call that failed before its request left is tried on the next member. One that
+    /// failed after may have been applied: an `idempotent` call (a read, a put, a delete)
+    /// is tried again elsewhere; any other (a transaction) ends with
+    /// `EtcdError.outcomeUnknown`, and the caller reads to find out.
     public func unary(
         _ service: String, _ method: String, _ request: JSON, requestType: String? = nil, responseType: String? = nil,
-        deadline: Duration = .seconds(10)
+        idempotent: Bool = true, deadline: Duration = .seconds(10)
     ) async throws -> JSON {
         let requestType = try Self.type(requestType ?? "etcdserverpb.\(method)Request")
         let responseType = try Self.type(responseType ?? "etcdserverpb.\(method)Response")
@@ -54,11 +59,17 @@ public final class EtcdClient: Sendable {
         return try await withFailover { client in
             let call = try await client.call(path: "/\(service)/\(method)", metadata: [("grpc-timeout", Self.timeout(deadline))])
             try await call.send(body)
-            try await call.finishSending()
-            var reply: [UInt8]?
-            for try await message in call.responses { reply = message }
-            guard let reply else { throw GRPCStatus(.internal, "\(service)/\(method): no response message") }
-            return try ProtoJSON.decode(reply, as: responseType)
+            do {
+                // The server may answer and close the stream before our half-close goes
+                // out (HTTP/2 allows it); the answer, not the half-close, is the result.
+                try? await call.finishSending()
+                var reply: [UInt8]?
+                for try await message in call.responses { reply = message }
+                guard let reply else { throw GRPCStatus(.internal, "\(service)/\(method): no response message") }
+                return try ProtoJSON.decode(reply, as: responseType)
+            } catch let status as GRPCStatus where !idempotent && Self.retryElsewhere(status) {
+                throw EtcdError.outcomeUnknown("\(service)/\(method) on \(currentEndpoint): \(status)")
+            }
         }
     }
 
@@ -157,6 +168,9 @@ public enum EtcdError: Error, Sendable, Equatable, CustomStringConvertible {
     case unavailable(String)
     /// A watch asked for history etcd has compacted away; resume from a fresh read.
     case compacted(revision: Int64)
+    /// A write whose request reached a member that then went away: it may or may not have
+    /// been applied.
+    case outcomeUnknown(String)
     case protocolError(String)
     case closed
 
@@ -164,6 +178,7 @@ public enum EtcdError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .unavailable(let reason): "etcd unavailable: \(reason)"
         case .compacted(let revision): "etcd history compacted up to revision \(revision)"
+        case .outcomeUnknown(let reason): "etcd write outcome unknown (the member went away after receiving it): \(reason)"
         case .protocolError(let reason): "etcd protocol error: \(reason)"
         case .closed: "etcd client closed"
         }

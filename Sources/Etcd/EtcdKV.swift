@@ -112,7 +112,7 @@ extension EtcdClient {
             "success": .array(success.map(\.requestOp)),
             "failure": .array(failure.map(\.requestOp)),
         ]
-        let response = try await unary("etcdserverpb.KV", "Txn", request)
+        let response = try await unary("etcdserverpb.KV", "Txn", request, idempotent: false)
         let reads = (response["responses"]?.arrayValue ?? []).compactMap { op -> [EtcdKeyValue]? in
             op["response_range"].map { $0["kvs"]?.arrayValue?.map(EtcdKeyValue.init) ?? [] }
         }

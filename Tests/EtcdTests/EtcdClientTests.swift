@@ -3,8 +3,9 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The etcd client against a real 3-member etcd cluster on loopback.
-@Suite struct EtcdClientTests {
+/// The etcd client against a real 3-member etcd cluster on loopback. One cluster at a
+/// time: three etcd processes each are load enough beside the rest of the suite.
+@Suite(.serialized) struct EtcdClientTests {
     func withCluster(_ body: (EtcdTestCluster, EtcdClient) async throws -> Void) async throws {
         let cluster = try await EtcdTestCluster.start()
         let client = EtcdClient(endpoints: cluster.clientAddresses.map { EtcdClient.Endpoint(host: $0.host, port: $0.port) })
@@ -67,7 +68,7 @@ import TestSupport
             for index in 0..<3 { try await client.put("/w/k\(index)", Array("\(index)".utf8)) }
             // The client talks to the first member; kill it under the watch and the writes.
             #expect(client.currentEndpoint.port == cluster.members[0].clientPort)
-            cluster.kill(0)
+            await cluster.kill(0)
             for index in 3..<6 { try await client.put("/w/k\(index)", Array("\(index)".utf8)) }
             try await client.delete(.key("/w/k0"))
             var seen: [String] = []
@@ -116,9 +117,9 @@ import TestSupport
             try await client.put("/q/before", [1])
             let members = try await client.members()
             #expect(members.count == 3)
-            cluster.kill(1)
+            await cluster.kill(1)
             try await client.put("/q/one-down", [1])
-            cluster.kill(2)
+            await cluster.kill(2)
             let failed = await #expect(throws: (any Error).self) {
                 _ = try await client.txn(if: [], then: [.put("/q/a", [1]), .put("/q/b", [1])])
             }

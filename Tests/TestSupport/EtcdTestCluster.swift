@@ -65,13 +65,16 @@ public final class EtcdTestCluster: Sendable {
         processes.withLock { $0[index] = process }
     }
 
-    /// kill -9 of member `index`.
-    public func kill(_ index: Int) {
+    /// kill -9 of member `index`; returns once it is gone (polling, so no thread of the
+    /// cooperative pool blocks in waitpid while the kernel tears a busy process down).
+    public func kill(_ index: Int) async {
         let process = processes.withLock { processes -> ChildProcess? in
             defer { processes[index] = nil }
             return processes[index]
         }
-        process?.kill9()
+        guard let process else { return }
+        process.signal(SIGKILL)
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(5)) }
     }
 
     public func isRunning(_ index: Int) -> Bool {
