@@ -8,6 +8,13 @@ extension RegistryStore {
         public var policy: ServicePolicy
         public var createdAt: Date
         public var updatedAt: Date
+
+        public init(name: String, policy: ServicePolicy, createdAt: Date, updatedAt: Date) {
+            self.name = name
+            self.policy = policy
+            self.createdAt = createdAt
+            self.updatedAt = updatedAt
+        }
     }
 
     func loadServices() throws(RegistryError) -> [StoredService] {

@@ -5,7 +5,7 @@ import TestSupport
 /// A `tcp` service behind sidecars: its bytes cross the mesh over mTLS, a permissive
 /// inbound listener still takes a plaintext client (first bytes included), and network
 /// RBAC lets in only the named caller (docs/security.md, "Authorization").
-@Suite struct MeshTCPTLSTests {
+@Suite(.serialized) struct MeshTCPTLSTests {
     @Test(arguments: SidecarPair.all)
     func aTCPServiceIsReachedOverMutualTLSAndNetworkRBACClosesStrangers(_ pair: SidecarPair) async throws {
         try await withRegistryMesh { mesh in

@@ -47,6 +47,9 @@ public enum SimpleHTTPClient {
             group.addTask { try await closed.get() }
             group.addTask {
                 try await Task.sleep(for: timeout)
+                // Closed here, or the group would wait for `closed` for ever: a NIO
+                // future's `get()` does not end when its task is cancelled.
+                channel.close(promise: nil)
                 throw TestSupportError("no response from 127.0.0.1:\(port) within \(timeout)")
             }
             defer { group.cancelAll() }

@@ -95,6 +95,8 @@ public final class TCPSession: Sendable {
             group.addTask { try await closed.get() }
             group.addTask {
                 try await Task.sleep(for: timeout)
+                // Closed here, or the group would wait for `closed` for ever.
+                self.channel.close(promise: nil)
                 throw TestSupportError("still open after \(timeout)")
             }
             defer { group.cancelAll() }
@@ -110,6 +112,7 @@ public final class TCPSession: Sendable {
             group.addTask { try await closed.get() }
             group.addTask {
                 try await Task.sleep(for: timeout)
+                self.channel.close(promise: nil)
                 throw TestSupportError("no answer within \(timeout)")
             }
             defer { group.cancelAll() }
