@@ -39,36 +39,42 @@ enum InboundConnection {
             context = built
         }
         // A TCP chain holds what the client sends until the upstream is connected (the
-        // sniffer may already have read the first bytes); HTTP reads flow on at once.
-        let gate = PeerGate(
-            eventLoop: channel.eventLoop, verifying: tls.map { $0.common.peerURIs }, holdReads: config.chain.isTCP,
-            stats: runtime.stats, listener: listener.name)
-        do {
-            if let context { try pipeline.addHandler(NIOSSLServerHandler(context: context)) }
-            try pipeline.addHandler(gate)
-        } catch {
-            gate.abandon(error)
-            throw error
+        // sniffer may already have read the first bytes); HTTP reads flow on at once. A
+        // plaintext HTTP connection has no peer to learn and needs no gate.
+        var gate: PeerGate?
+        if tls != nil || config.chain.isTCP {
+            let added = PeerGate(
+                eventLoop: channel.eventLoop, verifying: tls.map { $0.common.peerURIs }, holdReads: config.chain.isTCP,
+                stats: runtime.stats, listener: listener.name)
+            do {
+                if let context { try pipeline.addHandler(NIOSSLServerHandler(context: context)) }
+                try pipeline.addHandler(added)
+            } catch {
+                added.abandon(error)
+                throw error
+            }
+            gate = added
         }
+        let peer = gate?.peer ?? channel.eventLoop.makeSucceededFuture(nil)
         switch config.chain {
         case .http:
             try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
             let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
             let client = channel.remoteAddress?.ipAddress
-            let peer = gate.peer
             ConnectionOwnership.serve(connection) {
                 await DownstreamConnection(runtime: runtime, listener: listener, clientAddress: client, peer: peer).serve($0)
             }
         case .tcp:
             // Network RBAC decides on the peer's identity before any byte goes upstream
             // (Envoy's network RBAC filter checks a connection's first data).
-            gate.peer.whenSuccess { peer in
+            let holding = gate
+            peer.whenSuccess { peer in
                 guard config.networkRBAC.allSatisfy({ $0.allows(RBACConfig.Request(peer: peer)) }) else {
                     runtime.stats.increment("tcp.\(listener.name).rbac.denied")
                     channel.close(promise: nil)
                     return
                 }
-                TCPProxy(runtime: runtime, listener: listener).accept(channel) { gate.release() }.whenFailure { _ in channel.close(promise: nil) }
+                TCPProxy(runtime: runtime, listener: listener).accept(channel) { holding?.release() }.whenFailure { _ in channel.close(promise: nil) }
             }
         }
     }
