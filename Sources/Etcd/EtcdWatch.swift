@@ -53,8 +53,7 @@ extension EtcdClient {
         // `hasleader`: a member cut off from the leader ends the watch instead of
         // going quiet, so the watch moves to a member that still sees changes.
         let call = try await stream("etcdserverpb.Watch", "Watch", metadata: [("hasleader", "true")])
-        let cancelled = CancelOnExit(call)
-        defer { cancelled.run() }
+        defer { call.cancel() }
         var create = keys.fields
         create["start_revision"] = .string("\(next)")
         try await call.send(try ProtoJSON.encode(["create_request": .object(create)], as: try Self.type("etcdserverpb.WatchRequest")))
@@ -75,11 +74,4 @@ extension EtcdClient {
         }
         throw EtcdError.unavailable("watch stream ended")
     }
-}
-
-/// Cancels a call when the scope that opened it ends (a `defer` cannot await).
-private struct CancelOnExit {
-    let call: GRPCCall
-    init(_ call: GRPCCall) { self.call = call }
-    func run() { call.cancel() }
 }

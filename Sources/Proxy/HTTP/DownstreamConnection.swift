@@ -44,14 +44,16 @@ struct DownstreamExchange {
     private var stats: ProxyStats { runtime.stats }
 
     func handle(_ requests: inout RequestParts, _ writer: ResponseWriter) async throws -> Bool {
+        // One read of the listener's configuration per request.
+        let chain = listener.config.chain
         var exchange = self
-        if case .http(let manager) = listener.config.chain, manager.normalizePath || manager.mergeSlashes {
+        if case .http(let manager) = chain, manager.normalizePath || manager.mergeSlashes {
             exchange.head.uri = PathNormalization.normalize(head.uri, dotSegments: manager.normalizePath, mergeSlashes: manager.mergeSlashes)
         }
-        return try await exchange.filterAndForward(&requests, writer)
+        return try await exchange.filterAndForward(chain, &requests, writer)
     }
 
-    private func filterAndForward(_ requests: inout RequestParts, _ writer: ResponseWriter) async throws -> Bool {
+    private func filterAndForward(_ chain: ListenerConfig.Chain, _ requests: inout RequestParts, _ writer: ResponseWriter) async throws -> Bool {
         let prefix = "http.\(listener.name)"
         stats.increment("\(prefix).downstream_rq_total")
         // No content-length and no chunked encoding: the request has no body (RFC 9112 §6.3).
@@ -61,7 +63,7 @@ struct DownstreamExchange {
             // The codec still sends .end; read it so the body is known complete up front.
             try await body.drain(&requests)
         }
-        guard case .http(let manager) = listener.config.chain else {
+        guard case .http(let manager) = chain else {
             return try await reply(500, "listener is not an HTTP listener", writer, &requests, &body)
         }
         if !manager.rbac.isEmpty {

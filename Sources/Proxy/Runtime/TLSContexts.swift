@@ -129,8 +129,9 @@ enum PeerIdentity {
     /// Fails the handshake unless the peer has one of `allowed` as URI SAN (empty: any).
     static func verifier(_ allowed: [String]) -> _NIOAdditionalPeerCertificateVerificationCallback {
         { certificate, channel in
-            guard allowed.isEmpty || !Set(uris(certificate)).isDisjoint(with: allowed) else {
-                return channel.eventLoop.makeFailedFuture(PeerMismatch(expected: allowed, got: uris(certificate)))
+            let presented = uris(certificate)
+            guard allowed.isEmpty || !Set(presented).isDisjoint(with: allowed) else {
+                return channel.eventLoop.makeFailedFuture(PeerMismatch(expected: allowed, got: presented))
             }
             return channel.eventLoop.makeSucceededVoidFuture()
         }
