@@ -54,6 +54,7 @@ let package = Package(
         // Route regexes are checked against RE2's syntax, Envoy's engine: refused at the REST
         // API, and by sextant-proxy, rather than NACKed by every Envoy.
         .target(name: "RE2Syntax", swiftSettings: strict),
+        .target(name: "EtcdStore", dependencies: ["Etcd", "Registry", "GRPC"], swiftSettings: strict),
         .target(
             name: "Registry",
             dependencies: ["RE2Syntax", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
@@ -70,6 +71,7 @@ let package = Package(
         .target(
             name: "ControlPlane",
             dependencies: [
+                "EtcdStore", "Etcd",
                 "XDS", "EnvoyAPI", "GRPC", "HTTP2", "Registry", "Translator", "ProcessSupport", "Identity",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,7 +84,7 @@ let package = Package(
         .target(name: "ProcessSupport", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .executableTarget(
             name: "sextant",
-            dependencies: ["ControlPlane", "Registry", "EnvoyAPI", "ProcessSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ControlPlane", "EtcdStore", "Registry", "EnvoyAPI", "ProcessSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         .target(
             name: "Proxy",

@@ -1,4 +1,6 @@
 import Foundation
+import Etcd
+public import EtcdStore
 import NIOSSL
 import GRPC
 public import Logging
@@ -32,6 +34,10 @@ public final class ControlPlaneServer: Sendable {
         public var xdsAuth = false
         /// xDS over TLS, with a server certificate from the mesh CA (`--xds-tls`).
         public var xdsTLS = false
+        /// Where the registry, history and settings live (`--store`).
+        public var store = StoreLocation.sqlite
+        /// This replica's name in `/v1/cluster` (random when not given).
+        public var replicaID: String?
 
         public init(xdsHost: String = "127.0.0.1", xdsPort: Int = 18000, snapshotPath: String? = nil) {
             self.xdsHost = xdsHost
@@ -68,17 +74,50 @@ public final class ControlPlaneServer: Sendable {
     private let grpc: GRPCServer
     private let logger: Logger
     private let tasks = Mutex<[Task<Void, Never>]>([])
+    /// On etcd: this replica's presence and the election.
+    let replication: ReplicaCoordinator?
+    let replicaID: String
+    /// The bound addresses, once started (for `/v1/cluster`).
+    let bound = Mutex<Ports?>(nil)
 
-    public init(configuration: Configuration, logger: Logger = Logger(label: "sextant")) throws {
-        self.configuration = configuration
-        self.logger = logger
-        registry = try Registry(store: RegistryStore(directory: configuration.dataDirectory))
+    /// On the embedded store (SQLite in `dataDirectory`).
+    public convenience init(configuration: Configuration, logger: Logger = Logger(label: "sextant")) throws {
+        let registry = try Registry(store: RegistryStore(directory: configuration.dataDirectory))
+        let authority: CertificateAuthority
         if let certificate = configuration.caCertificatePath, let key = configuration.caKeyPath {
             authority = try CertificateAuthority.load(certificatePath: certificate, keyPath: key)
         } else {
             authority = try CertificateAuthority.loadOrCreate(
                 in: configuration.dataDirectory + "/ca", trustDomain: registry.meshSettings().trustDomain)
         }
+        try self.init(configuration: configuration, logger: logger, registry: registry, authority: authority, replication: nil)
+    }
+
+    /// On the store `configuration.store` names: the embedded one, or etcd shared with
+    /// other replicas (docs/etcd.md).
+    public static func open(configuration: Configuration, logger: Logger = Logger(label: "sextant")) async throws -> ControlPlaneServer {
+        guard case .etcd(let endpoints, let prefix) = configuration.store else { return try ControlPlaneServer(configuration: configuration, logger: logger) }
+        let store = EtcdRegistryStore(client: EtcdClient(endpoints: endpoints, logger: logger), prefix: prefix)
+        let registry = try await Registry.open(store)
+        let authority: CertificateAuthority
+        if let certificate = configuration.caCertificatePath, let key = configuration.caKeyPath {
+            authority = try CertificateAuthority.load(certificatePath: certificate, keyPath: key)
+        } else {
+            let trustDomain = registry.meshSettings().trustDomain
+            let shared = try await store.sharedCA { try CertificateAuthority.generatePEM(trustDomain: trustDomain) }
+            authority = try CertificateAuthority.fromPEM(certificate: shared.certificate, key: shared.key)
+        }
+        let coordinator = ReplicaCoordinator(store: store, id: configuration.replicaID ?? ReplicaCoordinator.newID(), logger: logger)
+        return try ControlPlaneServer(configuration: configuration, logger: logger, registry: registry, authority: authority, replication: coordinator)
+    }
+
+    init(configuration: Configuration, logger: Logger, registry: Registry, authority: CertificateAuthority, replication: ReplicaCoordinator?) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.registry = registry
+        self.authority = authority
+        self.replication = replication
+        replicaID = replication?.id ?? ReplicaCoordinator.newID()
         // Proxies with equal profiles (service, role, ports) share one rendered snapshot.
         let cache = SnapshotCache(grouping: { NodeGroup(ProxyProfile(node: $0)) })
         self.cache = cache
@@ -98,8 +137,9 @@ public final class ControlPlaneServer: Sendable {
         let xds = XDSServer(
             cache: cache, authenticator: configuration.xdsAuth ? StoreTokenAuthenticator(store: registry.store) : nil, logger: logger)
         self.xds = xds
+        let describe = ClusterDescription(configuration: configuration, replication: replication, replicaID: replicaID, publisher: publisher)
         rest = RESTServer(registry: registry, publisher: publisher, proxies: xds.proxies, metrics: metrics, token: configuration.apiToken, logger: logger,
-                          authority: authority, tokenRevoked: { xds.revoke(credential: $0) }, secrets: secrets)
+                          authority: authority, tokenRevoked: { xds.revoke(credential: $0) }, secrets: secrets, cluster: { await describe.json() })
         let publisher = self.publisher
         snapshotFile = configuration.snapshotPath.map { SnapshotFileWatcher(path: $0, publisher: publisher, logger: logger) }
         let tls = configuration.xdsTLS
@@ -115,6 +155,15 @@ public final class ControlPlaneServer: Sendable {
     /// binds the xDS and REST ports and starts following changes. A snapshot file that
     /// is invalid at start-up is fatal only when there is no stored version to serve.
     public func start() async throws -> Ports {
+        if registry.backend.isReplicated {
+            // The view follows the store from the revision it was read at, before
+            // anything is published from it.
+            let (registry, publisher, logger) = (registry, publisher, logger)
+            tasks.withLock { tasks in
+                tasks.append(Task { await registry.followStore { logger.warning("store watch broke; resuming", metadata: ["error": "\($0)"]) } })
+                tasks.append(Task { await publisher.followStore() })
+            }
+        }
         try await publisher.restore()
         if let snapshotFile {
             do {
@@ -139,13 +188,15 @@ public final class ControlPlaneServer: Sendable {
         logger.info("xDS server listening", metadata: ["address": "\(configuration.xdsHost):\(xdsPort)"])
         let apiPort = try await rest.start(host: configuration.apiHost, port: configuration.apiPort)
         logger.info("REST API listening", metadata: ["address": "\(configuration.apiHost):\(apiPort)"])
-        startBackground()
-        return Ports(xds: xdsPort, api: apiPort)
+        let ports = Ports(xds: xdsPort, api: apiPort)
+        bound.withLock { $0 = ports }
+        startBackground(ports)
+        return ports
     }
 
-    private func startBackground() {
+    private func startBackground(_ ports: Ports) {
         let (registry, publisher, proxies, configuration) = (registry, publisher, xds.proxies, configuration)
-        var started = [
+        var started: [Task<Void, Never>] = [
             Task { await registry.watchExpiries() },
             Task { for await _ in proxies.changes { publisher.proxiesChanged(proxies) } },
         ]
@@ -154,6 +205,18 @@ public final class ControlPlaneServer: Sendable {
         } else {
             started.append(Task { await publisher.followRegistry(debounce: configuration.debounce, maxDebounce: configuration.maxDebounce) })
             started.append(Task { [secrets] in await Self.renewCertificates(secrets, publisher: publisher) })
+        }
+        if let replication {
+            let replica = ReplicaCoordinator.Replica(
+                id: replication.id, apiAddress: "\(configuration.apiHost):\(ports.api)", xdsAddress: "\(configuration.xdsHost):\(ports.xds)",
+                version: nil, startedAt: Date().timeIntervalSince1970)
+            started.append(Task {
+                await replication.run(replica: {
+                    var current = replica
+                    current.version = publisher.current?.versionString
+                    return current
+                }, keep: configuration.history)
+            })
         }
         tasks.withLock { $0 += started }
     }
@@ -173,7 +236,10 @@ public final class ControlPlaneServer: Sendable {
 
     public func shutdown() async {
         logger.info("shutting down")
-        for task in tasks.withLock({ $0 }) { task.cancel() }
+        let running = tasks.withLock { $0 }
+        for task in running { task.cancel() }
+        // The coordinator resigns (revokes its lease) on its way out.
+        for task in running { await task.value }
         await rest.shutdown()
         xds.shutdown()
         await grpc.shutdown(gracePeriod: .seconds(2))

@@ -10,6 +10,9 @@ public struct EnvoyBootstrap: Sendable {
     public var service: String
     public var xdsHost = "127.0.0.1"
     public var xdsPort = 18000
+    /// Further replicas (`--xds-address A,B,C`): Envoy prefers the first and fails over
+    /// to the next healthy one when it dies (priorities with TCP health checks).
+    public var moreXDSAddresses: [(host: String, port: Int)] = []
     public var adminPort = 9901
     public var outboundPort = 15001
     public var inboundPort = 15006
@@ -87,7 +90,7 @@ public struct EnvoyBootstrap: Sendable {
                         connection_keepalive:
                           interval: 30s
                           timeout: 5s
-                load_assignment:
+                \(replicaHealthChecks)load_assignment:
                   cluster_name: sextant_xds
                   endpoints:
                   - lb_endpoints:
@@ -95,7 +98,7 @@ public struct EnvoyBootstrap: Sendable {
                         address:
                           socket_address:
                             address: \(quoted(xdsHost))
-                            port_value: \(xdsPort)\(xdsTransportSocket)
+                            port_value: \(xdsPort)\(replicaEndpoints)\(xdsTransportSocket)
             admin:
               address:
                 socket_address:
@@ -103,6 +106,34 @@ public struct EnvoyBootstrap: Sendable {
                   port_value: \(adminPort)
 
             """
+    }
+
+    /// One priority per further replica (Envoy sends to the lowest-numbered priority
+    /// with a healthy host), at the `endpoints` list's indentation.
+    private var replicaEndpoints: String {
+        moreXDSAddresses.enumerated().map { index, address in
+            """
+
+                  - priority: \(index + 1)
+                    lb_endpoints:
+                    - endpoint:
+                        address:
+                          socket_address:
+                            address: \(quoted(address.host))
+                            port_value: \(address.port)
+            """
+        }.joined()
+    }
+
+    /// With several replicas, a TCP health check every second marks a dead one at once,
+    /// so the ADS stream reconnects to the next priority.
+    private var replicaHealthChecks: String {
+        guard !moreXDSAddresses.isEmpty else { return "" }
+        // Lines after the first are indented to the cluster's keys (four spaces).
+        return [
+            "health_checks:", "    - timeout: 1s", "      interval: 1s", "      no_traffic_interval: 1s", "      unhealthy_threshold: 1",
+            "      healthy_threshold: 1", "      tcp_health_check: {}", "    ",
+        ].joined(separator: "\n")
     }
 
     /// TLS to the control plane, checking its certificate against the trust bundle; a

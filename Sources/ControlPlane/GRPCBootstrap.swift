@@ -12,6 +12,9 @@ public struct GRPCBootstrap: Sendable {
     public var service: String
     public var xdsHost = "127.0.0.1"
     public var xdsPort = 18000
+    /// Further replicas, listed after the first (gRFC A71: tried in order when the ones
+    /// before are unreachable).
+    public var moreXDSAddresses: [(host: String, port: Int)] = []
 
     public init(nodeID: String, service: String) {
         self.nodeID = nodeID
@@ -19,15 +22,15 @@ public struct GRPCBootstrap: Sendable {
     }
 
     public var json: String {
-        let server: JSON = [
-            "server_uri": .string(HostPort.join(xdsHost, xdsPort)),
+        let servers = ([(host: xdsHost, port: xdsPort)] + moreXDSAddresses).map { address -> JSON in [
+            "server_uri": .string(HostPort.join(address.host, address.port)),
             // Cleartext until Sextant's CA issues workload certificates.
             "channel_creds": [["type": "insecure"]],
             // xds_v3: speak the v3 transport protocol (gRFC A30).
             "server_features": ["xds_v3"],
-        ]
+        ] }
         let document: JSON = [
-            "xds_servers": [server],
+            "xds_servers": .array(servers),
             "node": [
                 "id": .string(nodeID),
                 "cluster": .string(service),

@@ -60,9 +60,13 @@ public enum EtcdCompare: Sendable, Equatable {
     case modRevision(String, equals: Int64)
     case createRevision(String, equals: Int64)
     case value(String, equals: [UInt8])
+    /// The key exists (its version is above 0).
+    case exists(String)
 
     var json: JSON {
         switch self {
+        case .exists(let key):
+            ["key": EtcdCodec.encode(key), "target": "VERSION", "result": "GREATER", "version": "0"]
         case .modRevision(let key, let revision):
             ["key": EtcdCodec.encode(key), "target": "MOD", "result": "EQUAL", "mod_revision": .string("\(revision)")]
         case .createRevision(let key, let revision):
@@ -83,9 +87,15 @@ public struct EtcdTxnResult: Sendable {
 
 extension EtcdClient {
     /// Reads a key or a prefix at the latest revision (linearizable), or at `revision`.
-    public func get(_ keys: EtcdKeys, revision: Int64 = 0) async throws -> (pairs: [EtcdKeyValue], revision: Int64) {
+    /// `limit` > 0 reads at most that many; `descending` sorts by key from the last.
+    public func get(_ keys: EtcdKeys, revision: Int64 = 0, limit: Int = 0, descending: Bool = false) async throws -> (pairs: [EtcdKeyValue], revision: Int64) {
         var request = keys.fields
         if revision > 0 { request["revision"] = .string("\(revision)") }
+        if limit > 0 { request["limit"] = .string("\(limit)") }
+        if descending {
+            request["sort_order"] = "DESCEND"
+            request["sort_target"] = "KEY"
+        }
         let response = try await unary("etcdserverpb.KV", "Range", .object(request))
         return (response["kvs"]?.arrayValue?.map(EtcdKeyValue.init) ?? [], EtcdCodec.revision(response))
     }

@@ -59,6 +59,19 @@ public final class CertificateAuthority: Sendable {
         return try CertificateAuthority(certificate: certificate, key: key)
     }
 
+    /// A CA from PEM text (a replicated store keeps the one CA all replicas share).
+    public static func fromPEM(certificate: String, key: String) throws -> CertificateAuthority {
+        let parsed = try Certificate(pemEncoded: certificate)
+        guard case .isCertificateAuthority = try parsed.extensions.basicConstraints else { throw CAError.notACA("the stored CA") }
+        return try CertificateAuthority(certificate: parsed, key: try Certificate.PrivateKey(pemEncoded: key))
+    }
+
+    /// A new root and its key as PEM, to be stored by the caller.
+    public static func generatePEM(trustDomain: String, now: Date = Date()) throws -> (certificate: String, key: String) {
+        let authority = try generate(trustDomain: trustDomain, now: now)
+        return (authority.rootPEM, try authority.keyPEM)
+    }
+
     /// The CA kept in `directory` (`ca.pem`, `ca-key.pem`), generated there on first use.
     public static func loadOrCreate(in directory: String, trustDomain: String, now: Date = Date()) throws -> CertificateAuthority {
         let certificatePath = directory + "/ca.pem", keyPath = directory + "/ca-key.pem"

@@ -14,6 +14,8 @@ public final class DataPlane: Sendable {
         public var node: Node
         public var xdsHost = "127.0.0.1"
         public var xdsPort = 18000
+        /// Further control-plane replicas, taken over in order when the first is down.
+        public var moreXDSAddresses: [(host: String, port: Int)] = []
         public var adminHost = "127.0.0.1"
         public var adminPort = 19100
         /// Incremental (Delta) ADS by default; State-of-the-World on request.
@@ -40,7 +42,7 @@ public final class DataPlane: Sendable {
         self.logger = logger
         runtime = ProxyRuntime(group: group)
         listeners = ListenerManager(runtime: runtime, logger: logger)
-        client = XDSClient(node: options.node, wire: options.xdsProtocol, token: options.xdsToken, tls: options.tlsContext, host: options.xdsHost, port: options.xdsPort, runtime: runtime, listeners: listeners, logger: logger)
+        client = XDSClient(node: options.node, wire: options.xdsProtocol, token: options.xdsToken, tls: options.tlsContext, servers: [(options.xdsHost, options.xdsPort)] + options.moreXDSAddresses, runtime: runtime, listeners: listeners, logger: logger)
     }
 
     /// Binds the admin endpoint and starts the xDS client. Returns the admin port.

@@ -54,6 +54,9 @@ public struct Instance: Sendable, Hashable, Codable {
     public var ttlSeconds: Int?
     public var sidecarPort: Int?
     public var lastHeartbeat: Date
+    /// On a replicated store, the etcd lease that carries the TTL: the store deletes the
+    /// instance when it lapses, for every replica, so the view never expires it itself.
+    public var leaseID: Int64?
 
     public init(service: String, id: String, registration: InstanceRegistration, health: Health = .healthy, lastHeartbeat: Date) {
         self.service = service
@@ -70,7 +73,9 @@ public struct Instance: Sendable, Hashable, Codable {
     }
 
     /// When the TTL lapses (nil without a TTL).
-    public var expiresAt: Date? { ttlSeconds.map { lastHeartbeat.addingTimeInterval(TimeInterval($0)) } }
+    public var expiresAt: Date? {
+        leaseID != nil ? nil : ttlSeconds.map { lastHeartbeat.addingTimeInterval(TimeInterval($0)) }
+    }
 
     /// The health proxies see: a lapsed TTL makes any instance unhealthy until its next
     /// heartbeat (docs/mesh-model.md, "Health and TTL"), whatever the operator set.
@@ -88,6 +93,6 @@ public struct Instance: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case service, id, address, port, weight, zone, labels, health
-        case ttlSeconds = "ttl_seconds", lastHeartbeat = "last_heartbeat", sidecarPort = "sidecar_port"
+        case ttlSeconds = "ttl_seconds", lastHeartbeat = "last_heartbeat", sidecarPort = "sidecar_port", leaseID = "lease"
     }
 }

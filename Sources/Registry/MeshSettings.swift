@@ -72,28 +72,22 @@ extension Registry {
         state.withLock { $0.settings }
     }
 
-    static func loadMeshSettings(from store: RegistryStore) throws(RegistryError) -> MeshSettings {
-        guard let text = try store.setting(Self.meshSettingsKey) else { return .defaults }
-        do {
-            return try JSONDecoder().decode(MeshSettings.self, from: Data(text.utf8))
-        } catch {
-            throw RegistryError(.storage, "stored mesh settings are unreadable: \(error)")
-        }
+    /// The stored settings (JSON); nil when absent or unreadable (the defaults then).
+    static func decodeMeshSettings(_ text: String?) -> MeshSettings? {
+        guard let text else { return nil }
+        return try? JSONDecoder().decode(MeshSettings.self, from: Data(text.utf8))
     }
 
     /// Validates and stores `update` over the current settings, durable before it returns.
     /// A real change is a registry change (every service's translation depends on it).
     public func updateMeshSettings(_ update: MeshSettingsUpdate) async throws(RegistryError) -> MeshSettings {
-        try await serialized { [self] () throws(RegistryError) -> MeshSettings in
-            let current = meshSettings()
+        try await perform { state throws(RegistryError) in
+            let current = state.settings
             let next = update.applied(to: current)
             try next.validate()
-            guard next != current else { return current }
+            guard next != current else { return WritePlan(result: current) }
             let text = String(decoding: (try? JSONEncoder().encode(next)) ?? Data(), as: UTF8.self)
-            let revision = nextRevision
-            try store.saveSetting(Self.meshSettingsKey, text, revision: revision)
-            commit(.meshSettingsChanged, revision: revision) { $0.settings = next }
-            return next
+            return WritePlan(.putMeshSettings(text), change: .meshSettingsChanged, result: next)
         }
     }
 }

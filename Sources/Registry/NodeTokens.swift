@@ -8,11 +8,24 @@ public struct NodeToken: Sendable, Hashable {
     public let id: String
     public let service: String
     public let createdAt: Date
+
+    public init(id: String, service: String, createdAt: Date) {
+        self.id = id
+        self.service = service
+        self.createdAt = createdAt
+    }
+
+    /// A new token secret and id; only the secret's `hash` is ever stored.
+    public static func make() -> (id: String, secret: String) {
+        (RegistryStore.randomHex(8), "sxt_" + RegistryStore.randomHex(24))
+    }
+
+    public static func hash(_ secret: String) -> String { RegistryStore.hash(secret) }
 }
 
 extension RegistryStore {
     /// Makes a token for `service`; returns it with the secret, which is not kept.
-    public func createToken(service: String, now: Date = Date()) throws(RegistryError) -> (token: NodeToken, secret: String) {
+    public func createToken(service: String, now: Date) throws(RegistryError) -> (token: NodeToken, secret: String) {
         let secret = "sxt_" + Self.randomHex(24)
         let token = NodeToken(id: Self.randomHex(8), service: service, createdAt: now)
         try write { db in

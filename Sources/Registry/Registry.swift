@@ -3,11 +3,14 @@ import Synchronization
 
 /// The service registry: services, instances, health and TTLs (docs/mesh-model.md).
 ///
-/// Reads come from an in-memory view; each write is validated, committed to the store
-/// with its revision, and only then applied to the view, logged as a typed change and
-/// announced on `changes`. Writes (and TTL lapses) run one at a time on a serial queue, so
-/// the view always equals the store's committed state, a failed write changes neither,
-/// and revisions are consecutive.
+/// Reads come from an in-memory view. Each write is validated against the view and
+/// committed to the backend (docs/etcd.md, "The registry backend"); only what the store
+/// committed reaches the view, logged as a typed change with its revision and announced
+/// on `changes`. On the embedded store writes run one at a time, the registry numbers
+/// revisions (consecutive) and applies each write when it commits; on a replicated store
+/// revisions are the store's and the view follows the store's watch (`followStore`), on
+/// the writer too, which returns once its own write is in the view. Either way a failed
+/// write changes nothing.
 public final class Registry: Sendable {
     public enum WriteOutcome: Sendable, Equatable { case created, replaced, unchanged }
 
@@ -24,60 +27,105 @@ public final class Registry: Sendable {
         var services: [String: RegistryStore.StoredService] = [:]
         var instances: [String: [String: Instance]] = [:]
         var revision: UInt64 = 0
-        var log = ChangeLog()
+        var log: ChangeLog
         /// TTL expiries already turned into changes happened at or before this.
         var expiriesSeen = Date.distantPast
         var settings = MeshSettings.defaults
+        /// Writers waiting for the watch to bring their revision (replicated store).
+        var waiters: [(id: UInt64, revision: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+
+        init(image: RegistryImage) {
+            revision = image.revision
+            log = ChangeLog(floor: image.revision)
+            load(image)
+        }
+
+        mutating func load(_ image: RegistryImage) {
+            services = [:]
+            instances = [:]
+            for service in image.services { services[service.name] = service }
+            for instance in image.instances { instances[instance.service, default: [:]][instance.id] = instance }
+            settings = Registry.decodeMeshSettings(image.meshSettings) ?? .defaults
+        }
     }
 
-    public let store: RegistryStore
+    public let backend: any RegistryBackend
+    /// History, publishing settings and tokens: the same store as the registry's.
+    public let store: any ControlStore
     let state: Mutex<State>
-    private let queue = DispatchQueue(label: "sextant.registry.writes")
+    /// One write at a time on the embedded store.
+    let gate = WriteGate()
     private let changeSink: AsyncStream<Void>.Continuation
     /// Yields after every committed change that may change what proxies see. Coalesced:
     /// a slow reader sees one wake-up for many changes (it reads them with `delta(after:)`).
     public let changes: AsyncStream<Void>
 
-    public init(store: RegistryStore) throws(RegistryError) {
-        self.store = store
-        var initial = State()
-        for service in try store.loadServices() { initial.services[service.name] = service }
-        for instance in try store.loadInstances() { initial.instances[instance.service, default: [:]][instance.id] = instance }
-        initial.revision = try store.loadRevision()
-        initial.settings = try Self.loadMeshSettings(from: store)
+    /// The registry on the embedded store, as stored.
+    public convenience init(store: RegistryStore) throws(RegistryError) {
+        self.init(storage: store, image: try store.loadImage())
+    }
+
+    /// The registry on `storage`, starting from `image` (its `load()`).
+    public init(storage: any RegistryStorage, image: RegistryImage) {
+        backend = storage
+        store = storage
         // TTLs that lapsed while stopped are reported by the first `recordExpiries`.
-        initial.expiriesSeen = .distantPast
-        state = Mutex(initial)
+        state = Mutex(State(image: image))
         (changes, changeSink) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Runs `body` on the write queue: one write at a time, in arrival order.
-    func serialized<T: Sendable>(_ body: @escaping @Sendable () throws(RegistryError) -> T) async throws(RegistryError) -> T {
-        let result: Result<T, RegistryError> = await withCheckedContinuation { continuation in
-            queue.async {
-                do throws(RegistryError) {
-                    continuation.resume(returning: .success(try body()))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
-        }
-        return try result.get()
+    /// Opens the registry on `storage`, reading its state.
+    public static func open(_ storage: any RegistryStorage) async throws(RegistryError) -> Registry {
+        Registry(storage: storage, image: try await storage.load())
     }
 
-    /// The revision the next change gets. Only the write queue calls this, and it applies
-    /// that change with `commit` before the next write runs.
-    var nextRevision: UInt64 { state.withLock { $0.revision + 1 } }
-
-    /// Applies a committed change to the view, logs it under `revision` and wakes readers.
-    func commit(_ change: RegistryChange, revision: UInt64, _ apply: (inout State) -> Void = { _ in }) {
-        state.withLock { state in
-            apply(&state)
-            precondition(revision == state.revision + 1, "registry revisions are consecutive")
+    /// Applies records a store revision committed to the view and logs `changes` under
+    /// `revision`, then wakes readers. No changes: a write proxies cannot see (a
+    /// heartbeat), which takes no revision.
+    func commit(_ records: [RegistryRecordChange], revision: UInt64, changes: [RegistryChange]) {
+        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            for record in records { Self.apply(record, to: &state) }
+            guard !changes.isEmpty else { return [] }
+            precondition(revision > state.revision, "registry revisions increase")
             state.revision = revision
-            state.log.append(RegistryEvent(revision: revision, change: change))
+            var seen = Set<RegistryChange>()
+            for change in changes where seen.insert(change).inserted {
+                state.log.append(RegistryEvent(revision: revision, change: change))
+            }
+            return Self.takeWaiters(upTo: revision, from: &state)
+        }
+        if !changes.isEmpty { changeSink.yield() }
+        for waiter in ready { waiter.resume() }
+    }
+
+    static func apply(_ record: RegistryRecordChange, to state: inout State) {
+        switch record {
+        case .service(let name, let service?):
+            state.services[name] = service
+        case .service(let name, nil):
+            state.services[name] = nil
+            state.instances[name] = nil
+        case .instance(let service, let id, let instance?):
+            state.instances[service, default: [:]][id] = instance
+        case .instance(let service, let id, nil):
+            state.instances[service]?[id] = nil
+            if state.instances[service]?.isEmpty == true { state.instances[service] = nil }
+        case .meshSettings(let text):
+            state.settings = decodeMeshSettings(text) ?? .defaults
+        }
+    }
+
+    /// A reset (the store lost the history a watch needed): the whole view again, logged
+    /// as a mesh-wide change, so readers rebuild from the whole state.
+    func reset(to image: RegistryImage) {
+        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.load(image)
+            state.revision = max(state.revision, image.revision)
+            state.log.append(RegistryEvent(revision: state.revision, change: .meshSettingsChanged))
+            return Self.takeWaiters(upTo: state.revision, from: &state)
         }
         changeSink.yield()
+        for waiter in ready { waiter.resume() }
     }
 
     /// The revision of the latest committed change: a debouncer compares revisions to tell
@@ -87,8 +135,7 @@ public final class Registry: Sendable {
     /// The changes after `revision`, in order; nil when the log no longer reaches back.
     public func events(after revision: UInt64) -> [RegistryEvent]? {
         state.withLock { state in
-            guard state.log.services(after: revision, current: state.revision) != nil else { return nil }
-            return state.log.events.filter { $0.revision > revision }
+            state.log.events(after: revision, current: state.revision).map(Array.init)
         }
     }
 
@@ -118,26 +165,27 @@ public final class Registry: Sendable {
     }
 
     /// Turns TTLs that lapsed since the last call (up to `now`) into `healthChanged`
-    /// changes, one per service, on the write queue like any other change.
+    /// changes, one per service, as writes like any other. A replicated store expires
+    /// leased instances itself, so it has none.
     public func recordExpiries(upTo now: Date) async throws(RegistryError) {
-        try await serialized { [self] () throws(RegistryError) in
-            let lapsed = state.withLock { state -> [String] in
-                let since = state.expiriesSeen
-                var names = Set<String>()
-                for (service, instances) in state.instances {
-                    if instances.values.contains(where: { $0.expiresAt.map { $0 > since && $0 <= now } ?? false }) { names.insert(service) }
-                }
-                return names.sorted()
+        await gate.acquire()
+        defer { gate.release() }
+        let lapsed = state.withLock { state -> [String] in
+            let since = state.expiriesSeen
+            var names = Set<String>()
+            for (service, instances) in state.instances {
+                if instances.values.contains(where: { $0.expiresAt.map { $0 > since && $0 <= now } ?? false }) { names.insert(service) }
             }
-            for name in lapsed {
-                let revision = nextRevision
-                try store.saveRevision(revision)
-                commit(.healthChanged(name), revision: revision)
-            }
-            // Only once every lapse is recorded: a failed write leaves them all to the
-            // next call (a service reported twice costs one comparison).
-            state.withLock { $0.expiriesSeen = max($0.expiriesSeen, now) }
+            return names.sorted()
         }
+        for name in lapsed {
+            let revision = self.revision + 1
+            _ = try await backend.apply(.lapse, revision: revision)
+            commit([], revision: revision, changes: [.healthChanged(name)])
+        }
+        // Only once every lapse is recorded: a failed write leaves them all to the next
+        // call (a service reported twice costs one comparison).
+        state.withLock { $0.expiriesSeen = max($0.expiriesSeen, now) }
     }
 
     // MARK: Reads

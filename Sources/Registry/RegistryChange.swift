@@ -24,9 +24,9 @@ public enum RegistryChange: Sendable, Hashable {
     }
 }
 
-/// A change with its revision. Revisions increase by one per change and never repeat,
-/// across restarts too (the store keeps the latest): a replicated registry will take them
-/// from its backing store's own revision.
+/// A change with its revision. On the embedded store revisions increase by one per
+/// change and never repeat, across restarts too (the store keeps the latest); on a
+/// replicated store they are the store's own revisions (docs/etcd.md).
 public struct RegistryEvent: Sendable, Hashable {
     public let revision: UInt64
     public let change: RegistryChange
@@ -43,17 +43,23 @@ public struct RegistryDelta: Sendable {
 
 /// The bounded log of recent changes. Older entries are dropped; a reader whose base
 /// revision is older than the log reaches back gets nil and rebuilds from the whole state.
+/// Revisions increase but need not be consecutive (a replicated store's revisions count
+/// writes to other keys too), and one revision may carry several changes (a transaction).
 struct ChangeLog {
     private(set) var events: [RegistryEvent] = []
     private var start = 0
+    /// Every change at or before this revision has been dropped (or predates the log).
+    private var floor: UInt64
     let capacity: Int
 
-    init(capacity: Int = 100_000) {
+    init(floor: UInt64 = 0, capacity: Int = 100_000) {
+        self.floor = floor
         self.capacity = capacity
     }
 
     mutating func append(_ event: RegistryEvent) {
         if events.count - start >= capacity {
+            floor = events[start].revision
             start += 1
             // Compact now and then rather than shifting the array on every append.
             if start >= capacity {
@@ -64,16 +70,27 @@ struct ChangeLog {
         events.append(event)
     }
 
-    /// Names of services changed after `revision`, or nil when the log starts later.
-    func services(after revision: UInt64, current: UInt64) -> Set<String>? {
+    /// The logged events after `revision`, or nil when the log no longer reaches back.
+    func events(after revision: UInt64, current: UInt64) -> ArraySlice<RegistryEvent>? {
         // A base ahead of the registry (a store replaced under us) cannot be caught up.
         if revision > current { return nil }
         if revision == current { return [] }
-        guard start < events.count, events[start].revision <= revision + 1 else { return nil }
+        // Changes at the dropped revisions (or a partly dropped one) are unknown.
+        guard revision >= floor else { return nil }
+        // Binary search for the first event after `revision`.
+        var low = start, high = events.count
+        while low < high {
+            let middle = (low + high) / 2
+            if events[middle].revision <= revision { low = middle + 1 } else { high = middle }
+        }
+        return events[low...]
+    }
+
+    /// Names of services changed after `revision`, or nil when the log starts later.
+    func services(after revision: UInt64, current: UInt64) -> Set<String>? {
+        guard let wanted = events(after: revision, current: current) else { return nil }
         var names = Set<String>()
-        // Revisions are consecutive in the log, so the first wanted entry is found directly.
-        let first = start + Int(revision + 1 - events[start].revision)
-        for event in events[first...] {
+        for event in wanted {
             // A mesh-wide change touches every service: the reader rebuilds whole.
             if event.change == .meshSettingsChanged { return nil }
             names.insert(event.change.service)

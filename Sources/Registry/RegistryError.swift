@@ -9,6 +9,9 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         case notFound = "not_found"
         case conflict
         case storage
+        /// The store cannot be reached or has no quorum (etcd): nothing was applied, or the
+        /// outcome is unknown and the message says so.
+        case unavailable
     }
 
     public let code: Code

@@ -41,6 +41,13 @@ public struct RegistryKeys: Sendable, Equatable {
     public var settings: String { "\(prefix)/settings/" }
     public var snapshots: String { "\(prefix)/snapshots/" }
     public var tokens: String { "\(prefix)/tokens/" }
+    /// Snapshot payloads, in chunks of at most 1 MiB (etcd refuses larger requests).
+    public func payload(_ id: String, chunk: Int) -> String { "\(prefix)/payloads/\(id)/\(chunk)" }
+    public func payloads(_ id: String) -> String { "\(prefix)/payloads/\(id)/" }
+    /// Live replicas, one lease-bound key each, and the elected one.
+    public var replicas: String { "\(prefix)/replicas/" }
+    public func replica(_ id: String) -> String { "\(prefix)/replicas/\(id)" }
+    public var leader: String { "\(prefix)/leader" }
 
     /// The record a key holds; nil for keys outside the layout.
     public func record(_ key: String) -> Record? {

@@ -45,55 +45,42 @@ extension RegistryStore {
         }
     }
 
-    func saveService(_ service: StoredService, revision: UInt64) throws(RegistryError) {
-        let policy = String(decoding: try! Self.encoder.encode(service.policy), as: UTF8.self)
+    /// Writes `operation` and the revision that numbers it in one transaction.
+    func applyNow(_ operation: RegistryOperation, revision: UInt64) throws(RegistryError) {
         try write { db in
             try Self.recordRevision(revision, in: db)
-            try db.execute(sql: """
-                INSERT INTO service (name, policy, created_at, updated_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT(name) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at
-                """, arguments: [service.name, policy, service.createdAt.timeIntervalSince1970, service.updatedAt.timeIntervalSince1970])
-        }
-    }
-
-    /// A setting written with the revision of the change it is.
-    func saveSetting(_ key: String, _ value: String, revision: UInt64) throws(RegistryError) {
-        try write { db in
-            try Self.recordRevision(revision, in: db)
-            try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", arguments: [key, value])
-        }
-    }
-
-    func removeService(_ name: String, revision: UInt64) throws(RegistryError) {
-        try write { db in
-            try Self.recordRevision(revision, in: db)
-            try db.execute(sql: "DELETE FROM instance WHERE service = ?", arguments: [name])
-            try db.execute(sql: "DELETE FROM service WHERE name = ?", arguments: [name])
-        }
-    }
-
-    func saveInstances(_ instances: [Instance], revision: UInt64) throws(RegistryError) {
-        try write { db in
-            try Self.recordRevision(revision, in: db)
-            for instance in instances {
-                let labels = String(decoding: try Self.encoder.encode(instance.labels), as: UTF8.self)
+            switch operation {
+            case .putService(let service):
+                let policy = String(decoding: try Self.encoder.encode(service.policy), as: UTF8.self)
                 try db.execute(sql: """
-                    INSERT OR REPLACE INTO instance
-                    (service, id, address, port, weight, zone, labels, health, ttl_seconds, last_heartbeat, sidecar_port)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [
-                        instance.service, instance.id, instance.address, instance.port, instance.weight, instance.zone,
-                        labels, instance.health.rawValue, instance.ttlSeconds, instance.lastHeartbeat.timeIntervalSince1970, instance.sidecarPort,
-                    ])
+                    INSERT INTO service (name, policy, created_at, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at
+                    """, arguments: [service.name, policy, service.createdAt.timeIntervalSince1970, service.updatedAt.timeIntervalSince1970])
+            case .deleteService(let name):
+                try db.execute(sql: "DELETE FROM instance WHERE service = ?", arguments: [name])
+                try db.execute(sql: "DELETE FROM service WHERE name = ?", arguments: [name])
+            case .putInstance(let instance, _), .heartbeat(let instance):
+                try Self.saveInstance(instance, in: db)
+            case .deleteInstance(let service, let id):
+                try db.execute(sql: "DELETE FROM instance WHERE service = ? AND id = ?", arguments: [service, id])
+            case .putMeshSettings(let text):
+                try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", arguments: [Registry.meshSettingsKey, text])
+            case .lapse:
+                break
             }
         }
     }
 
-    func removeInstance(service: String, id: String, revision: UInt64) throws(RegistryError) {
-        try write { db in
-            try Self.recordRevision(revision, in: db)
-            try db.execute(sql: "DELETE FROM instance WHERE service = ? AND id = ?", arguments: [service, id])
-        }
+    private static func saveInstance(_ instance: Instance, in db: Database) throws {
+        let labels = String(decoding: try encoder.encode(instance.labels), as: UTF8.self)
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO instance
+            (service, id, address, port, weight, zone, labels, health, ttl_seconds, last_heartbeat, sidecar_port)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [
+                instance.service, instance.id, instance.address, instance.port, instance.weight, instance.zone,
+                labels, instance.health.rawValue, instance.ttlSeconds, instance.lastHeartbeat.timeIntervalSince1970, instance.sidecarPort,
+            ])
     }
 
     static let revisionKey = "registry_revision"
@@ -108,12 +95,7 @@ extension RegistryStore {
         try setting(Self.revisionKey).flatMap { UInt64($0) } ?? 0
     }
 
-    /// A revision with no row change behind it (a TTL lapsing).
-    func saveRevision(_ revision: UInt64) throws(RegistryError) {
-        try write { db in try Self.recordRevision(revision, in: db) }
-    }
-
-    static let encoder: JSONEncoder = {
+    public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return encoder

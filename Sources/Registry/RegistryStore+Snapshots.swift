@@ -25,11 +25,13 @@ extension RegistryStore {
         }
     }
 
-    /// Appends `record` and drops all but the newest `keep` versions, in one transaction.
+    /// Appends `record` as the last version and drops all but the newest `keep`
+    /// versions, in one transaction. One writer: nobody else can have published after
+    /// `last`.
     /// A kept version stored as a change against older ones (kind `registry-delta`) keeps
     /// the records back to its last whole one, so it can always be rebuilt; those extra
     /// records are not listed (`snapshots(limit:)`).
-    public func appendSnapshot(_ record: SnapshotRecord, keep: Int) throws(RegistryError) {
+    public func appendSnapshot(_ record: SnapshotRecord, keep: Int, after last: Int) throws(RegistryError) -> Bool {
         let counts = String(decoding: try! Self.encoder.encode(record.counts), as: UTF8.self)
         try write { db in
             try db.execute(sql: """
@@ -40,13 +42,15 @@ extension RegistryStore {
             let anchor = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM snapshot WHERE version <= ? AND kind != ?",
                                           arguments: [oldestKept, Self.deltaKind]) ?? oldestKept
             try db.execute(sql: "DELETE FROM snapshot WHERE version < ?", arguments: [min(anchor, oldestKept)])
+            try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES ('last_version', ?)", arguments: [String(record.version)])
         }
+        return true
     }
 
     static let deltaKind = "registry-delta"
 
     /// History, newest first, at most `limit` versions; payloads left out unless asked for.
-    public func snapshots(limit: Int = Int.max, withPayload: Bool = false) throws(RegistryError) -> [SnapshotRecord] {
+    public func snapshots(limit: Int, withPayload: Bool) throws(RegistryError) -> [SnapshotRecord] {
         try read { db in
             let columns = withPayload ? "*" : "version, created_at, cause, content_hash, counts, kind, X'' AS payload"
             return try Row.fetchAll(db, sql: "SELECT \(columns) FROM snapshot ORDER BY version DESC LIMIT ?", arguments: [limit]).map(Self.record)

@@ -9,6 +9,8 @@ import GRDB
 public final class RegistryStore: Sendable {
     public static let fileName = "sextant.sqlite"
     let database: DatabasePool
+    /// Registry writes run here, off the cooperative pool (`apply`).
+    let writes = DispatchQueue(label: "sextant.store.writes")
 
     /// Opens (creating it if needed) `directory/sextant.sqlite` and migrates it.
     public convenience init(directory: String) throws(RegistryError) {

@@ -61,8 +61,11 @@ extension SextantProxy {
             }
             options.xdsTrustBundle = bundle
         }
-        let xds = try Self.split(xdsAddress ?? file["xds_address"]?.stringValue ?? "127.0.0.1:18000", flag: "--xds-address")
-        (options.xdsHost, options.xdsPort) = (xds.host, xds.port)
+        // Several replicas: A,B,C, the first preferred.
+        let xds = try (xdsAddress ?? file["xds_address"]?.stringValue ?? "127.0.0.1:18000").split(separator: ",", omittingEmptySubsequences: false)
+            .map { try Self.split(String($0), flag: "--xds-address") }
+        (options.xdsHost, options.xdsPort) = (xds[0].host, xds[0].port)
+        options.moreXDSAddresses = xds.dropFirst().map { ($0.host, $0.port) }
         let admin = try Self.split(adminAddress ?? file["admin_address"]?.stringValue ?? "127.0.0.1:19100", flag: "--admin-address", allowZero: true)
         (options.adminHost, options.adminPort) = (admin.host, admin.port)
         return options

@@ -20,7 +20,7 @@ struct Bootstrap: ParsableCommand {
     @Option(help: "The service this proxy sits beside (xDS node.cluster).")
     var service: String
 
-    @Option(help: "Where Sextant's xDS server listens.")
+    @Option(help: "Where Sextant's xDS server listens: HOST:PORT, or several replicas A,B,C (the first preferred, the others taken over when it dies).")
     var xdsAddress = "127.0.0.1:18000"
 
     @Option(help: "envoy: an Envoy bootstrap (YAML); grpc: GRPC_XDS_BOOTSTRAP JSON for a proxyless gRPC application.")
@@ -55,8 +55,8 @@ struct Bootstrap: ParsableCommand {
         where !(1...65535).contains(port) {
             throw ValidationError("\(flag) must be 1–65535, got \(port)")
         }
-        guard EnvoyBootstrap.splitAddress(xdsAddress) != nil else {
-            throw ValidationError("--xds-address must be HOST:PORT, got \(xdsAddress)")
+        for address in xdsAddress.split(separator: ",", omittingEmptySubsequences: false) where EnvoyBootstrap.splitAddress(String(address)) == nil {
+            throw ValidationError("--xds-address must be HOST:PORT[,HOST:PORT…], got \(xdsAddress)")
         }
         guard !nodeID.isEmpty, !service.isEmpty else { throw ValidationError("--node-id and --service must not be empty") }
         if let inboundAddress, !EnvoyBootstrap.isIPAddress(inboundAddress) {
@@ -67,11 +67,13 @@ struct Bootstrap: ParsableCommand {
     }
 
     func run() throws {
-        let xds = EnvoyBootstrap.splitAddress(xdsAddress)!
+        let addresses = xdsAddress.split(separator: ",").map { EnvoyBootstrap.splitAddress(String($0))! }
+        let xds = addresses[0]
         if format == .grpc {
             var bootstrap = GRPCBootstrap(nodeID: nodeID, service: service)
             bootstrap.xdsHost = xds.host
             bootstrap.xdsPort = xds.port
+            bootstrap.moreXDSAddresses = Array(addresses.dropFirst())
             print(bootstrap.json, terminator: "")
             return
         }
@@ -83,6 +85,7 @@ struct Bootstrap: ParsableCommand {
         }
         bootstrap.xdsHost = xds.host
         bootstrap.xdsPort = xds.port
+        bootstrap.moreXDSAddresses = Array(addresses.dropFirst())
         bootstrap.adminPort = adminPort
         bootstrap.outboundPort = outboundPort
         bootstrap.inboundPort = inboundPort

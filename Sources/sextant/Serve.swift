@@ -1,18 +1,25 @@
 public import ArgumentParser
 import ControlPlane
+import EtcdStore
 public import ProcessSupport
 import Foundation
 public import Logging
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the control plane: xDS over gRPC, the REST API, the registry on its embedded store.")
+        abstract: "Run the control plane: xDS over gRPC, the REST API, the registry on its embedded store or on etcd.")
 
     @Option(help: "xDS gRPC listen address (h2c).")
     var xdsAddress = "127.0.0.1:18000"
 
     @Option(help: "REST API listen address.")
     var apiAddress = "127.0.0.1:18001"
+
+    @Option(help: "sqlite (the embedded store in --data-dir), or etcd://HOST:PORT[,HOST:PORT…][/prefix] to share the registry with other replicas.")
+    var store = "sqlite"
+
+    @Option(help: "This replica's name in /v1/cluster (default: random).")
+    var replicaID: String?
 
     @Option(help: "Directory of the embedded store (sextant.sqlite).")
     var dataDir = "./.sextant"
@@ -59,6 +66,11 @@ struct Serve: AsyncParsableCommand {
         guard debounceMs >= 0, maxDebounceMs >= debounceMs else {
             throw ValidationError("--debounce-ms must be ≥ 0 and --max-debounce-ms ≥ --debounce-ms")
         }
+        do {
+            _ = try StoreLocation(parsing: store)
+        } catch {
+            throw ValidationError(error.description)
+        }
         guard history >= 1 else { throw ValidationError("--history must be at least 1") }
         guard (caCert == nil) == (caKey == nil) else { throw ValidationError("--ca-cert and --ca-key go together") }
     }
@@ -80,9 +92,11 @@ struct Serve: AsyncParsableCommand {
         configuration.xdsAuth = xdsAuth == .required
         configuration.xdsTLS = xdsTLS
         configuration.apiToken = apiToken ?? ProcessInfo.processInfo.environment["SEXTANT_API_TOKEN"]
+        configuration.store = try StoreLocation(parsing: store)
+        configuration.replicaID = replicaID
         let server: ControlPlaneServer
         do {
-            server = try ControlPlaneServer(configuration: configuration)
+            server = try await ControlPlaneServer.open(configuration: configuration)
             _ = try await server.start()
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

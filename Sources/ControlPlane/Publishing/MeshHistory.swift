@@ -67,7 +67,7 @@ enum MeshHistory {
     }
 
     /// The registry as version `record` saw it, and its revision.
-    static func mesh(at record: RegistryStore.SnapshotRecord, store: RegistryStore) throws -> (MeshState, UInt64) {
+    static func mesh(at record: RegistryStore.SnapshotRecord, store: any ControlStore) throws -> (MeshState, UInt64) {
         var chain: [Delta] = []
         var current = record
         while current.kind == deltaKind {

@@ -49,8 +49,9 @@ extension Publisher {
         }
         metrics.buildTime.record(ContinuousClock.now - started)
         record.counts = Self.counts(of: catalog)
-        try store.appendSnapshot(record, keep: history)
-        try store.setSetting("last_version", "\(number)")
+        // Versions are numbered in the store: a replica that published after
+        // `lastVersion` first wins, and this one serves that version instead.
+        guard try store.appendSnapshot(record, keep: history, after: lastVersion) else { throw PublishRace() }
         state.withLock { state in
             state.lastVersion = number
             state.current = Published(

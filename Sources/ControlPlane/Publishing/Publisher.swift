@@ -56,7 +56,7 @@ public final class Publisher: Sendable {
     }
 
     let registry: Registry
-    let store: RegistryStore
+    let store: any ControlStore
     let cache: SnapshotCache
     let source: Source
     let history: Int
@@ -94,30 +94,40 @@ public final class Publisher: Sendable {
     private func restoreNow() throws {
         let mode = try store.setting("mode").flatMap(Mode.init(rawValue:)) ?? .auto
         let last = try store.setting("last_version").flatMap { Int($0) } ?? 0
-        let latest = try store.latestSnapshot()
         state.withLock { state in
             state.mode = mode
-            state.lastVersion = max(last, latest?.version ?? 0)
+            state.lastVersion = max(state.lastVersion, last)
         }
-        guard let latest else { return }
-        let content = try SnapshotContent.load(latest, store: store, reusable: nil)
-        let (generation, catalog) = try content.generation(version: "v\(latest.version)", secrets: secrets)
+        guard let latest = try store.latestSnapshot() else { return }
+        try serveStored(latest)
+        logger.info("serving stored snapshot", metadata: ["version": "v\(latest.version)", "cause": "\(latest.cause)"])
+    }
+
+    /// Serves a stored version exactly as it was published: after a restart, or when
+    /// another replica published it (docs/etcd.md, "Publishing on replicas").
+    func serveStored(_ record: RegistryStore.SnapshotRecord) throws {
+        dispatchPrecondition(condition: .onQueue(queue))
+        var reusable: MeshModel?
+        if case .registry(let model)? = state.withLock({ $0.current?.content }) { reusable = model }
+        let content = try SnapshotContent.load(record, store: store, reusable: reusable ?? state.withLock { $0.model })
+        let (generation, catalog) = try content.generation(version: "v\(record.version)", secrets: secrets)
         state.withLock { state in
+            state.lastVersion = max(state.lastVersion, record.version)
             state.current = Published(
-                version: latest.version, createdAt: latest.createdAt, cause: latest.cause, content: content, catalog: catalog,
+                version: record.version, createdAt: record.createdAt, cause: record.cause, content: content, catalog: catalog,
                 generation: generation, historyBase: nil)
             if source == .file, case .declared(let snapshot) = content { state.declared = snapshot }
             if case .registry = content {
                 // What the registry holds now is unknown (changes held in manual mode, a
-                // store written before revisions existed): the first candidate compares
-                // the whole registry with this version, reusing its translations.
+                // store written before revisions existed, another replica's view): the
+                // first candidate compares the whole registry with this version, reusing
+                // its translations.
                 state.model = nil
                 state.pendingChanged = nil
             }
         }
         cache.publish(generation)
-        metrics.snapshotVersion.set(Int64(latest.version))
-        logger.info("serving stored snapshot", metadata: ["version": "v\(latest.version)", "cause": "\(latest.cause)"])
+        metrics.snapshotVersion.set(Int64(record.version))
     }
 
     /// What would be published now, and which services differ from what is served
@@ -178,7 +188,7 @@ public final class Publisher: Sendable {
     public func refresh(cause: String) async throws -> Outcome? {
         try await onQueue {
             guard let current = self.state.withLock({ $0.current }), case .registry = current.content else { return nil }
-            return try self.publish(current.content, changed: [], cause: cause, since: .now, force: true)
+            return try self.claiming { try self.publish(current.content, changed: [], cause: cause, since: .now, force: true) }
         }
     }
 
@@ -218,16 +228,20 @@ public final class Publisher: Sendable {
         }
     }
 
-    private func changedNow(cause: String, since: ContinuousClock.Instant) throws -> Outcome? {
-        guard mode == .auto, let (candidate, changed) = candidate() else { return nil }
-        return try publish(candidate, changed: changed, cause: cause, since: since, force: false)
+    func changedNow(cause: String, since: ContinuousClock.Instant) throws -> Outcome? {
+        try claiming {
+            guard mode == .auto, let (candidate, changed) = candidate() else { return nil }
+            return try publish(candidate, changed: changed, cause: cause, since: since, force: false)
+        }
     }
 
     private func rollNow(cause: String) throws -> Outcome {
-        guard let (candidate, changed) = candidate() else {
-            throw RegistryError(.conflict, "nothing to publish yet: the snapshot file has no good version")
+        try claiming {
+            guard let (candidate, changed) = candidate() else {
+                throw RegistryError(.conflict, "nothing to publish yet: the snapshot file has no good version")
+            }
+            return try publish(candidate, changed: changed, cause: cause, since: .now, force: false)
         }
-        return try publish(candidate, changed: changed, cause: cause, since: .now, force: false)
     }
 
     private func rollbackNow(to version: Int) throws -> Outcome {
@@ -239,7 +253,7 @@ public final class Publisher: Sendable {
         if case .registry(let model)? = current?.content { reusable = model }
         let content = try SnapshotContent.load(record, store: store, reusable: reusable)
         _ = try setModeNow(.manual, publishPending: false)
-        return try publish(content, changed: nil, cause: "rollback of v\(version)", since: .now, force: true)
+        return try claiming { try publish(content, changed: nil, cause: "rollback of v\(version)", since: .now, force: true) }
     }
 
     /// Version `version` as it was published: the current one at once, an older one

@@ -38,7 +38,7 @@ public enum SnapshotContent: Sendable, Equatable {
 
     /// Reads version `version` from the store. Registry versions are rebuilt from their
     /// history chain, translating only services `reusable` does not already hold.
-    static func load(_ record: RegistryStore.SnapshotRecord, store: RegistryStore, reusable: MeshModel?) throws -> SnapshotContent {
+    static func load(_ record: RegistryStore.SnapshotRecord, store: any ControlStore, reusable: MeshModel?) throws -> SnapshotContent {
         if record.kind == DeclaredPayload.kind { return .declared(try DeclaredPayload.decode(record.payload)) }
         let (mesh, revision) = try MeshHistory.mesh(at: record, store: store)
         return .registry(MeshModel(mesh: mesh, revision: revision, reusable: reusable))

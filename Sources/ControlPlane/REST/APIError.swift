@@ -24,6 +24,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
         case .notFound: .notFound
         case .conflict: .conflict
         case .storage: .internalServerError
+        case .unavailable: .serviceUnavailable
         }
         self.init(status, code: error.code.rawValue, error.message, field: error.field)
     }

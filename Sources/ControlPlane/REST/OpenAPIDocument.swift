@@ -44,6 +44,8 @@ enum OpenAPIDocument {
               responses: ["201": "NodeToken", "400": "Error", "401": "Error", "413": "Error", "415": "Error"]),
         .init(method: "get", path: "/v1/tokens", summary: "Node tokens (without their secrets)", responses: ["200": "NodeTokenList"]),
         .init(method: "delete", path: "/v1/tokens/{id}", summary: "Revoke a node token; its xDS streams end", responses: ["204": "", "401": "Error", "404": "Error"]),
+        .init(method: "get", path: "/v1/cluster", summary: "Replicas, the store's members and health, the elected replica, each replica's served version",
+              responses: ["200": "Cluster"]),
         .init(method: "get", path: "/v1/proxies", summary: "Connected proxies and, per type, versions sent and ACKed, nonce, SYNCED/STALE/NACKED", responses: ["200": "ProxyList"]),
     ]
 

@@ -27,6 +27,13 @@ enum OpenAPISchemas {
         "TokenRequest": object(["service": string], required: ["service"]),
         "NodeToken": object(["id": string, "service": string, "created_at": string, "token": string], required: ["id", "service", "created_at"]),
         "NodeTokenList": object(["tokens": array(object(["id": string, "service": string, "created_at": string]))], required: ["tokens"]),
+        "Cluster": object([
+            "store": enumeration(["sqlite", "etcd"]), "prefix": string, "replica": string, "leader": ["type": "string", "nullable": true],
+            "replicas": array(object(["id": string, "api_address": string, "xds_address": string, "version": ["type": "string", "nullable": true],
+                                      "started_at": string, "leader": ["type": "boolean"], "self": ["type": "boolean"]])),
+            "members": array(object(["endpoint": string, "healthy": ["type": "boolean"], "leader": ["type": "boolean"], "revision": integer(),
+                                     "version": string, "error": string])),
+        ], required: ["store", "replica", "replicas", "members"]),
         "MeshSettings": object([
             "trust_domain": ["type": "string", "pattern": "^[a-z0-9._-]{1,255}$"],
             "mtls": enumeration(["off", "permissive", "strict"]),

@@ -8,7 +8,8 @@ import XDS
 extension RESTServer {
     func addSnapshotRoutes(to router: Router<BasicRequestContext>) {
         router.get("/v1/snapshots") { [self] _, _ in
-            let records = try registry.store.snapshots(limit: publisher.history)
+            let (store, history) = (registry.store, publisher.history)
+            let records = try await offCooperativePool { try store.snapshots(limit: history) }
             return Self.json([
                 "mode": .string(publisher.mode.rawValue),
                 "current": publisher.current.map { .string($0.versionString) } ?? .null,

@@ -15,17 +15,20 @@ extension RESTServer {
         router.post("/v1/tokens") { [self] request, _ in
             let body = try await request.decode(TokenRequest.self)
             try Validation.serviceName(body.service, field: "service")
-            let (token, secret) = try registry.store.createToken(service: body.service)
+            let store = registry.store
+            let (token, secret) = try await offCooperativePool { try store.createToken(service: body.service) }
             var fields = Self.tokenFields(token)
             fields["token"] = .string(secret)
             return Self.json(.object(fields), status: .created)
         }
         router.get("/v1/tokens") { [self] _, _ in
-            Self.json(["tokens": .array(try registry.store.tokens().map(Self.tokenJSON))])
+            let store = registry.store
+            return Self.json(["tokens": .array(try await offCooperativePool { try store.tokens() }.map(Self.tokenJSON))])
         }
         router.delete("/v1/tokens/:id") { [self] _, context in
             let id = try context.parameters.require("id")
-            guard try registry.store.revokeToken(id: id) else {
+            let store = registry.store
+            guard try await offCooperativePool({ try store.revokeToken(id: id) }) else {
                 throw APIError(.notFound, code: "not_found", "token \"\(id)\" not found")
             }
             // Streams opened with it end now, not at their next reconnect.
@@ -43,7 +46,7 @@ extension RESTServer {
 
 /// Node tokens checked against the store: a revoked token stops working at once.
 struct StoreTokenAuthenticator: XDSAuthenticator {
-    let store: RegistryStore
+    let store: any ControlStore
 
     func credential(forBearer token: String) -> XDSCredential? {
         guard let stored = try? store.token(bearing: token) else { return nil }

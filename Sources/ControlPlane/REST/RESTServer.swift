@@ -1,4 +1,4 @@
-import EnvoyAPI
+public import EnvoyAPI
 import Foundation
 public import Hummingbird
 public import Logging
@@ -24,13 +24,16 @@ public final class RESTServer: Sendable {
     let tokenRevoked: @Sendable (String) -> Void
     /// Workload certificates, for each proxy's certificate in `/v1/proxies` and metrics.
     let secrets: WorkloadSecrets?
+    /// What `GET /v1/cluster` shows.
+    let cluster: @Sendable () async -> JSON
     private let running = Mutex<(task: Task<Void, any Error>, group: ServiceGroup)?>(nil)
 
     public init(
         registry: Registry, publisher: Publisher, proxies: ProxyRegistry, metrics: ControlPlaneMetrics, token: String?, logger: Logger,
         authority: CertificateAuthority? = nil, tokenRevoked: @escaping @Sendable (String) -> Void = { _ in },
-        secrets: WorkloadSecrets? = nil
+        secrets: WorkloadSecrets? = nil, cluster: @escaping @Sendable () async -> JSON = { ["store": "sqlite"] }
     ) {
+        self.cluster = cluster
         self.secrets = secrets
         self.authority = authority
         self.tokenRevoked = tokenRevoked
@@ -52,6 +55,7 @@ public final class RESTServer: Sendable {
         addSnapshotRoutes(to: router)
         addMeshRoutes(to: router)
         addTokenRoutes(to: router)
+        addClusterRoutes(to: router)
         router.get("/v1/proxies") { [self] _, _ in Self.json(proxiesJSON()) }
         routes.learn(from: router)
         return router

@@ -15,8 +15,8 @@ public final class XDSClient: Sendable {
         .delta: "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources",
     ]
 
-    private let host: String
-    private let port: Int
+    /// The control plane's replicas, the first preferred.
+    private let servers: [(host: String, port: Int)]
     private let runtime: ProxyRuntime
     private let listeners: ListenerManager
     private let logger: Logger
@@ -30,12 +30,12 @@ public final class XDSClient: Sendable {
     /// TLS to a control plane run with `--xds-tls`, verified against the trust bundle.
     private let tls: NIOSSLContext?
 
-    init(node: Node, wire: XDSStream.Wire, token: String? = nil, tls: NIOSSLContext? = nil, host: String, port: Int, runtime: ProxyRuntime, listeners: ListenerManager, logger: Logger) {
+    init(node: Node, wire: XDSStream.Wire, token: String? = nil, tls: NIOSSLContext? = nil, servers: [(host: String, port: Int)], runtime: ProxyRuntime, listeners: ListenerManager, logger: Logger) {
         self.wire = wire
         self.token = token
         self.tls = tls
-        self.host = host
-        self.port = port
+        precondition(!servers.isEmpty, "at least one xDS server")
+        self.servers = servers
         self.runtime = runtime
         self.listeners = listeners
         self.logger = logger
@@ -51,12 +51,24 @@ public final class XDSClient: Sendable {
     }
 
     /// Runs until the task is cancelled.
+    /// Each attempt tries the replicas in order, moving on at once from one that refuses
+    /// the connection (the way Envoy fails over between priorities); the back-off runs
+    /// between attempts.
     func run() async {
         var backoff = Backoff()
+        var index = 0
         while !Task.isCancelled, !current.withLock({ $0.stopped }) {
             var client: GRPCClient?
+            let (host, port) = servers[index]
             do {
-                let grpc = try await GRPCClient.connect(host: host, port: port, group: runtime.group, pipelineHook: tlsHook)
+                let grpc: GRPCClient
+                do {
+                    grpc = try await GRPCClient.connect(host: host, port: port, group: runtime.group, pipelineHook: tlsHook(host))
+                } catch where index + 1 < servers.count {
+                    logger.warning("xDS server unreachable; trying the next replica", metadata: ["error": "\(error)", "xds": "\(host):\(port)"])
+                    index += 1
+                    continue
+                }
                 client = grpc
                 let stopped = current.withLock { state -> Bool in
                     state.client = grpc
@@ -66,11 +78,12 @@ public final class XDSClient: Sendable {
                     await grpc.close()
                     break
                 }
-                try await stream(on: grpc, backoff: &backoff)
+                try await stream(on: grpc, to: "\(host):\(port)", backoff: &backoff)
                 logger.warning("xDS stream ended by the server; reconnecting")
             } catch {
                 logger.warning("xDS stream failed; reconnecting", metadata: ["error": "\(error)", "xds": "\(host):\(port)"])
             }
+            index = 0
             connected.withLock { $0 = false }
             current.withLock { $0.client = nil }
             await client?.close()
@@ -80,7 +93,7 @@ public final class XDSClient: Sendable {
         }
     }
 
-    private var tlsHook: (@Sendable (any Channel) throws -> Void)? {
+    private func tlsHook(_ host: String) -> (@Sendable (any Channel) throws -> Void)? {
         guard let tls else { return nil }
         // SNI only for a host name (RFC 6066); the certificate is checked against the bundle.
         let name = host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } ? nil : host
@@ -96,13 +109,13 @@ public final class XDSClient: Sendable {
         await client?.close()
     }
 
-    private func stream(on client: GRPCClient, backoff: inout Backoff) async throws {
+    private func stream(on client: GRPCClient, to server: String, backoff: inout Backoff) async throws {
         let call = try await client.call(path: Self.adsPaths[wire]!, metadata: token.map { [("authorization", "Bearer \($0)")] } ?? [])
         for request in state.withLock({ $0.openingRequests() }) {
             try await call.send(request.encoded())
         }
         connected.withLock { $0 = true }
-        logger.info("xDS stream open", metadata: ["xds": "\(host):\(port)", "protocol": "\(wire.rawValue)"])
+        logger.info("xDS stream open", metadata: ["xds": "\(server)", "protocol": "\(wire.rawValue)"])
         for try await message in call.responses {
             backoff.reset()
             let update = switch wire {

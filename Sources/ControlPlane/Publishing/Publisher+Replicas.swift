@@ -1,0 +1,55 @@
+import Foundation
+import Registry
+
+/// Another replica numbered the version this one was about to publish.
+struct PublishRace: Error {}
+
+extension Publisher {
+    /// Runs a publication; when another replica published first (docs/etcd.md,
+    /// "Publishing on replicas"), serves what it published and tries again on top, so
+    /// every replica serves the same content under the same version number.
+    func claiming<T>(_ body: () throws -> T) throws -> T {
+        dispatchPrecondition(condition: .onQueue(queue))
+        for _ in 0..<8 {
+            do {
+                return try body()
+            } catch is PublishRace {
+                try catchUp()
+            }
+        }
+        throw RegistryError(.conflict, "could not publish: other replicas kept publishing first")
+    }
+
+    /// Serves the store's latest version when it is newer than this replica's, and takes
+    /// up the publishing mode the store holds.
+    func catchUp() throws {
+        dispatchPrecondition(condition: .onQueue(queue))
+        if let mode = try store.setting("mode").flatMap(Mode.init(rawValue:)) { state.withLock { $0.mode = mode } }
+        guard let latest = try store.latestSnapshot(), latest.version > state.withLock({ $0.current?.version ?? 0 }) else { return }
+        try serveStored(latest)
+        logger.info("serving a version another replica published", metadata: ["version": "v\(latest.version)", "cause": "\(latest.cause)"])
+    }
+
+    /// Follows the publications and mode switches of other replicas until cancelled. A
+    /// switch back to auto also publishes what the registry holds.
+    public func followStore() async {
+        for await key in store.settingChanges() {
+            do {
+                switch key {
+                case "last_version":
+                    try await onQueue { try self.catchUp() }
+                case "mode":
+                    try await onQueue {
+                        let before = self.mode
+                        try self.catchUp()
+                        if before == .manual, self.mode == .auto { _ = try self.changedNow(cause: "registry", since: .now) }
+                    }
+                default:
+                    break
+                }
+            } catch {
+                logger.error("could not follow another replica's publication", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,21 @@
+import EnvoyAPI
+import Foundation
+import Hummingbird
+
+/// `GET /v1/cluster`: the replicas serving this mesh, the store's members and their
+/// health, the elected replica, and each replica's served version (docs/etcd.md,
+/// "Replicas and the elected one"). On the embedded store: this one replica.
+extension RESTServer {
+    func addClusterRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/v1/cluster") { [self] _, _ in Self.json(await cluster()) }
+    }
+}
+
+/// Runs a synchronous store call on a dispatch thread: the etcd store blocks its caller
+/// while a task talks to etcd, and a blocked cooperative thread could be the one that
+/// task needs.
+func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}
