@@ -117,7 +117,10 @@ let package = Package(
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"] + nio, swiftSettings: strict),
         .testTarget(name: "XDSTests", dependencies: ["XDS", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RE2SyntaxTests", dependencies: ["RE2Syntax"], swiftSettings: strict),
-        .testTarget(name: "EtcdTests", dependencies: ["Etcd", "EnvoyAPI", "ProcessSupport", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "EtcdTests",
+            dependencies: ["Etcd", "EtcdStore", "Registry", "ControlPlane", "XDS", "EnvoyAPI", "ProcessSupport", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .testTarget(name: "IdentityTests", dependencies: ["Identity", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TranslatorTests", dependencies: ["Translator", "Registry", "EnvoyAPI", "TestSupport"], swiftSettings: strict),

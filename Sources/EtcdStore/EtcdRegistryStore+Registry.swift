@@ -39,15 +39,23 @@ extension EtcdRegistryStore: RegistryBackend {
         return instance
     }
 
+    /// A transaction whose outcome is unknown (its member died, or the cluster was
+    /// electing a leader) is tried once more: every registry write is safe to repeat, and
+    /// a guarded delete that finds its key already gone was the first attempt's.
     public func apply(_ operation: RegistryOperation, revision _: UInt64) async throws(RegistryError) -> UInt64 {
         do {
-            return UInt64(try await write(operation))
+            do {
+                return UInt64(try await write(operation, again: false))
+            } catch EtcdError.outcomeUnknown {
+                try await Task.sleep(for: .milliseconds(200))
+                return UInt64(try await write(operation, again: true))
+            }
         } catch {
             throw Self.registryError(error)
         }
     }
 
-    private func write(_ operation: RegistryOperation) async throws -> Int64 {
+    private func write(_ operation: RegistryOperation, again: Bool) async throws -> Int64 {
         switch operation {
         case .putService(let service):
             return try await client.put(keys.key(.service(service.name)), RegistryRecordCodec.encode(service))
@@ -55,14 +63,14 @@ extension EtcdRegistryStore: RegistryBackend {
             let result = try await client.txn(
                 if: [.exists(keys.key(.service(name)))],
                 then: [.delete(.key(keys.key(.service(name)))), .delete(.prefix(keys.instances(of: name)))])
-            guard result.succeeded else { throw RegistryError.notFound("service \"\(name)\"") }
+            guard result.succeeded || again else { throw RegistryError.notFound("service \"\(name)\"") }
             return result.revision
         case .putInstance(let instance, let renewing):
             return try await putInstance(instance, renewing: renewing)
         case .deleteInstance(let service, let id):
             let key = keys.key(.instance(service: service, id: id))
             let result = try await client.txn(if: [.exists(key)], then: [.delete(.key(key))])
-            guard result.succeeded else { throw RegistryError.notFound("instance \"\(id)\" of service \"\(service)\"") }
+            guard result.succeeded || again else { throw RegistryError.notFound("instance \"\(id)\" of service \"\(service)\"") }
             return result.revision
         case .heartbeat(let instance):
             // The lease is the TTL: renewing it is the whole heartbeat, no write.

@@ -99,7 +99,7 @@ public final class ReplicaCoordinator: Sendable {
 
     /// Drops history beyond the newest `keep` versions, keeping the whole version a kept
     /// delta is built on (as the embedded store does), with their payloads.
-    func prune(keep: Int) async throws {
+    public func prune(keep: Int) async throws {
         let client = store.client, keys = store.keys
         let last = try await client.get(.key(keys.key(.setting("last_version")))).pairs.first?.text
         guard let last, state.withLock({ $0.prunedAt }) != last else { return }

@@ -14,7 +14,7 @@ extension RESTServer {
 /// Runs a synchronous store call on a dispatch thread: the etcd store blocks its caller
 /// while a task talks to etcd, and a blocked cooperative thread could be the one that
 /// task needs.
-func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+func offCooperativePoolCall<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }

@@ -9,7 +9,7 @@ extension RESTServer {
     func addSnapshotRoutes(to router: Router<BasicRequestContext>) {
         router.get("/v1/snapshots") { [self] _, _ in
             let (store, history) = (registry.store, publisher.history)
-            let records = try await offCooperativePool { try store.snapshots(limit: history) }
+            let records = try await offCooperativePoolCall { try store.snapshots(limit: history) }
             return Self.json([
                 "mode": .string(publisher.mode.rawValue),
                 "current": publisher.current.map { .string($0.versionString) } ?? .null,
