@@ -17,8 +17,11 @@ public struct SubscriptionRequest: Sendable, Equatable {
     public var responseNonce: String
     public var errorDetail: RPCStatus?
     public var names: Names
+    /// SotW: the version the client last applied ("" on Delta, which says it per resource).
+    public var versionInfo: String
 
-    public init(typeURL: String, responseNonce: String = "", errorDetail: RPCStatus? = nil, names: Names) {
+    public init(typeURL: String, responseNonce: String = "", errorDetail: RPCStatus? = nil, names: Names, versionInfo: String = "") {
+        self.versionInfo = versionInfo
         self.typeURL = typeURL
         self.responseNonce = responseNonce
         self.errorDetail = errorDetail
@@ -27,7 +30,7 @@ public struct SubscriptionRequest: Sendable, Equatable {
 
     public init(_ request: DiscoveryRequest) {
         self.init(typeURL: request.typeURL, responseNonce: request.responseNonce, errorDetail: request.errorDetail,
-                  names: .complete(request.resourceNames))
+                  names: .complete(request.resourceNames), versionInfo: request.versionInfo)
     }
 
     public init(_ request: DeltaDiscoveryRequest) {

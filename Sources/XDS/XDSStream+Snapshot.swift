@@ -6,10 +6,17 @@ extension XDSStream {
     public mutating func snapshotChanged(_ next: Snapshot) -> [Action] {
         if scope == .aggregated { retireRemoved(from: next) }
         snapshot = next
-        let early = awaitingSnapshot
+        var early = awaitingSnapshot
         awaitingSnapshot = [:]
+        let resuming = resumeVersions
+        resumeVersions = [:]
         var actions: [Action] = []
         for type in ResourceType.allCases where subscriptions[type] != nil {
+            if let version = resuming[type], version == next.version, !mustHold(type) {
+                // Asked before the stream had its snapshot, by a client that holds it.
+                markHeld(type, version: version)
+                early[type] = nil
+            }
             if mustHold(type) {
                 hold(type, added: early[type] ?? [])
                 continue

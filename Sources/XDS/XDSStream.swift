@@ -98,6 +98,9 @@ public struct XDSStream: Sendable {
     var heldAdded: [ResourceType: Set<String>] = [:]
     /// Names subscribed before the first snapshot reached the stream.
     var awaitingSnapshot: [ResourceType: Set<String>] = [:]
+    /// SotW types first asked for before the stream had a snapshot, with the version the
+    /// client said it holds: not sent again if that is the first snapshot's.
+    var resumeVersions: [ResourceType: String] = [:]
 
     public init(scope: Scope, wire: Wire = .sotw, controlPlane: String? = nil) {
         self.scope = scope
@@ -113,6 +116,21 @@ public struct XDSStream: Sendable {
 
     public mutating func receive(_ request: DeltaDiscoveryRequest) -> [Action] {
         receive(SubscriptionRequest(request))
+    }
+
+    func resumes(_ request: SubscriptionRequest, type: ResourceType) -> Bool {
+        guard wire == .sotw, type != .secret, request.errorDetail == nil, !request.versionInfo.isEmpty else { return false }
+        guard let snapshot else { return true }
+        return request.versionInfo == snapshot.version && !mustHold(type)
+    }
+
+    /// Records that the client holds this snapshot's `type` resources at `version`.
+    mutating func markHeld(_ type: ResourceType, version: String) {
+        guard var sub = subscriptions[type] else { return }
+        let held = select(type, sub)
+        (sub.sent, sub.acked) = (held, held)
+        (sub.sentVersion, sub.ackedVersion) = (version, version)
+        subscriptions[type] = sub
     }
 
     public mutating func receive(_ request: SubscriptionRequest) -> [Action] {
@@ -153,8 +171,21 @@ public struct XDSStream: Sendable {
             actions.append(reply(to: &sub, type: type, error: request.errorDetail))
         }
 
-        let added = updateNames(&sub, request.names, isNew: isNew, type: type)
+        var added = updateNames(&sub, request.names, isNew: isNew, type: type)
         subscriptions[type] = sub
+        if isNew, resumes(request, type: type) {
+            // A SotW client opening a stream with the version being served already holds
+            // it: it reconnected, or failed over from another replica, which numbers
+            // versions alike (docs/xds.md, "Reconnects"). It is sent nothing until the
+            // next version. Secrets differ per replica (each issues its own
+            // certificates), so they are always sent.
+            if snapshot == nil {
+                resumeVersions[type] = request.versionInfo
+            } else {
+                markHeld(type, version: request.versionInfo)
+                added = []
+            }
+        }
 
         if snapshot == nil {
             // Answered with the first snapshot: a name that does not exist then is reported.

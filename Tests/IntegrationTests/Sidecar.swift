@@ -13,6 +13,8 @@ struct SidecarSpec {
     var outboundPort: Int
     var inboundPort: Int
     var appPort: Int?
+    /// Further control-plane replicas, after `xdsPort` (the preferred one).
+    var moreXDSPorts: [Int] = []
 }
 
 extension DataPlaneKind {
@@ -22,6 +24,7 @@ extension DataPlaneKind {
         case .envoy, .envoyDelta:
             var bootstrap = EnvoyBootstrap(nodeID: spec.nodeID, service: spec.service)
             bootstrap.xdsPort = spec.xdsPort
+            bootstrap.moreXDSAddresses = spec.moreXDSPorts.map { ("127.0.0.1", $0) }
             bootstrap.adminPort = adminPort
             bootstrap.outboundPort = spec.outboundPort
             bootstrap.inboundPort = spec.inboundPort
@@ -32,7 +35,7 @@ extension DataPlaneKind {
             return try EnvoyProcess.start(bootstrapYAML: bootstrap.yaml, adminPort: adminPort, in: directory, delta: isDelta)
         case .sextantProxy, .sextantProxySotw:
             var arguments = [
-                "--node-id", spec.nodeID, "--service", spec.service, "--xds-address", "127.0.0.1:\(spec.xdsPort)",
+                "--node-id", spec.nodeID, "--service", spec.service, "--xds-address", ([spec.xdsPort] + spec.moreXDSPorts).map { "127.0.0.1:\($0)" }.joined(separator: ","),
                 "--outbound-port", "\(spec.outboundPort)", "--inbound-port", "\(spec.inboundPort)",
                 "--metadata", "sextant.inbound_address=127.0.0.1",
             ]

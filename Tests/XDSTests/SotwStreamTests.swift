@@ -33,6 +33,18 @@ import Testing
         #expect(stream.subscriptions[.cluster]?.ackedVersion == "v1")
     }
 
+    @Test func aClientOpeningAStreamWithTheServedVersionIsSentNothingUntilTheNext() {
+        // It reconnected, or failed over from a replica that numbers versions alike.
+        var stream = XDSStream(scope: .aggregated)
+        _ = stream.snapshotChanged(mesh("v7"))
+        #expect(stream.receive(request(.cluster, version: "v7")).isEmpty)
+        #expect(stream.receive(request(.endpoint, names: ["a"], version: "v7")).isEmpty)
+        #expect(stream.subscriptions[.cluster]?.ackedVersion == "v7")
+        // One it does not hold is sent; and the next version is sent as usual.
+        #expect(stream.receive(request(.listener, version: "v6")).responses.map(\.versionInfo) == ["v7"])
+        #expect(stream.snapshotChanged(mesh("v8", clusters: ["a", "b"])).sentTypes.contains(.cluster))
+    }
+
     @Test func aStaleNonceIsIgnored() {
         var stream = XDSStream(scope: .single(.endpoint))
         _ = stream.snapshotChanged(mesh("v1"))

@@ -1,0 +1,124 @@
+import ControlPlane
+import EnvoyAPI
+import Foundation
+import ProcessSupport
+import Testing
+import TestSupport
+
+/// Two `sextant serve` replicas on a real 3-member etcd cluster, each with its own
+/// sidecar (docs/etcd.md): a registration on A is routed by B's sidecar, both serve one
+/// version, and B's sidecar fails over to A without a failed request when B is killed.
+@Suite(.serialized) struct ReplicaTests {
+    struct Replica {
+        let id: String
+        let xds: Int
+        let api: Int
+        var process: ChildProcess
+
+        static func start(_ id: String, store: String, in directory: URL) throws -> Replica {
+            let (xds, api) = (try TestEnvironment.freePort(), try TestEnvironment.freePort())
+            return Replica(id: id, xds: xds, api: api, process: try spawn(id, store: store, xds: xds, api: api, in: directory))
+        }
+
+        static func spawn(_ id: String, store: String, xds: Int, api: Int, in directory: URL) throws -> ChildProcess {
+            try ChildProcess.spawn(
+                TestEnvironment.repoRoot.appendingPathComponent(".build/debug/sextant").path,
+                ["serve", "--store", store, "--replica-id", id, "--data-dir", directory.appendingPathComponent("data-\(id)").path,
+                 "--xds-address", "127.0.0.1:\(xds)", "--api-address", "127.0.0.1:\(api)"],
+                logPath: directory.appendingPathComponent("sextant-\(id).log").path)
+        }
+
+        func call(_ method: String, _ path: String, _ body: String? = nil) async throws -> SimpleHTTPClient.Response {
+            try await SimpleHTTPClient.request(method, port: api, path: path, body: body)
+        }
+
+        func json(_ path: String) async throws -> JSON { try JSON.parse(try await call("GET", path).body) }
+    }
+
+    @Test(arguments: [DataPlaneKind.envoy])
+    func aWriteOnOneReplicaIsRoutedThroughTheOtherAndItsSidecarFailsOverWithoutLoss(_ plane: DataPlaneKind) async throws {
+        let dir = try TestEnvironment.temporaryDirectory("sextant-replicas")
+        let etcd = try await EtcdTestCluster.start()
+        let store = "etcd://" + etcd.clientAddresses.map { "\($0.host):\($0.port)" }.joined(separator: ",") + "/mesh"
+        let upstream = try await HTTPUpstream.start(name: "echo")
+        let a = try Replica.start("a", store: store, in: dir)
+        var b = try Replica.start("b", store: store, in: dir)
+        let (outA, outB) = (try TestEnvironment.freePort(), try TestEnvironment.freePort())
+        var sidecars: [any ProxyProcess] = []
+        do {
+            try await eventually("both replicas are ready") {
+                let (readyA, readyB) = ((try? await a.call("GET", "/readyz").status), (try? await b.call("GET", "/readyz").status))
+                return readyA == 200 && readyB == 200
+            }
+            sidecars.append(try plane.start(SidecarSpec(nodeID: "side-a", service: "client", xdsPort: a.xds, outboundPort: outA, inboundPort: try TestEnvironment.freePort()), in: dir))
+            sidecars.append(try plane.start(SidecarSpec(nodeID: "side-b", service: "client", xdsPort: b.xds, outboundPort: outB, inboundPort: try TestEnvironment.freePort(), moreXDSPorts: [a.xds]), in: dir))
+            try await scenario()
+        } catch {
+            for sidecar in sidecars { await sidecar.stop() }
+            a.process.kill9()
+            b.process.kill9()
+            await upstream.stop()
+            await etcd.stopAll()
+            throw error
+        }
+        for sidecar in sidecars { await sidecar.stop() }
+        a.process.kill9()
+        b.process.kill9()
+        await upstream.stop()
+        await etcd.stopAll()
+
+        func scenario() async throws {
+            // A registration on A, routed by the sidecar on B.
+            #expect(try await a.call("PUT", "/v1/services/echo", #"{"protocol": "http"}"#).status == 201)
+            #expect(try await a.call("PUT", "/v1/services/echo/instances/e1", #"{"address": "127.0.0.1", "port": \#(upstream.port)}"#).status == 201)
+            try await eventually("the sidecar on B routes to echo") {
+                (try? await SimpleHTTPClient.get(port: outB, path: "/", headers: ["Host": "echo"]).status) == 200
+            }
+            // One version everywhere: both replicas serve it, both sidecars hold it.
+            var version = ""
+            try await eventually("both replicas serve one version, ACKed by both sidecars") {
+                let (va, vb) = (try await a.json("/v1/snapshots/current")["version"]?.stringValue, try await b.json("/v1/snapshots/current")["version"]?.stringValue)
+                guard let va, va == vb else { return false }
+                version = va
+                let dumps = [try await sidecars[0].ackedVersions("dynamic_active_clusters"), try await sidecars[1].ackedVersions("dynamic_active_clusters")]
+                return dumps.allSatisfy { !$0.isEmpty && $0.values.allSatisfy { $0 == va } }
+            }
+            let cluster = try await a.json("/v1/cluster")
+            #expect(Set(cluster["replicas"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []) == ["a", "b"])
+            #expect(["a", "b"].contains(cluster["leader"]?.stringValue ?? ""))
+            #expect(cluster["members"]?.arrayValue?.filter { $0["healthy"]?.boolValue == true }.count == 3)
+
+            // kill -9 of B under continuous traffic through B's sidecar.
+            let load = Task { await LoadLoop(port: outB, host: "echo", pause: .milliseconds(5)).run() }
+            try await Task.sleep(for: .milliseconds(300))
+            b.process.kill9()
+            try await eventually(timeout: .seconds(30), "B's sidecar is synced on A, on the same version") {
+                let proxies = try await a.json("/v1/proxies")["proxies"]?.arrayValue ?? []
+                return proxies.contains { $0["node_id"]?.stringValue == "side-b" && $0["synced"]?.boolValue == true }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            load.cancel()
+            let result = await load.value
+            #expect(result.ok >= 5, "\(result)")
+            #expect(result.failures.isEmpty, "no request failed across the fail-over: \(result.failures.prefix(5))")
+            // Nothing it already had was sent again: its stream on A resumed at the version.
+            let sideB = try await a.json("/v1/proxies")["proxies"]?.arrayValue?.first { $0["node_id"]?.stringValue == "side-b" }
+            // (No response on A's stream carries a nonce; the version is the one it had.)
+            for type in ["clusters", "listeners"] {
+                #expect(sideB?["types"]?[type]?["version_acked"]?.stringValue == version, "\(sideB.map { $0.serialized() } ?? "")")
+                #expect(sideB?["types"]?[type]?["nonce"] == .null, "\(type) was sent again: \(sideB.map { $0.serialized() } ?? "")")
+            }
+
+            // B restarted catches up with what A published while it was down.
+            #expect(try await a.call("PUT", "/v1/services/echo/instances/e2", #"{"address": "127.0.0.1", "port": \#(upstream.port), "weight": 2}"#).status == 201)
+            b.process = try Replica.spawn("b", store: store, xds: b.xds, api: b.api, in: dir)
+            try await eventually("B is back and serves A's latest version") {
+                guard (try? await b.call("GET", "/readyz").status) == 200 else { return false }
+                let (va, vb) = (try await a.json("/v1/snapshots/current")["version"], try await b.json("/v1/snapshots/current")["version"])
+                return va == vb && va?.stringValue != version
+            }
+            let instances = try await b.json("/v1/services/echo")["instances"]?.arrayValue?.compactMap { $0["id"]?.stringValue }
+            #expect(instances == ["e1", "e2"])
+        }
+    }
+}
