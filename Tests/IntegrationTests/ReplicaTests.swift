@@ -92,9 +92,10 @@ import TestSupport
             let load = Task { await LoadLoop(port: outB, host: "echo", pause: .milliseconds(5)).run() }
             try await Task.sleep(for: .milliseconds(300))
             b.process.kill9()
-            try await eventually(timeout: .seconds(30), "B's sidecar is synced on A, on the same version") {
+            try await eventually(timeout: .seconds(30), "B's sidecar holds the same version on A") {
                 let proxies = try await a.json("/v1/proxies")["proxies"]?.arrayValue ?? []
-                return proxies.contains { $0["node_id"]?.stringValue == "side-b" && $0["synced"]?.boolValue == true }
+                guard let sideB = proxies.first(where: { $0["node_id"]?.stringValue == "side-b" }) else { return false }
+                return ["clusters", "listeners"].allSatisfy { sideB["types"]?[$0]?["version_acked"]?.stringValue == version }
             }
             try await Task.sleep(for: .milliseconds(300))
             load.cancel()
