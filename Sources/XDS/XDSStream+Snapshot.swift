@@ -15,6 +15,7 @@ extension XDSStream {
             if let version = resuming[type], version == next.version, !mustHold(type) {
                 // Asked before the stream had its snapshot, by a client that holds it.
                 markHeld(type, version: version)
+                pendingResumes.insert(type)
                 early[type] = nil
             }
             if mustHold(type) {
@@ -26,6 +27,7 @@ extension XDSStream {
                 actions.append(action)
             } else {
                 settleNack(type)
+                settleHeld(type)
             }
         }
         return actions + releaseHeld() + retireIfSettled()

@@ -101,6 +101,9 @@ public struct XDSStream: Sendable {
     /// SotW types first asked for before the stream had a snapshot, with the version the
     /// client said it holds: not sent again if that is the first snapshot's.
     var resumeVersions: [ResourceType: String] = [:]
+    /// SotW types answered with nothing because the client holds the served version, until
+    /// the grace period tells whether the client is waiting for them anyway.
+    public internal(set) var pendingResumes: Set<ResourceType> = []
 
     public init(scope: Scope, wire: Wire = .sotw, controlPlane: String? = nil) {
         self.scope = scope
@@ -122,6 +125,32 @@ public struct XDSStream: Sendable {
         guard wire == .sotw, type != .secret, request.errorDetail == nil, !request.versionInfo.isEmpty else { return false }
         guard let snapshot else { return true }
         return request.versionInfo == snapshot.version && !mustHold(type)
+    }
+
+    /// After the grace period of a resumed stream (docs/xds.md, "Reconnects"). An Envoy
+    /// that was still warming when its stream broke asks again for one type only (its
+    /// others are paused) and waits for that answer (envoyproxy/envoy#9934): a client
+    /// that subscribed to one type alone gets what it holds sent again. A client that
+    /// asked for more is running, and is left as it is.
+    public mutating func resumeGraceElapsed() -> [Action] {
+        defer { pendingResumes = [] }
+        guard subscriptions.count <= 1, snapshot != nil else { return [] }
+        var actions: [Action] = []
+        for type in pendingResumes.sorted(by: { $0.rawValue < $1.rawValue }) {
+            guard var sub = subscriptions[type] else { continue }
+            (sub.sent, sub.acked, sub.sentVersion, sub.ackedVersion) = (nil, nil, nil, nil)
+            subscriptions[type] = sub
+            if let action = push(type) { actions.append(action) }
+        }
+        return actions
+    }
+
+    /// A reconnecting Delta client that declared it holds exactly what this snapshot
+    /// selects is in sync on this version without a response.
+    mutating func settleHeld(_ type: ResourceType) {
+        guard wire == .delta, let snapshot, let sub = subscriptions[type], sub.sentVersion == nil, !sub.awaitingReply,
+              let held = sub.sent, select(type, sub).changes(from: held) == ([], []) else { return }
+        markHeld(type, version: snapshot.version)
     }
 
     /// Records that the client holds this snapshot's `type` resources at `version`.
@@ -183,6 +212,7 @@ public struct XDSStream: Sendable {
                 resumeVersions[type] = request.versionInfo
             } else {
                 markHeld(type, version: request.versionInfo)
+                pendingResumes.insert(type)
                 added = []
             }
         }
@@ -199,6 +229,8 @@ public struct XDSStream: Sendable {
                 awaitingSnapshot[type, default: []].formUnion(added)
             } else if let action = push(type, added: added, onlyForNewNames: true) {
                 actions.append(action)
+            } else {
+                settleHeld(type)
             }
         }
         actions += releaseHeld()

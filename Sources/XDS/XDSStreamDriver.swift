@@ -29,7 +29,13 @@ final class XDSStreamDriver: Sendable {
         /// A snapshot drain is scheduled or waiting for room.
         var draining = false
         var ended = false
+        /// The resume grace check is scheduled.
+        var graceScheduled = false
     }
+
+    /// How long a resumed stream waits before deciding its client needs the response
+    /// after all (`XDSStream.resumeGraceElapsed`).
+    static let resumeGrace = DispatchTimeInterval.seconds(1)
 
     private let state: Mutex<State>
     /// Shared by every stream: per-stream metadata goes with each line instead, so a
@@ -75,7 +81,10 @@ final class XDSStreamDriver: Sendable {
                 subscribeTo = cache.group(for: node)
             }
             let actions = state.stream.receive(request)
-            try perform(actions, &state)
+            // Also with no action: a subscription that needed no response (a resuming
+            // client) still changes what the proxy's status shows.
+            try perform(actions, &state, tookSnapshot: true)
+            scheduleGraceIfResumed(&state)
         }
         if let group = subscribeTo {
             let watch = cache.subscribe(group: group) { [weak self] pending in self?.deliver(pending) }
@@ -141,9 +150,24 @@ final class XDSStreamDriver: Sendable {
             let actions = state.stream.snapshotChanged(snapshot)
             // A snapshot never makes the state machine reject; nothing to throw here.
             try? perform(actions, &state, tookSnapshot: true)
+            scheduleGraceIfResumed(&state)
         }
         // A newer one may have arrived while this one was taken in.
         if slot.hasPending { scheduleDrain() }
+    }
+
+    private func scheduleGraceIfResumed(_ state: inout State) {
+        guard !state.stream.pendingResumes.isEmpty, !state.graceScheduled else { return }
+        state.graceScheduled = true
+        Self.renderQueue.asyncAfter(deadline: .now() + Self.resumeGrace) { [weak self] in
+            guard let self else { return }
+            self.state.withLock { state in
+                state.graceScheduled = false
+                guard !state.ended else { return }
+                let actions = state.stream.resumeGraceElapsed()
+                try? self.perform(actions, &state, tookSnapshot: true)
+            }
+        }
     }
 
     /// Queues the responses (in nonce order, under the lock) and records the rest.

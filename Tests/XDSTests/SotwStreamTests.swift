@@ -45,6 +45,31 @@ import Testing
         #expect(stream.snapshotChanged(mesh("v8", clusters: ["a", "b"])).sentTypes.contains(.cluster))
     }
 
+    @Test func aResumingClientThatAsksBeforeTheStreamHasItsSnapshotIsSentNothingEither() {
+        var stream = XDSStream(scope: .aggregated)
+        #expect(stream.receive(request(.cluster, version: "v7")).isEmpty)
+        #expect(stream.receive(request(.endpoint, names: ["a"], version: "v7")).isEmpty)
+        #expect(stream.snapshotChanged(mesh("v7")).isEmpty)
+        #expect(stream.receive(request(.listener, version: "v7")).isEmpty)
+        #expect(stream.receive(request(.route, names: ["routes"], version: "v7")).isEmpty)
+        #expect(ResourceType.allCases.filter { $0 != .secret }.allSatisfy { stream.subscriptions[$0]?.ackedVersion == "v7" })
+    }
+
+    @Test func aResumedClientThatAsksForOneTypeOnlyIsSentItAfterTheGracePeriod() {
+        // An Envoy that was warming when its stream broke asks for CDS alone and waits.
+        var stream = XDSStream(scope: .aggregated)
+        _ = stream.snapshotChanged(mesh("v7"))
+        #expect(stream.receive(request(.cluster, version: "v7")).isEmpty)
+        #expect(stream.resumeGraceElapsed().responses.map(\.typeURL) == [TypeURL.cluster])
+        // One that asked for more is running: left as it is.
+        var running = XDSStream(scope: .aggregated)
+        _ = running.snapshotChanged(mesh("v7"))
+        _ = running.receive(request(.cluster, version: "v7"))
+        _ = running.receive(request(.listener, version: "v7"))
+        #expect(running.resumeGraceElapsed().isEmpty)
+        #expect(running.pendingResumes.isEmpty)
+    }
+
     @Test func aStaleNonceIsIgnored() {
         var stream = XDSStream(scope: .single(.endpoint))
         _ = stream.snapshotChanged(mesh("v1"))
