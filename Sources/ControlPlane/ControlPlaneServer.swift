@@ -97,7 +97,7 @@ public final class ControlPlaneServer: Sendable {
     /// other replicas (docs/etcd.md).
     public static func open(configuration: Configuration, logger: Logger = Logger(label: "sextant")) async throws -> ControlPlaneServer {
         guard case .etcd(let endpoints, let prefix) = configuration.store else { return try ControlPlaneServer(configuration: configuration, logger: logger) }
-        let store = EtcdRegistryStore(client: EtcdClient(endpoints: endpoints, logger: logger), prefix: prefix)
+        let store = EtcdRegistryStore(client: EtcdClient(endpoints: endpoints, logger: logger, requestTimeout: .seconds(3)), prefix: prefix)
         let registry = try await Registry.open(store)
         let authority: CertificateAuthority
         if let certificate = configuration.caCertificatePath, let key = configuration.caKeyPath {

@@ -18,6 +18,9 @@ public final class EtcdClient: Sendable {
     let logger: Logger
     private let group: any EventLoopGroup
     private let state = Mutex<(current: Int, connection: GRPCClient?, closed: Bool)>((0, nil, false))
+    /// How long one unary call may take on a member: without quorum etcd holds a write
+    /// until its own timeout (several seconds), and a REST client should hear 503 sooner.
+    public let requestTimeout: Duration
 
     public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         public let host: String
@@ -31,8 +34,10 @@ public final class EtcdClient: Sendable {
         public var description: String { "\(host):\(port)" }
     }
 
-    public init(endpoints: [Endpoint], logger: Logger = Logger(label: "etcd"), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(endpoints: [Endpoint], logger: Logger = Logger(label: "etcd"), requestTimeout: Duration = .seconds(10),
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         precondition(!endpoints.isEmpty, "an etcd client needs an endpoint")
+        self.requestTimeout = requestTimeout
         self.endpoints = endpoints
         self.logger = logger
         self.group = group
@@ -51,8 +56,9 @@ public final class EtcdClient: Sendable {
     /// `EtcdError.outcomeUnknown`, and the caller reads to find out.
     public func unary(
         _ service: String, _ method: String, _ request: JSON, requestType: String? = nil, responseType: String? = nil,
-        idempotent: Bool = true, deadline: Duration = .seconds(10)
+        idempotent: Bool = true, deadline: Duration? = nil
     ) async throws -> JSON {
+        let deadline = deadline ?? requestTimeout
         let requestType = try Self.type(requestType ?? "etcdserverpb.\(method)Request")
         let responseType = try Self.type(responseType ?? "etcdserverpb.\(method)Response")
         let body = try ProtoJSON.encode(request, as: requestType)

@@ -124,4 +124,75 @@ import TestSupport
             #expect(instances == ["e1", "e2"])
         }
     }
+
+    @Test func aLapsedTTLLeavesEveryReplicaAndWritesNeedQuorumWhileProxiesKeepServing() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("sextant-replicas")
+        let etcd = try await EtcdTestCluster.start()
+        let store = "etcd://" + etcd.clientAddresses.map { "\($0.host):\($0.port)" }.joined(separator: ",")
+        let upstream = try await HTTPUpstream.start(name: "echo")
+        let a = try Replica.start("a", store: store, in: dir)
+        let b = try Replica.start("b", store: store, in: dir)
+        let outbound = try TestEnvironment.freePort()
+        var sidecar: (any ProxyProcess)?
+        do {
+            try await eventually("both replicas are ready") {
+                let (readyA, readyB) = ((try? await a.call("GET", "/readyz").status), (try? await b.call("GET", "/readyz").status))
+                return readyA == 200 && readyB == 200
+            }
+            sidecar = try DataPlaneKind.envoy.start(
+                SidecarSpec(nodeID: "side-a", service: "client", xdsPort: a.xds, outboundPort: outbound, inboundPort: try TestEnvironment.freePort()), in: dir)
+            try await scenario()
+        } catch {
+            await sidecar?.stop()
+            a.process.kill9()
+            b.process.kill9()
+            await upstream.stop()
+            await etcd.stopAll()
+            throw error
+        }
+        await sidecar?.stop()
+        a.process.kill9()
+        b.process.kill9()
+        await upstream.stop()
+        await etcd.stopAll()
+
+        func instances(_ replica: Replica) async throws -> [String] {
+            try await replica.json("/v1/services/echo")["instances"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+        }
+
+        func scenario() async throws {
+            #expect(try await b.call("PUT", "/v1/services/echo", #"{"protocol": "http"}"#).status == 201)
+            #expect(try await b.call("PUT", "/v1/services/echo/instances/e1", #"{"address": "127.0.0.1", "port": \#(upstream.port)}"#).status == 201)
+            // Registered on B with a TTL, then B dies: nobody renews it.
+            #expect(try await b.call("PUT", "/v1/services/echo/instances/t1", #"{"address": "127.0.0.1", "port": \#(upstream.port), "ttl_seconds": 2}"#).status == 201)
+            try await eventually("A lists the TTL instance") { try await instances(a) == ["e1", "t1"] }
+            b.process.kill9()
+            try await eventually(timeout: .seconds(15), "the lapsed instance is gone from A") { try await instances(a) == ["e1"] }
+            try await eventually("A's Envoy routes to echo") {
+                (try? await SimpleHTTPClient.get(port: outbound, path: "/", headers: ["Host": "echo"]).status) == 200
+            }
+
+            // One etcd member down: writes still succeed.
+            await etcd.kill(0)
+            #expect(try await a.call("PUT", "/v1/services/echo/instances/e2", #"{"address": "127.0.0.1", "port": \#(upstream.port)}"#).status == 201)
+            // Two down: a clear 503, nothing half-applied, and the proxy keeps its config.
+            await etcd.kill(1)
+            let refused = try await a.call("DELETE", "/v1/services/echo")
+            #expect(refused.status == 503, "\(refused.body)")
+            #expect(try JSON.parse(refused.body)["error"]?["code"]?.stringValue == "unavailable")
+            #expect(try await instances(a) == ["e1", "e2"])
+            for _ in 0..<10 {
+                #expect(try await SimpleHTTPClient.get(port: outbound, path: "/", headers: ["Host": "echo"]).status == 200)
+            }
+            // Quorum back: writes succeed again. The refused delete may have committed
+            // meanwhile (docs/etcd.md), but whole: the service with all its instances.
+            try etcd.start(1)
+            try await eventually(timeout: .seconds(30), "writes succeed again") {
+                let status = (try? await a.call("PUT", "/v1/services/other", #"{"protocol": "http"}"#))?.status
+                return status == 201 || status == 200
+            }
+            let echo = try await a.call("GET", "/v1/services/echo")
+            if echo.status == 200 { #expect(try await instances(a) == ["e1", "e2"]) } else { #expect(echo.status == 404) }
+        }
+    }
 }

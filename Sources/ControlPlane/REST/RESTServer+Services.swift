@@ -80,7 +80,8 @@ enum RegistryJSON {
         if let sidecar = instance.sidecarPort { fields["sidecar_port"] = .number(Double(sidecar)) }
         if let ttl = instance.ttlSeconds {
             fields["ttl_seconds"] = .number(Double(ttl))
-            fields["expires_at"] = .string(timestamp(instance.expiresAt!))
+            // On etcd the TTL is a lease the store expires: no local deadline to show.
+            if let expiresAt = instance.expiresAt { fields["expires_at"] = .string(timestamp(expiresAt)) }
         }
         return .object(fields)
     }
