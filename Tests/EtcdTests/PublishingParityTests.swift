@@ -124,7 +124,8 @@ import XDS
             _ = try await publisherA.roll(cause: "registry")
             try await eventually("B serves A's first version") { publisherB.current?.version == 1 }
             try await Self.add(b, "web")
-            try await eventually("A's view has B's write") { a.service("web") != nil }
+            // Both writes (service, then instance): A's view at B's revision.
+            try await eventually("A's view has B's writes") { a.instance(service: "web", id: "i0") != nil && a.revision == b.revision }
             // Both publish the same registry state: one number, one content.
             async let fromA = publisherA.changed(cause: "registry", since: .now)
             async let fromB = publisherB.changed(cause: "registry", since: .now)
