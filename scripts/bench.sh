@@ -21,3 +21,4 @@ echo "|---|---:|---|"
 "$bench" fanout --streams 10000 --change cluster --delta --rows | grep -E "cluster push|cluster change|CPU"
 "$bench" proxy --seconds 5 --rounds 3 --rows 2>.build/bench-proxy.log
 "$bench" handshake --seconds 5 --rows 2>.build/bench-handshake.log
+"$bench" replicas --rows 2>.build/bench-replicas.log

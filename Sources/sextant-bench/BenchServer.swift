@@ -17,7 +17,7 @@ final class BenchServer: Sendable {
         self.directory = directory
     }
 
-    static func start(_ binary: String) async throws -> BenchServer {
+    static func start(_ binary: String, arguments: [String] = []) async throws -> BenchServer {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw BenchError("\(binary) not found: build it first (swift build -c release --product sextant)")
         }
@@ -27,7 +27,7 @@ final class BenchServer: Sendable {
         let process = try ChildProcess.spawn(binary, [
             "serve", "--xds-address", "127.0.0.1:\(xds)", "--api-address", "127.0.0.1:\(api)",
             "--data-dir", directory + "/data", "--log-level", "warning",
-        ], logPath: directory + "/sextant.log")
+        ] + arguments, logPath: directory + "/sextant.log")
         let server = BenchServer(process: process, xdsPort: xds, apiPort: api, directory: directory)
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
@@ -90,9 +90,16 @@ final class BenchServer: Sendable {
 
     /// One HTTP/1.1 exchange on a fresh connection (blocking; the bench's REST calls are few).
     func request(_ method: String, _ path: String, body: String? = nil) throws -> Response {
-        let socket = try Self.connect(apiPort)
+        try Self.request(port: apiPort, method, path, body: body)
+    }
+
+    /// One HTTP/1.1 exchange with any loopback port (`host` as the Host header).
+    /// `statusOnly` returns at the status line: Envoy holds a closing connection open for
+    /// its `delayed_close_timeout` (1 s) waiting for the client to close first.
+    static func request(port: Int, _ method: String, _ path: String, body: String? = nil, host: String = "127.0.0.1", statusOnly: Bool = false) throws -> Response {
+        let socket = try Self.connect(port)
         defer { close(socket) }
-        var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n"
         let bytes = Array((body ?? "").utf8)
         if body != nil { text += "Content-Type: application/json\r\nContent-Length: \(bytes.count)\r\n" }
         let request = Array((text + "\r\n").utf8) + bytes
@@ -108,6 +115,7 @@ final class BenchServer: Sendable {
             let n = buffer.withUnsafeMutableBytes { read(socket, $0.baseAddress, $0.count) }
             if n <= 0 { break }
             received += buffer[0..<n]
+            if statusOnly, received.contains(0x0a) { break }
         }
         let textReceived = String(decoding: received, as: UTF8.self)
         let status = Int(textReceived.split(separator: " ").dropFirst().first ?? "") ?? 0

@@ -7,5 +7,5 @@ struct SextantBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sextant-bench",
         abstract: "Benchmarks for Sextant and sextant-proxy.",
-        subcommands: [SnapshotBenchmark.self, ChangesBenchmark.self, FanoutBenchmark.self, ProxyBenchmark.self, HandshakeBenchmark.self])
+        subcommands: [SnapshotBenchmark.self, ChangesBenchmark.self, FanoutBenchmark.self, ProxyBenchmark.self, HandshakeBenchmark.self, ReplicaBenchmark.self])
 }
