@@ -57,6 +57,24 @@ import TestSupport
         #expect(result.status == 0, "envoy --mode validate: \(result.output)")
     }
 
+    @Test func severalReplicasBecomePrioritiesWithHealthChecksAndValidate() async throws {
+        var bootstrap = EnvoyBootstrap(nodeID: "web-1", service: "web")
+        bootstrap.xdsPort = 18100
+        bootstrap.moreXDSAddresses = [("127.0.0.1", 18000), ("127.0.0.1", 18200)]
+        let yaml = bootstrap.yaml
+        #expect(yaml.contains("priority: 1") && yaml.contains("priority: 2"))
+        #expect(yaml.contains("tcp_health_check"))
+        #expect(yaml.firstRange(of: "port_value: 18100")!.lowerBound < yaml.firstRange(of: "port_value: 18000")!.lowerBound)
+        #expect(!EnvoyBootstrap(nodeID: "web-1", service: "web").yaml.contains("health_checks"))
+        let result = try await validate(yaml)
+        #expect(result.status == 0, "envoy --mode validate: \(result.output)")
+        // gRPC lists every replica, in order.
+        var grpc = GRPCBootstrap(nodeID: "orders-1", service: "orders")
+        grpc.moreXDSAddresses = [("127.0.0.1", 18100)]
+        let servers = try JSON.parse(grpc.json)["xds_servers"]?.arrayValue?.compactMap { $0["server_uri"]?.stringValue }
+        #expect(servers == ["127.0.0.1:18000", "127.0.0.1:18100"])
+    }
+
     @Test func aGRPCBootstrapHasWhatGRPCsXDSClientReads() throws {
         var bootstrap = GRPCBootstrap(nodeID: "orders-1", service: "orders")
         bootstrap.xdsPort = 18123

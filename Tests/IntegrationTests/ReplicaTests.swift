@@ -35,6 +35,20 @@ import TestSupport
         func json(_ path: String) async throws -> JSON { try JSON.parse(try await call("GET", path).body) }
     }
 
+    /// `sextant <arguments>`: its standard output.
+    static func cli(_ arguments: [String]) async throws -> String {
+        let process = Process()
+        process.executableURL = TestEnvironment.repoRoot.appendingPathComponent(".build/debug/sextant")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let handle = pipe.fileHandleForReading
+        let output = try await offCooperativePool { String(decoding: handle.readDataToEndOfFile(), as: UTF8.self) }
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        return output
+    }
+
     @Test(arguments: [DataPlaneKind.envoy, .sextantProxy])
     func aWriteOnOneReplicaIsRoutedThroughTheOtherAndItsSidecarFailsOverWithoutLoss(_ plane: DataPlaneKind) async throws {
         let dir = try TestEnvironment.temporaryDirectory("sextant-replicas")
@@ -88,6 +102,10 @@ import TestSupport
             #expect(Set(cluster["replicas"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []) == ["a", "b"])
             #expect(["a", "b"].contains(cluster["leader"]?.stringValue ?? ""))
             #expect(cluster["members"]?.arrayValue?.filter { $0["healthy"]?.boolValue == true }.count == 3)
+            // The same through the CLI.
+            let table = try await Self.cli(["cluster", "--api", "http://127.0.0.1:\(b.api)"])
+            #expect(table.contains("REPLICA") && table.contains("127.0.0.1:\(a.api)") && table.contains("127.0.0.1:\(b.api)"), "\(table)")
+            #expect(table.contains("MEMBER") && !table.contains(" no "), "\(table)")
 
             // kill -9 of B under continuous traffic through B's sidecar.
             let held = try await sidecars[1].ackedVersions("dynamic_active_clusters")
