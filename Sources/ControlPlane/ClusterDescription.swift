@@ -11,11 +11,15 @@ struct ClusterDescription: Sendable {
     let replication: ReplicaCoordinator?
     let replicaID: String
     let publisher: Publisher
+    /// The bound ports, once the server started.
+    let ports: @Sendable () -> ControlPlaneServer.Ports?
 
     func json() async -> JSON {
         guard let replication, case .etcd(_, let prefix) = configuration.store else {
+            let bound = ports()
             let this = ReplicaCoordinator.Replica(
-                id: replicaID, apiAddress: "\(configuration.apiHost)", xdsAddress: "\(configuration.xdsHost)",
+                id: replicaID, apiAddress: "\(configuration.apiHost):\(bound?.api ?? configuration.apiPort)",
+                xdsAddress: "\(configuration.xdsHost):\(bound?.xds ?? configuration.xdsPort)",
                 version: publisher.current?.versionString, startedAt: 0)
             return ["store": "sqlite", "replica": .string(replicaID), "leader": .string(replicaID),
                     "replicas": [Self.replica(this, leader: replicaID, selfID: replicaID)], "members": []]

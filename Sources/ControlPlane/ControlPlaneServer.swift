@@ -78,7 +78,7 @@ public final class ControlPlaneServer: Sendable {
     let replication: ReplicaCoordinator?
     let replicaID: String
     /// The bound addresses, once started (for `/v1/cluster`).
-    let bound = Mutex<Ports?>(nil)
+    let bound = BoundPorts()
 
     /// On the embedded store (SQLite in `dataDirectory`).
     public convenience init(configuration: Configuration, logger: Logger = Logger(label: "sextant")) throws {
@@ -137,7 +137,9 @@ public final class ControlPlaneServer: Sendable {
         let xds = XDSServer(
             cache: cache, authenticator: configuration.xdsAuth ? StoreTokenAuthenticator(store: registry.store) : nil, logger: logger)
         self.xds = xds
-        let describe = ClusterDescription(configuration: configuration, replication: replication, replicaID: replicaID, publisher: publisher)
+        let bound = self.bound
+        let describe = ClusterDescription(
+            configuration: configuration, replication: replication, replicaID: replicaID, publisher: publisher, ports: { bound.ports.withLock { $0 } })
         rest = RESTServer(registry: registry, publisher: publisher, proxies: xds.proxies, metrics: metrics, token: configuration.apiToken, logger: logger,
                           authority: authority, tokenRevoked: { xds.revoke(credential: $0) }, secrets: secrets, cluster: { await describe.json() })
         let publisher = self.publisher
@@ -189,7 +191,7 @@ public final class ControlPlaneServer: Sendable {
         let apiPort = try await rest.start(host: configuration.apiHost, port: configuration.apiPort)
         logger.info("REST API listening", metadata: ["address": "\(configuration.apiHost):\(apiPort)"])
         let ports = Ports(xds: xdsPort, api: apiPort)
-        bound.withLock { $0 = ports }
+        bound.ports.withLock { $0 = ports }
         startBackground(ports)
         return ports
     }
@@ -244,4 +246,9 @@ public final class ControlPlaneServer: Sendable {
         xds.shutdown()
         await grpc.shutdown(gracePeriod: .seconds(2))
     }
+}
+
+/// The ports a server bound, shared with what reports them before they are known.
+final class BoundPorts: Sendable {
+    let ports = Mutex<ControlPlaneServer.Ports?>(nil)
 }

@@ -20,7 +20,7 @@ extension Registry {
     /// backend"). Embedded store: one at a time, numbered by the registry, in the view
     /// when it commits. Replicated store: committed concurrently (the store's compares
     /// refuse what the view no longer allows), in the view once the watch brings it.
-    func perform<R: Sendable>(_ plan: (inout State) throws(RegistryError) -> WritePlan<R>) async throws(RegistryError) -> R {
+    func perform<R: Sendable>(_ plan: @escaping @Sendable (inout State) throws(RegistryError) -> WritePlan<R>) async throws(RegistryError) -> R {
         guard backend.isReplicated else { return try await performLocally(plan) }
         let planned = try state.withLock { (state: inout State) throws(RegistryError) -> WritePlan<R> in try plan(&state) }
         guard let operation = planned.operation else { return planned.result }
@@ -34,7 +34,8 @@ extension Registry {
         return planned.result
     }
 
-    private func performLocally<R: Sendable>(_ plan: (inout State) throws(RegistryError) -> WritePlan<R>) async throws(RegistryError) -> R {
+    private func performLocally<R: Sendable>(_ plan: @escaping @Sendable (inout State) throws(RegistryError) -> WritePlan<R>) async throws(RegistryError) -> R {
+        if let store = backend as? RegistryStore { return try await performOnStoreQueue(store, plan) }
         await gate.acquire()
         defer { gate.release() }
         let planned = try state.withLock { (state: inout State) throws(RegistryError) -> WritePlan<R> in try plan(&state) }
@@ -44,6 +45,31 @@ extension Registry {
         _ = try await backend.apply(operation, revision: revision)
         commit(operation.records, revision: revision, changes: planned.change.map { [$0] } ?? [])
         return planned.result
+    }
+
+    /// The embedded store's path: plan, commit and apply in one hop onto the store's
+    /// serial queue (which also orders the writes), keeping fsyncs off the cooperative
+    /// pool without a second hop.
+    private func performOnStoreQueue<R: Sendable>(
+        _ store: RegistryStore, _ plan: @escaping @Sendable (inout State) throws(RegistryError) -> WritePlan<R>
+    ) async throws(RegistryError) -> R {
+        let result: Result<R, RegistryError> = await withCheckedContinuation { continuation in
+            store.writes.async { [self] in
+                do throws(RegistryError) {
+                    let planned = try state.withLock { (state: inout State) throws(RegistryError) -> WritePlan<R> in try plan(&state) }
+                    if let operation = planned.operation {
+                        // A write proxies cannot see (a heartbeat) gets no revision of its own.
+                        let revision = self.revision + (planned.change == nil ? 0 : 1)
+                        try store.applyNow(operation, revision: revision)
+                        commit(operation.records, revision: revision, changes: planned.change.map { [$0] } ?? [])
+                    }
+                    continuation.resume(returning: .success(planned.result))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
     }
 
     /// Returns once the view has reached `revision`, or after 10 s (the write is durable

@@ -168,8 +168,7 @@ public final class Registry: Sendable {
     /// changes, one per service, as writes like any other. A replicated store expires
     /// leased instances itself, so it has none.
     public func recordExpiries(upTo now: Date) async throws(RegistryError) {
-        await gate.acquire()
-        defer { gate.release() }
+        guard !backend.isReplicated else { return }
         let lapsed = state.withLock { state -> [String] in
             let since = state.expiriesSeen
             var names = Set<String>()
@@ -179,9 +178,7 @@ public final class Registry: Sendable {
             return names.sorted()
         }
         for name in lapsed {
-            let revision = self.revision + 1
-            _ = try await backend.apply(.lapse, revision: revision)
-            commit([], revision: revision, changes: [.healthChanged(name)])
+            try await perform { _ throws(RegistryError) in WritePlan(.lapse, change: .healthChanged(name), result: ()) }
         }
         // Only once every lapse is recorded: a failed write leaves them all to the next
         // call (a service reported twice costs one comparison).

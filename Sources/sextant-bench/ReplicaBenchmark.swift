@@ -29,6 +29,9 @@ struct ReplicaBenchmark: AsyncParsableCommand {
     @Flag(help: "Print only the rows of the one table (make bench).")
     var rows = false
 
+    @Flag(help: "Only the SQLite figures (e.g. against an older sextant binary).")
+    var sqliteOnly = false
+
     func run() async throws {
         var table = BenchTable()
         let sqlite = try await BenchServer.start(sextant)
@@ -38,6 +41,10 @@ struct ReplicaBenchmark: AsyncParsableCommand {
         table.add("durable REST registrations, SQLite (\(clients) clients)", "\(BenchTable.count(Int(onSQLite))) per second", "≥ 10,000 per second")
         table.add("write → Envoy routes, SQLite (median, max of \(rounds - 1))", "\(BenchTable.ms(soloMedian)), \(BenchTable.ms(soloWorst))", "no target")
 
+        if sqliteOnly {
+            table.print(rowsOnly: rows)
+            return
+        }
         let etcd = try await BenchEtcd.start()
         defer { etcd.stop() }
         let a = try await BenchServer.start(sextant, arguments: ["--store", etcd.storeURL, "--replica-id", "a"])
