@@ -17,8 +17,13 @@ import TestSupport
         let coordinators = clients.enumerated().map { index, client in
             ReplicaCoordinator(store: EtcdRegistryStore(client: client, prefix: "/election"), id: "r\(index)", ttl: 2, logger: logger)
         }
-        let replica = { (id: String) in ReplicaCoordinator.Replica(id: id, apiAddress: "127.0.0.1:1", xdsAddress: "127.0.0.1:2", version: "v1", startedAt: 0) }
-        var tasks = coordinators.map { coordinator in Task { await coordinator.run(replica: { replica(coordinator.id) }, keep: 10) } }
+        var tasks = coordinators.map { coordinator in
+            Task {
+                await coordinator.run(replica: {
+                    ReplicaCoordinator.Replica(id: coordinator.id, apiAddress: "127.0.0.1:1", xdsAddress: "127.0.0.1:2", version: "v1", startedAt: 0)
+                }, keep: 10)
+            }
+        }
         do {
             try await eventually("one replica is elected, and both agree") {
                 guard let leader = coordinators[0].leader else { return false }
