@@ -6,6 +6,10 @@
 public struct Snapshot: Sendable, Hashable {
     public let version: String
     private var byType: [ResourceType: ResourceMap]
+    /// Per type, the earliest version since which the type's content is this one, when
+    /// it is older than `version` (docs/xds.md, "Reconnects"): a client holding any
+    /// version from there on holds this content.
+    private var unchangedSince: [ResourceType: String] = [:]
     /// Encoded responses built from this snapshot, shared by every stream that sends them.
     public let responses: ResponseCache
 
@@ -63,6 +67,35 @@ public struct Snapshot: Sendable, Hashable {
     private static func hex(_ value: UInt64) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// The earliest version whose `type` content is this snapshot's (this version when
+    /// unknown or changed now).
+    public func since(_ type: ResourceType) -> String { unchangedSince[type] ?? version }
+
+    /// Whether a client that applied `type` at `clientVersion` holds this snapshot's
+    /// content of it: the version is this one, or lies between `since(type)` and this.
+    public func holds(_ type: ResourceType, at clientVersion: String) -> Bool {
+        if clientVersion == version { return true }
+        guard let client = Self.number(clientVersion), let from = Self.number(since(type)), let to = Self.number(version) else { return false }
+        return from <= client && client <= to
+    }
+
+    /// This snapshot, knowing for each type unchanged since `previous` how long it has
+    /// been so. Only across consecutive versions (`v<N-1>` → `v<N>`): a version skipped
+    /// in between may have differed, and a client may hold it.
+    public func inheritingSince(from previous: Snapshot) -> Snapshot {
+        guard let number = Self.number(version), let before = Self.number(previous.version), before + 1 == number else { return self }
+        var next = self
+        for type in ResourceType.allCases where resources(type).sameContent(as: previous.resources(type)) {
+            next.unchangedSince[type] = previous.since(type)
+        }
+        return next
+    }
+
+    /// `v<N>` → N.
+    static func number(_ version: String) -> Int? {
+        version.hasPrefix("v") ? Int(version.dropFirst()) : nil
     }
 
     /// The same content under another version (rollback republishes old content anew).

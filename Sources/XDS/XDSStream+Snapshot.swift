@@ -12,7 +12,7 @@ extension XDSStream {
         resumeVersions = [:]
         var actions: [Action] = []
         for type in ResourceType.allCases where subscriptions[type] != nil {
-            if let version = resuming[type], version == next.version, !mustHold(type) {
+            if let version = resuming[type], next.holds(type, at: version), !mustHold(type) {
                 // Asked before the stream had its snapshot, by a client that holds it.
                 markHeld(type, version: version)
                 pendingResumes.insert(type)

@@ -124,7 +124,7 @@ public struct XDSStream: Sendable {
     func resumes(_ request: SubscriptionRequest, type: ResourceType) -> Bool {
         guard wire == .sotw, type != .secret, request.errorDetail == nil, !request.versionInfo.isEmpty else { return false }
         guard let snapshot else { return true }
-        return request.versionInfo == snapshot.version && !mustHold(type)
+        return snapshot.holds(type, at: request.versionInfo) && !mustHold(type)
     }
 
     /// After the grace period of a resumed stream (docs/xds.md, "Reconnects"). An Envoy

@@ -82,6 +82,15 @@ import TestSupport
         await etcd.stopAll()
 
         func scenario() async throws {
+            // Both sidecars connected first, so both see the same pushes (a SotW type is
+            // pushed only when it changes: one that connects later gets it at a later
+            // version label with the same content).
+            for (replica, node) in [(a, "side-a"), (b, "side-b")] {
+                try await eventually("\(node) is connected and synced") {
+                    let proxies = try await replica.json("/v1/proxies")["proxies"]?.arrayValue ?? []
+                    return proxies.contains { $0["node_id"]?.stringValue == node && $0["synced"]?.boolValue == true }
+                }
+            }
             // A registration on A, routed by the sidecar on B.
             #expect(try await a.call("PUT", "/v1/services/echo", #"{"protocol": "http"}"#).status == 201)
             #expect(try await a.call("PUT", "/v1/services/echo/instances/e1", #"{"address": "127.0.0.1", "port": \#(upstream.port)}"#).status == 201)

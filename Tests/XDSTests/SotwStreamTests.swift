@@ -70,6 +70,19 @@ import Testing
         #expect(running.pendingResumes.isEmpty)
     }
 
+    @Test func aClientHoldingAnOlderVersionOfAnUnchangedTypeIsSentNothingForIt() {
+        // v8 changed endpoints only: clusters are as they were at v7.
+        let v8 = mesh("v8", endpoints: "10.0.0.9").inheritingSince(from: mesh("v7"))
+        #expect(v8.since(.cluster) == "v7" && v8.since(.endpoint) == "v8")
+        var stream = XDSStream(scope: .aggregated)
+        _ = stream.snapshotChanged(v8)
+        #expect(stream.receive(request(.cluster, version: "v7")).isEmpty)
+        #expect(stream.receive(request(.endpoint, names: ["a"], version: "v7")).responses.map(\.versionInfo) == ["v8"])
+        // A version skipped in between may have differed: nothing is inherited over a gap.
+        #expect(mesh("v9").inheritingSince(from: mesh("v7")).since(.cluster) == "v9")
+        #expect(!v8.holds(.cluster, at: "v6") && v8.holds(.cluster, at: "v8"))
+    }
+
     @Test func aStaleNonceIsIgnored() {
         var stream = XDSStream(scope: .single(.endpoint))
         _ = stream.snapshotChanged(mesh("v1"))

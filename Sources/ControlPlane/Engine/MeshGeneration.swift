@@ -45,8 +45,10 @@ final class MeshGeneration: SnapshotGeneration {
         self.changed = changed
         base?.releaseBase()
         let catalogGroup = NodeGroup(Self.catalogProfile)
-        let catalog = try GroupRenderer(version: version, model: model, changed: changed, base: base, sharedRoutes: sharedRoutes, secrets: secrets)
-            .render(Self.catalogProfile, group: catalogGroup)
+        let catalog = Self.inheriting(
+            try GroupRenderer(version: version, model: model, changed: changed, base: base, sharedRoutes: sharedRoutes, secrets: secrets)
+                .render(Self.catalogProfile, group: catalogGroup),
+            from: base?.rendered(forGroup: catalogGroup))
         self.catalog = catalog
         state = Mutex(State(base: base, rendered: [catalogGroup: catalog]))
     }
@@ -54,6 +56,12 @@ final class MeshGeneration: SnapshotGeneration {
     /// A whole model, from nothing to derive from (restore, rollback).
     convenience init(version: String, model: MeshModel, secrets: WorkloadSecrets? = nil) throws {
         try self.init(version: version, model: model, changed: Set(model.entries.keys), base: nil, secrets: secrets)
+    }
+
+    /// What a reconnecting client already holds is judged by how long each type has been
+    /// unchanged (docs/xds.md, "Reconnects"): carried over from the group's previous render.
+    private static func inheriting(_ snapshot: Snapshot, from previous: Snapshot?) -> Snapshot {
+        previous.map { snapshot.inheritingSince(from: $0) } ?? snapshot
     }
 
     private func releaseBase() { state.withLock { $0.base = nil } }
@@ -78,13 +86,18 @@ final class MeshGeneration: SnapshotGeneration {
             if let done = rendered(forGroup: group) { return done }
             let base = state.withLock { $0.base }
             let renderer = GroupRenderer(version: version, model: model, changed: changed, base: base, sharedRoutes: sharedRoutes, secrets: secrets)
-            guard let snapshot = try? renderer.render(group.value(as: ProxyProfile.self)!, group: group) else {
+            guard let rendered = try? renderer.render(group.value(as: ProxyProfile.self)!, group: group) else {
                 // The catalog rendered with the same code, so a failure here is a
                 // translator bug for this profile only: serve the catalog, but do not keep
                 // it as this group's, so the next version renders the group afresh.
                 state.withLock { _ = $0.rendering.removeValue(forKey: group) }
                 return catalog
             }
+            // A group new to this generation (a proxy that just connected, perhaps failing
+            // over from another replica) is also rendered at the previous version while
+            // that is still held: only then is it known which of its types a client
+            // holding that version already has (docs/xds.md, "Reconnects").
+            let snapshot = Self.inheriting(rendered, from: base.map { $0.rendered(forGroup: group) ?? $0.snapshot(forGroup: group) })
             state.withLock { state in
                 state.rendered[group] = snapshot
                 state.rendering[group] = nil

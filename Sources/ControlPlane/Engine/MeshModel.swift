@@ -23,6 +23,14 @@ public struct MeshModel: Sendable {
 
     init() {}
 
+    /// Services whose translation differs between `other` and this model.
+    func changedServices(since other: MeshModel) -> Set<String> {
+        var names = Set<String>()
+        for (name, entry) in entries where other.entries[name]?.hash != entry.hash { names.insert(name) }
+        for name in other.entries.keys where entries[name] == nil { names.insert(name) }
+        return names
+    }
+
     /// A whole registry, translating only what `reusable` does not already hold.
     init(mesh: MeshState, revision: UInt64, reusable: MeshModel? = nil) {
         var changes: [String: MeshState.ServiceState?] = [:]

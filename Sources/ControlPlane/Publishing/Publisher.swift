@@ -110,7 +110,7 @@ public final class Publisher: Sendable {
         var reusable: MeshModel?
         if case .registry(let model)? = state.withLock({ $0.current?.content }) { reusable = model }
         let content = try SnapshotContent.load(record, store: store, reusable: reusable ?? state.withLock { $0.model })
-        let (generation, catalog) = try content.generation(version: "v\(record.version)", secrets: secrets)
+        let (generation, catalog) = try Self.generation(of: content, version: "v\(record.version)", after: state.withLock { $0.current }, secrets: secrets)
         state.withLock { state in
             state.lastVersion = max(state.lastVersion, record.version)
             state.current = Published(
@@ -128,6 +128,18 @@ public final class Publisher: Sendable {
         }
         cache.publish(generation)
         metrics.snapshotVersion.set(Int64(record.version))
+    }
+
+    /// The generation serving stored `content`: derived from the one served before when
+    /// both are registry content, so groups render only what changed and keep knowing
+    /// how long each type has been unchanged (docs/xds.md, "Reconnects").
+    static func generation(of content: SnapshotContent, version: String, after current: Published?, secrets: WorkloadSecrets?) throws
+        -> (any SnapshotGeneration, catalog: Snapshot) {
+        if case .registry(let model) = content, let served = current?.generation as? MeshGeneration, case .registry(let before)? = current?.content {
+            let generation = try MeshGeneration(version: version, model: model, changed: model.changedServices(since: before), base: served, secrets: secrets)
+            return (generation, generation.catalog)
+        }
+        return try content.generation(version: version, secrets: secrets)
     }
 
     /// What would be published now, and which services differ from what is served
