@@ -5,6 +5,11 @@ import Registry
 struct PublishRace: Error {}
 
 extension Publisher {
+    /// At most this many versions behind, a replica serves each in turn.
+    static let catchUpSteps = 4
+}
+
+extension Publisher {
     /// Runs a publication; when another replica published first (docs/etcd.md,
     /// "Publishing on replicas"), serves what it published and tries again on top, so
     /// every replica serves the same content under the same version number.
@@ -25,7 +30,16 @@ extension Publisher {
     func catchUp() throws {
         dispatchPrecondition(condition: .onQueue(queue))
         if let mode = try store.setting("mode").flatMap(Mode.init(rawValue:)) { state.withLock { $0.mode = mode } }
-        guard let latest = try store.latestSnapshot(), latest.version > state.withLock({ $0.current?.version ?? 0 }) else { return }
+        let served = state.withLock { $0.current?.version ?? 0 }
+        guard let latest = try store.latestSnapshot(), latest.version > served else { return }
+        // The few versions published meanwhile are served in order, each derived from the
+        // one before: a version skipped would break what reconnecting clients are known
+        // to hold (docs/xds.md, "Reconnects"). Far behind (a restart), straight to the latest.
+        if served > 0, latest.version - served <= Self.catchUpSteps {
+            for version in (served + 1)..<latest.version {
+                if let record = try store.snapshot(version: version) { try serveStored(record) }
+            }
+        }
         try serveStored(latest)
         logger.info("serving a version another replica published", metadata: ["version": "v\(latest.version)", "cause": "\(latest.cause)"])
     }
