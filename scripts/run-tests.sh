@@ -5,7 +5,8 @@
 # The suite runs as four processes, one after the other, so no group's load starves
 # another's timers: unit and in-process networking tests; the integration tests (real
 # Envoys, sextant-proxies, grpcio); the 90-second certificate-rotation test; and the
-# etcd tests with their three-member clusters. (Under the whole suite's load at once,
+# etcd tests with their three-member clusters, with the replica tests (two `sextant
+# serve` processes and their sidecars on each cluster), one at a time. (Under the whole suite's load at once,
 # in-process HTTP/2 tests were seen to stall; see docs/security.md, "Known issues".)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,9 +14,9 @@ mkdir -p .build
 log=.build/test-output.log
 groups=(
     "--skip ^(IntegrationTests|EtcdTests)\\."
-    "--filter ^IntegrationTests\\. --skip certificatesRotateUnderLoad"
+    "--filter ^IntegrationTests\\. --skip certificatesRotateUnderLoad|ReplicaTests"
     "--filter certificatesRotateUnderLoad"
-    "--filter ^EtcdTests\\."
+    "--filter ^(EtcdTests\\.|IntegrationTests\\.ReplicaTests) --no-parallel"
 )
 if [ "$#" -gt 0 ]; then
     swift test --skip-build "$@" 2>&1 | tee "$log"

@@ -93,11 +93,7 @@ final class MeshGeneration: SnapshotGeneration {
                 state.withLock { _ = $0.rendering.removeValue(forKey: group) }
                 return catalog
             }
-            // A group new to this generation (a proxy that just connected, perhaps failing
-            // over from another replica) is also rendered at the previous version while
-            // that is still held: only then is it known which of its types a client
-            // holding that version already has (docs/xds.md, "Reconnects").
-            let snapshot = Self.inheriting(rendered, from: base.map { $0.rendered(forGroup: group) ?? $0.snapshot(forGroup: group) })
+            let snapshot = Self.inheriting(rendered, from: base?.rendered(forGroup: group))
             state.withLock { state in
                 state.rendered[group] = snapshot
                 state.rendering[group] = nil
