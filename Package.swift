@@ -113,22 +113,22 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["GRPC", "HTTP2", "EnvoyAPI", "ProcessSupport", .product(name: "NIOHTTP1", package: "swift-nio")] + nio,
             path: "Tests/TestSupport", swiftSettings: strict),
-        .testTarget(name: "EnvoyAPITests", dependencies: ["EnvoyAPI", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EnvoyAPITests", dependencies: ["ProcessSupport", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"] + nio, swiftSettings: strict),
-        .testTarget(name: "XDSTests", dependencies: ["XDS", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "XDSTests", dependencies: ["ProcessSupport", "XDS", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RE2SyntaxTests", dependencies: ["RE2Syntax"], swiftSettings: strict),
         .testTarget(
             name: "EtcdTests",
             dependencies: ["Etcd", "EtcdStore", "Registry", "ControlPlane", "XDS", "EnvoyAPI", "ProcessSupport", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
-        .testTarget(name: "IdentityTests", dependencies: ["Identity", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "IdentityTests", dependencies: ["ProcessSupport", "Identity", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TranslatorTests", dependencies: ["Translator", "Registry", "EnvoyAPI", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "XDS", "EnvoyAPI", "Registry", "Translator", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["ProcessSupport", "ControlPlane", "XDS", "EnvoyAPI", "Registry", "Translator", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ProxyTests", dependencies: ["Proxy", "XDS", "EnvoyAPI", "Translator", "Registry", "Identity", "TestSupport"] + nio, swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ControlPlane", "XDS", "GRPC", "EnvoyAPI", "TestSupport"] + nio,
+            dependencies: ["ControlPlane", "ProcessSupport", "XDS", "GRPC", "EnvoyAPI", "TestSupport"] + nio,
             swiftSettings: strict),
     ]
 )

@@ -69,7 +69,7 @@ struct ReplicaBenchmark: AsyncParsableCommand {
         let counts = try await withThrowingTaskGroup(of: Int.self) { group in
             for client in 0..<clients {
                 group.addTask {
-                    try await offPool {
+                    try await offCooperativePool {
                         var done = 0
                         while ContinuousClock.now < deadline {
                             let response = try BenchServer.request(
@@ -121,12 +121,5 @@ struct ReplicaBenchmark: AsyncParsableCommand {
         try? await upstream.channel.close()
         times.sort()
         return (times[times.count / 2], times.last ?? 0)
-    }
-}
-
-/// Blocking work on a dispatch thread, not the cooperative pool.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
 }

@@ -1,6 +1,7 @@
 @testable import ControlPlane
 import EnvoyAPI
 import Registry
+import ProcessSupport
 import Testing
 import TestSupport
 import Translator

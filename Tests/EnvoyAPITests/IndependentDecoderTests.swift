@@ -1,5 +1,6 @@
 import EnvoyAPI
 import Foundation
+import ProcessSupport
 import Testing
 import TestSupport
 

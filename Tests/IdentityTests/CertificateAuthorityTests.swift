@@ -1,5 +1,6 @@
 import Foundation
 @testable import Identity
+import ProcessSupport
 import Testing
 import TestSupport
 

@@ -1,6 +1,7 @@
 import ControlPlane
 import EnvoyAPI
 import Foundation
+import ProcessSupport
 import Testing
 import TestSupport
 

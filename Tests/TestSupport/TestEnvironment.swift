@@ -58,13 +58,3 @@ public func eventually(
     throw TestSupportError("timed out after \(timeout) waiting for \(what())" + (lastError.map { " (last error: \($0))" } ?? ""))
 }
 
-/// Runs blocking work (waiting for a child process, reading its pipes) on a Dispatch
-/// thread, not on Swift's cooperative pool: that pool has one thread per core (two here),
-/// and a test blocking one stalls every in-process server the other tests are using.
-public func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            continuation.resume(with: Result { try work() })
-        }
-    }
-}

@@ -1,3 +1,4 @@
+import ProcessSupport
 import Testing
 import TestSupport
 @testable import XDS

@@ -10,12 +10,3 @@ extension RESTServer {
         router.get("/v1/cluster") { [self] _, _ in Self.json(await cluster()) }
     }
 }
-
-/// Runs a synchronous store call on a dispatch thread: the etcd store blocks its caller
-/// while a task talks to etcd, and a blocked cooperative thread could be the one that
-/// task needs.
-func offCooperativePoolCall<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-    }
-}

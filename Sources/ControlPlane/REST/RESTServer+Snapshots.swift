@@ -1,6 +1,7 @@
 import EnvoyAPI
 import Foundation
 import Hummingbird
+import ProcessSupport
 import Registry
 import XDS
 
@@ -9,7 +10,7 @@ extension RESTServer {
     func addSnapshotRoutes(to router: Router<BasicRequestContext>) {
         router.get("/v1/snapshots") { [self] _, _ in
             let (store, history) = (registry.store, publisher.history)
-            let records = try await offCooperativePoolCall { try store.snapshots(limit: history) }
+            let records = try await offCooperativePool { try store.snapshots(limit: history) }
             return Self.json([
                 "mode": .string(publisher.mode.rawValue),
                 "current": publisher.current.map { .string($0.versionString) } ?? .null,

@@ -1,6 +1,7 @@
 import EnvoyAPI
 import Foundation
 import Hummingbird
+import ProcessSupport
 import Registry
 import XDS
 
@@ -16,19 +17,19 @@ extension RESTServer {
             let body = try await request.decode(TokenRequest.self)
             try Validation.serviceName(body.service, field: "service")
             let store = registry.store
-            let (token, secret) = try await offCooperativePoolCall { try store.createToken(service: body.service) }
+            let (token, secret) = try await offCooperativePool { try store.createToken(service: body.service) }
             var fields = Self.tokenFields(token)
             fields["token"] = .string(secret)
             return Self.json(.object(fields), status: .created)
         }
         router.get("/v1/tokens") { [self] _, _ in
             let store = registry.store
-            return Self.json(["tokens": .array(try await offCooperativePoolCall { try store.tokens() }.map(Self.tokenJSON))])
+            return Self.json(["tokens": .array(try await offCooperativePool { try store.tokens() }.map(Self.tokenJSON))])
         }
         router.delete("/v1/tokens/:id") { [self] _, context in
             let id = try context.parameters.require("id")
             let store = registry.store
-            guard try await offCooperativePoolCall({ try store.revokeToken(id: id) }) else {
+            guard try await offCooperativePool({ try store.revokeToken(id: id) }) else {
                 throw APIError(.notFound, code: "not_found", "token \"\(id)\" not found")
             }
             // Streams opened with it end now, not at their next reconnect.
