@@ -164,6 +164,8 @@ public final class ControlPlaneServer: Sendable {
             tasks.withLock { tasks in
                 tasks.append(Task { await registry.followStore { logger.warning("store watch broke; resuming", metadata: ["error": "\($0)"]) } })
                 tasks.append(Task { await publisher.followStore() })
+                // A token revoked through another replica ends its streams here too.
+                tasks.append(Task { [xds] in for await id in registry.store.tokenRevocations() { xds.revoke(credential: id) } })
             }
         }
         try await publisher.restore()

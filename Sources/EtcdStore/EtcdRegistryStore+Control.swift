@@ -50,9 +50,9 @@ extension EtcdRegistryStore: ControlStore {
     public func snapshots(limit: Int, withPayload: Bool) throws(RegistryError) -> [RegistryStore.SnapshotRecord] {
         let keys = self.keys
         return try blocking { [client] in
-            let pairs = try await client.get(.prefix(keys.snapshots), limit: limit == Int.max ? 0 : limit, descending: true).pairs
+            let (pairs, revision) = try await client.get(.prefix(keys.snapshots), limit: limit == Int.max ? 0 : limit, descending: true)
             var records: [RegistryStore.SnapshotRecord] = []
-            for pair in pairs { records.append(try await Self.record(pair.value, payload: withPayload, client: client, keys: keys)) }
+            for pair in pairs { records.append(try await Self.record(pair.value, payload: withPayload, at: revision, client: client, keys: keys)) }
             return records
         }
     }
@@ -60,16 +60,18 @@ extension EtcdRegistryStore: ControlStore {
     public func snapshot(version: Int) throws(RegistryError) -> RegistryStore.SnapshotRecord? {
         let keys = self.keys
         return try blocking { [client] in
-            guard let pair = try await client.get(.key(keys.key(.snapshot(version: version)))).pairs.first else { return nil }
-            return try await Self.record(pair.value, payload: true, client: client, keys: keys)
+            let (pairs, revision) = try await client.get(.key(keys.key(.snapshot(version: version))))
+            guard let pair = pairs.first else { return nil }
+            return try await Self.record(pair.value, payload: true, at: revision, client: client, keys: keys)
         }
     }
 
     public func latestSnapshot() throws(RegistryError) -> RegistryStore.SnapshotRecord? {
         let keys = self.keys
         return try blocking { [client] in
-            guard let pair = try await client.get(.prefix(keys.snapshots), limit: 1, descending: true).pairs.first else { return nil }
-            return try await Self.record(pair.value, payload: true, client: client, keys: keys)
+            let (pairs, revision) = try await client.get(.prefix(keys.snapshots), limit: 1, descending: true)
+            guard let pair = pairs.first else { return nil }
+            return try await Self.record(pair.value, payload: true, at: revision, client: client, keys: keys)
         }
     }
 
@@ -77,11 +79,14 @@ extension EtcdRegistryStore: ControlStore {
         try JSONDecoder().decode(SnapshotMeta.self, from: Data(bytes))
     }
 
-    private static func record(_ bytes: [UInt8], payload: Bool, client: EtcdClient, keys: RegistryKeys) async throws -> RegistryStore.SnapshotRecord {
+    /// The payload is read at the revision the record was read at: pruning by the elected
+    /// replica in between cannot take it away half-read.
+    private static func record(_ bytes: [UInt8], payload: Bool, at revision: Int64, client: EtcdClient, keys: RegistryKeys) async throws
+        -> RegistryStore.SnapshotRecord {
         let meta = try meta(bytes)
         var data = Data()
         if payload {
-            let chunks = try await client.get(.prefix(keys.payloads(meta.payload))).pairs
+            let chunks = try await client.get(.prefix(keys.payloads(meta.payload)), revision: revision).pairs
             guard chunks.count == meta.chunks else {
                 throw RegistryError(.storage, "snapshot v\(meta.version): \(chunks.count) of its \(meta.chunks) payload chunks are in the store")
             }
@@ -139,6 +144,14 @@ extension EtcdRegistryStore: ControlStore {
         let deleted = try blocking { [client] in try await client.delete(.key(key)).deleted }
         cache.withLock { $0.tokens = $0.tokens.filter { $0.value.id != id } }
         return deleted > 0
+    }
+
+    public func tokenRevocations() -> AsyncStream<String> {
+        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        let id = UUID()
+        cache.withLock { $0.revocationListeners[id] = continuation }
+        continuation.onTermination = { [weak self] _ in _ = self?.cache.withLock { $0.revocationListeners.removeValue(forKey: id) } }
+        return stream
     }
 
     public func settingChanges() -> AsyncStream<String> {

@@ -15,13 +15,18 @@ extension EtcdRegistryStore: RegistryBackend {
             let instances = try await client.get(.prefix(keys.instances), revision: revision).pairs
             let settings = try await client.get(.prefix(keys.settings), revision: revision).pairs
             let tokens = try await client.get(.prefix(keys.tokens), revision: revision).pairs
+            // Whole copies: a token revoked or a setting deleted meanwhile is gone.
+            cache.withLock { cache in
+                cache.settings = [:]
+                cache.tokens = [:]
+            }
             for pair in settings + tokens {
                 if let record = keys.record(pair.key) { noteControl(record, pair: pair, deleted: false) }
             }
             var image = RegistryImage(services: [], instances: [], meshSettings: nil, revision: UInt64(revision))
             for pair in services {
                 guard case .service(let name)? = keys.record(pair.key) else { continue }
-                image.services.append(try RegistryRecordCodec.service(named: name, from: pair.value))
+                image.services.append(try Self.service(named: name, pair))
             }
             for pair in instances where keys.record(pair.key) != nil {
                 image.instances.append(try Self.instance(pair))
@@ -36,7 +41,19 @@ extension EtcdRegistryStore: RegistryBackend {
     static func instance(_ pair: EtcdKeyValue) throws(RegistryError) -> Instance {
         var instance = try RegistryRecordCodec.instance(from: pair.value)
         instance.leaseID = pair.lease == 0 ? nil : pair.lease
+        instance.modRevision = pair.modRevision
         return instance
+    }
+
+    static func service(named name: String, _ pair: EtcdKeyValue) throws(RegistryError) -> RegistryStore.StoredService {
+        var service = try RegistryRecordCodec.service(named: name, from: pair.value)
+        service.modRevision = pair.modRevision
+        return service
+    }
+
+    /// The record is as the view saw it (`modRevision`), or absent when the view had none.
+    static func unchanged(_ key: String, since modRevision: Int64?) -> EtcdCompare {
+        modRevision.map { .modRevision(key, equals: $0) } ?? .createRevision(key, equals: 0)
     }
 
     /// A transaction whose outcome is unknown (its member died, or the cluster was
@@ -58,20 +75,27 @@ extension EtcdRegistryStore: RegistryBackend {
     private func write(_ operation: RegistryOperation, again: Bool) async throws -> Int64 {
         switch operation {
         case .putService(let service):
-            return try await client.put(keys.key(.service(service.name)), RegistryRecordCodec.encode(service))
+            let key = keys.key(.service(service.name))
+            var stored = service
+            stored.modRevision = nil
+            let result = try await client.txn(if: [Self.unchanged(key, since: service.modRevision)], then: [.put(key, RegistryRecordCodec.encode(stored))])
+            // Repeated after an unknown outcome, the first attempt may be what moved it.
+            guard result.succeeded || again else { throw RegistryError.stale(at: UInt64(result.revision)) }
+            return result.succeeded ? result.revision : 0
         case .deleteService(let name):
             let result = try await client.txn(
                 if: [.exists(keys.key(.service(name)))],
                 then: [.delete(.key(keys.key(.service(name)))), .delete(.prefix(keys.instances(of: name)))])
             guard result.succeeded || again else { throw RegistryError.notFound("service \"\(name)\"") }
-            return result.revision
+            // Retried and already gone: the first attempt's write, nothing to wait for.
+            return result.succeeded ? result.revision : 0
         case .putInstance(let instance, let renewing):
-            return try await putInstance(instance, renewing: renewing)
+            return try await putInstance(instance, renewing: renewing, again: again)
         case .deleteInstance(let service, let id):
             let key = keys.key(.instance(service: service, id: id))
             let result = try await client.txn(if: [.exists(key)], then: [.delete(.key(key))])
             guard result.succeeded || again else { throw RegistryError.notFound("instance \"\(id)\" of service \"\(service)\"") }
-            return result.revision
+            return result.succeeded ? result.revision : 0
         case .heartbeat(let instance):
             // The lease is the TTL: renewing it is the whole heartbeat, no write.
             guard let lease = instance.leaseID else { return 0 }
@@ -88,7 +112,7 @@ extension EtcdRegistryStore: RegistryBackend {
 
     /// Puts an instance, with its TTL as a lease: the registration's lease is renewed
     /// when it is still alive, else a new one granted. Refused when the service is gone.
-    private func putInstance(_ instance: Instance, renewing: Bool) async throws -> Int64 {
+    private func putInstance(_ instance: Instance, renewing: Bool, again: Bool) async throws -> Int64 {
         var instance = instance
         if let ttl = instance.ttlSeconds {
             if renewing, let lease = instance.leaseID, try await client.keepAlive(lease: lease) == 0 { instance.leaseID = nil }
@@ -100,14 +124,19 @@ extension EtcdRegistryStore: RegistryBackend {
             instance.leaseID = nil
         }
         var stored = instance
-        stored.leaseID = nil
-        let key = keys.key(.instance(service: instance.service, id: instance.id))
+        (stored.leaseID, stored.modRevision) = (nil, nil)
+        let key = keys.key(.instance(service: instance.service, id: instance.id)), serviceKey = keys.key(.service(instance.service))
         do {
             let result = try await client.txn(
-                if: [.exists(keys.key(.service(instance.service)))],
-                then: [.put(key, RegistryRecordCodec.encode(stored), lease: instance.leaseID ?? 0)])
-            guard result.succeeded else { throw RegistryError.notFound("service \"\(instance.service)\"") }
-            return result.revision
+                if: [.exists(serviceKey), Self.unchanged(key, since: instance.modRevision)],
+                then: [.put(key, RegistryRecordCodec.encode(stored), lease: instance.leaseID ?? 0)],
+                else: [.get(.key(serviceKey))])
+            if result.succeeded { return result.revision }
+            guard result.reads.first?.isEmpty == false else { throw RegistryError.notFound("service \"\(instance.service)\"") }
+            // The instance changed meanwhile; repeated after an unknown outcome, the first
+            // attempt may be what changed it.
+            guard again else { throw RegistryError.stale(at: UInt64(result.revision)) }
+            return 0
         } catch let status as GRPCStatus where status.code == .notFound {
             // The lease lapsed between the check and the put.
             throw RegistryError.notFound("instance \"\(instance.id)\" of service \"\(instance.service)\" (its TTL lapsed: register it again)")
@@ -159,11 +188,20 @@ extension EtcdRegistryStore: RegistryBackend {
             guard let record = keys.record(event.pair.key) else { continue }
             let deleted = event.kind == .delete
             switch record {
+            // A record this replica cannot read (written by a newer one) is skipped, not
+            // taken for a deletion: the view keeps what it had.
             case .service(let name):
-                let service = deleted ? nil : try? RegistryRecordCodec.service(named: name, from: event.pair.value)
-                current!.records.append(.service(name, service))
+                if deleted {
+                    current!.records.append(.service(name, nil))
+                } else if let service = try? Self.service(named: name, event.pair) {
+                    current!.records.append(.service(name, service))
+                }
             case .instance(let service, let id):
-                current!.records.append(.instance(service: service, id: id, deleted ? nil : try? Self.instance(event.pair)))
+                if deleted {
+                    current!.records.append(.instance(service: service, id: id, nil))
+                } else if let instance = try? Self.instance(event.pair) {
+                    current!.records.append(.instance(service: service, id: id, instance))
+                }
             case .setting("mesh"):
                 current!.records.append(.meshSettings(deleted ? nil : event.pair.text))
                 noteControl(record, pair: event.pair, deleted: deleted)

@@ -19,6 +19,7 @@ public final class EtcdRegistryStore: Sendable {
         /// Tokens by the hash of their secret.
         var tokens: [String: NodeToken] = [:]
         var settingListeners: [UUID: AsyncStream<String>.Continuation] = [:]
+        var revocationListeners: [UUID: AsyncStream<String>.Continuation] = [:]
     }
 
     let cache = Mutex(Cache())
@@ -66,6 +67,7 @@ public final class EtcdRegistryStore: Sendable {
             case .token(let id):
                 if deleted {
                     cache.tokens = cache.tokens.filter { $0.value.id != id }
+                    return Array(cache.revocationListeners.values)
                 } else if let token = TokenRecord.decode(id: id, pair.value) {
                     cache.tokens[token.hash] = token.token
                 }
@@ -74,7 +76,11 @@ public final class EtcdRegistryStore: Sendable {
                 return []
             }
         }
-        if case .setting(let name) = record { for listener in listeners { listener.yield(name) } }
+        switch record {
+        case .setting(let name): for listener in listeners { listener.yield(name) }
+        case .token(let id): for listener in listeners { listener.yield(id) }
+        default: break
+        }
     }
 }
 

@@ -26,6 +26,10 @@ public protocol ControlStore: Sendable {
     /// Settings another replica changed (`mode`, `last_version`): the publisher follows
     /// them. A local store has no other writer and never yields.
     func settingChanges() -> AsyncStream<String>
+
+    /// Ids of tokens revoked through another replica: their streams here end too. A
+    /// local store never yields.
+    func tokenRevocations() -> AsyncStream<String>
 }
 
 extension ControlStore {

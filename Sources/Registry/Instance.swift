@@ -57,6 +57,9 @@ public struct Instance: Sendable, Hashable, Codable {
     /// On a replicated store, the etcd lease that carries the TTL: the store deletes the
     /// instance when it lapses, for every replica, so the view never expires it itself.
     public var leaseID: Int64?
+    /// On a replicated store, the store revision that last wrote this record (not
+    /// encoded: the store says it). See `StoredService.modRevision`.
+    public var modRevision: Int64? = nil
 
     public init(service: String, id: String, registration: InstanceRegistration, health: Health = .healthy, lastHeartbeat: Date) {
         self.service = service

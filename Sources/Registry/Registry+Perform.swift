@@ -22,13 +22,27 @@ extension Registry {
     /// refuse what the view no longer allows), in the view once the watch brings it.
     func perform<R: Sendable>(_ plan: @escaping @Sendable (inout State) throws(RegistryError) -> WritePlan<R>) async throws(RegistryError) -> R {
         guard backend.isReplicated else { return try await performLocally(plan) }
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await performReplicated(plan)
+            } catch let error where error.staleAt != nil && attempt < 4 {
+                // Another replica changed the record since this view read it: plan again
+                // on the view that includes that change.
+                await applied(error.staleAt!, timeout: .seconds(1))
+            }
+        }
+    }
+
+    private func performReplicated<R: Sendable>(_ plan: @escaping @Sendable (inout State) throws(RegistryError) -> WritePlan<R>) async throws(RegistryError) -> R {
         let planned = try state.withLock { (state: inout State) throws(RegistryError) -> WritePlan<R> in try plan(&state) }
         guard let operation = planned.operation else { return planned.result }
         let revision = try await backend.apply(operation, revision: 0)
         if case .heartbeat(let instance) = operation {
             // Nothing the store records: only this replica's view shows the time.
             state.withLock { $0.instances[instance.service]?[instance.id]?.lastHeartbeat = instance.lastHeartbeat }
-        } else {
+        } else if revision > 0 {
             await applied(revision)
         }
         return planned.result
@@ -72,12 +86,12 @@ extension Registry {
         return try result.get()
     }
 
-    /// Returns once the view has reached `revision`, or after 10 s (the write is durable
-    /// either way; the view is late only while the store's watch is reconnecting).
-    func applied(_ revision: UInt64) async {
+    /// Returns once the view has reached `revision`, or after `timeout` (a write is
+    /// durable either way; the view is late only while the store's watch is reconnecting).
+    func applied(_ revision: UInt64, timeout: Duration = .seconds(10)) async {
         let id = UInt64.random(in: 0...UInt64.max)
         let timeout = Task { [self] in
-            try? await Task.sleep(for: .seconds(10))
+            try? await Task.sleep(for: timeout)
             let late = state.withLock { state -> CheckedContinuation<Void, Never>? in
                 guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
                 return state.waiters.remove(at: index).continuation

@@ -9,7 +9,8 @@ extension Registry {
         return try await perform { state throws(RegistryError) in
             let existing = state.services[name]
             if let existing, existing.policy == policy { return WritePlan(result: .unchanged) }
-            let stored = RegistryStore.StoredService(name: name, policy: policy, createdAt: existing?.createdAt ?? now, updatedAt: now)
+            var stored = RegistryStore.StoredService(name: name, policy: policy, createdAt: existing?.createdAt ?? now, updatedAt: now)
+            stored.modRevision = existing?.modRevision
             return WritePlan(.putService(stored), change: .serviceUpserted(name), result: existing == nil ? .created : .replaced)
         }
     }
@@ -36,6 +37,7 @@ extension Registry {
             // The lease that carries the TTL on a replicated store lives on while the TTL
             // is the same: renewing it is the heartbeat.
             if existing?.ttlSeconds == registration.ttlSeconds { instance.leaseID = existing?.leaseID }
+            instance.modRevision = existing?.modRevision
             if outcome != .unchanged {
                 return WritePlan(.putInstance(instance, renewing: true), change: .instancesChanged(service), result: (outcome, instance))
             }

@@ -62,7 +62,11 @@ public final class Registry: Sendable {
 
     /// The registry on the embedded store, as stored.
     public convenience init(store: RegistryStore) throws(RegistryError) {
-        self.init(storage: store, image: try store.loadImage())
+        let image = try store.loadImage()
+        if image.meshSettings != nil, Self.decodeMeshSettings(image.meshSettings) == nil {
+            throw RegistryError(.storage, "stored mesh settings are unreadable: \(image.meshSettings ?? "")")
+        }
+        self.init(storage: store, image: image)
     }
 
     /// The registry on `storage`, starting from `image` (its `load()`).

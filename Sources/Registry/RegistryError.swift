@@ -17,6 +17,16 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
     public let code: Code
     public let message: String
     public let field: String?
+    /// A replicated store refused a write planned on a view older than the store: plan
+    /// again once the view has reached this revision.
+    public private(set) var staleAt: UInt64?
+
+    /// The record changed on another replica since this one's view read it.
+    public static func stale(at revision: UInt64) -> RegistryError {
+        var error = RegistryError(.conflict, "the record was changed meanwhile through another replica; try again")
+        error.staleAt = revision
+        return error
+    }
 
     public init(_ code: Code, _ message: String, field: String? = nil) {
         self.code = code

@@ -41,4 +41,8 @@ extension RegistryStore: ControlStore {
         // No other writer: a stream that stays open and never yields.
         AsyncStream { _ in }
     }
+
+    public func tokenRevocations() -> AsyncStream<String> {
+        AsyncStream { _ in }
+    }
 }

@@ -8,6 +8,9 @@ extension RegistryStore {
         public var policy: ServicePolicy
         public var createdAt: Date
         public var updatedAt: Date
+        /// On a replicated store, the store revision that last wrote this record: a write
+        /// planned on it is guarded by it, so a change made meanwhile elsewhere is not lost.
+        public var modRevision: Int64?
 
         public init(name: String, policy: ServicePolicy, createdAt: Date, updatedAt: Date) {
             self.name = name

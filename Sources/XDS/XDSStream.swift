@@ -121,8 +121,12 @@ public struct XDSStream: Sendable {
         receive(SubscriptionRequest(request))
     }
 
+    /// Only the wildcard types (CDS, LDS): their version describes the whole set the
+    /// client holds. An EDS or RDS request may name something subscribed just before the
+    /// stream broke and never received, so those are answered as usual.
     func resumes(_ request: SubscriptionRequest, type: ResourceType) -> Bool {
-        guard wire == .sotw, type != .secret, request.errorDetail == nil, !request.versionInfo.isEmpty else { return false }
+        guard wire == .sotw, type.allowsLegacyWildcard, subscriptions[type]?.wildcard == true, request.errorDetail == nil,
+              !request.versionInfo.isEmpty else { return false }
         guard let snapshot else { return true }
         return snapshot.holds(type, at: request.versionInfo) && !mustHold(type)
     }

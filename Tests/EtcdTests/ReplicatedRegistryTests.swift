@@ -72,6 +72,32 @@ import TestSupport
         }
     }
 
+    @Test func concurrentWritesThroughTwoReplicasLoseNeitherChange() async throws {
+        try await withReplicas { replicas in
+            let (a, b) = (replicas.registries[0], replicas.registries[1])
+            _ = try await a.putService("web", ServicePolicy(protocol: .http, port: 8080))
+            _ = try await a.putInstance(service: "web", id: "w1", InstanceRegistration(address: "127.0.0.1", port: 9000))
+            try await eventually("B sees the instance") { b.instance(service: "web", id: "w1") != nil }
+            // A re-registers on a new port while B sets its health: each write is guarded
+            // by the record's revision, so the later one is planned again on the earlier.
+            async let moved = a.putInstance(service: "web", id: "w1", InstanceRegistration(address: "127.0.0.1", port: 9001))
+            async let drained = b.setHealth(service: "web", id: "w1", .draining)
+            _ = try await (moved, drained)
+            try await eventually("both views hold both changes") {
+                [a, b].allSatisfy { $0.instance(service: "web", id: "w1").map { $0.port == 9001 && $0.health == .draining } ?? false }
+            }
+            // A write planned on a record the store has since changed is refused as stale.
+            var old = try #require(b.instance(service: "web", id: "w1"))
+            old.modRevision = (old.modRevision ?? 0) - 1
+            do {
+                _ = try await replicas.stores[1].apply(.putInstance(old, renewing: false), revision: 0)
+                Issue.record("a stale write was applied")
+            } catch {
+                #expect((error as? RegistryError)?.staleAt != nil, "\(error)")
+            }
+        }
+    }
+
     @Test func aLapsedTTLDisappearsFromEveryReplicaAndAnyReplicaCanRenewIt() async throws {
         try await withReplicas { replicas in
             let (a, b) = (replicas.registries[0], replicas.registries[1])

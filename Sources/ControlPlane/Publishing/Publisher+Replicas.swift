@@ -47,22 +47,21 @@ extension Publisher {
     /// Follows the publications and mode switches of other replicas until cancelled. A
     /// switch back to auto also publishes what the registry holds.
     public func followStore() async {
-        for await key in store.settingChanges() {
-            do {
-                switch key {
-                case "last_version":
-                    try await onQueue { try self.catchUp() }
-                case "mode":
+        for await key in store.settingChanges() where key == "last_version" || key == "mode" {
+            // A failure (etcd unreachable for a moment, a record read while being pruned)
+            // is tried again: the next publication may be hours away.
+            for attempt in 1...10 {
+                do {
                     try await onQueue {
                         let before = self.mode
                         try self.catchUp()
-                        if before == .manual, self.mode == .auto { _ = try self.changedNow(cause: "registry", since: .now) }
+                        if key == "mode", before == .manual, self.mode == .auto { _ = try self.changedNow(cause: "registry", since: .now) }
                     }
-                default:
                     break
+                } catch {
+                    logger.error("could not follow another replica's publication", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                    try? await Task.sleep(for: .seconds(1))
                 }
-            } catch {
-                logger.error("could not follow another replica's publication", metadata: ["error": "\(error)"])
             }
         }
     }

@@ -176,6 +176,24 @@ public final class Publisher: Sendable {
         }
     }
 
+    /// The served registry version reflects a later registry revision than this
+    /// replica's view (another replica published it; docs/etcd.md).
+    var viewBehindServed: Bool {
+        guard case .registry(let model)? = state.withLock({ $0.current?.content }) else { return false }
+        return registry.revision < model.revision
+    }
+
+    /// Waits (on the publisher's queue, up to 5 s) for the view to reach what is served.
+    func awaitViewCaughtUp() throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while viewBehindServed {
+            guard ContinuousClock.now < deadline else {
+                throw RegistryError(.unavailable, "this replica's view of the registry is behind the served version; try again")
+            }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+    }
+
     /// Whether the candidate differs from what is served (e.g. changes held in manual mode).
     public var hasPendingChanges: Bool {
         get async throws {
@@ -199,8 +217,12 @@ public final class Publisher: Sendable {
     /// renewed certificate, is pushed). Nil when a declared file is served.
     public func refresh(cause: String) async throws -> Outcome? {
         try await onQueue {
-            guard let current = self.state.withLock({ $0.current }), case .registry = current.content else { return nil }
-            return try self.claiming { try self.publish(current.content, changed: [], cause: cause, since: .now, force: true) }
+            // Read again on each attempt: after losing a race, what is served is the
+            // other replica's newer version, not the one read before.
+            try self.claiming {
+                guard let current = self.state.withLock({ $0.current }), case .registry = current.content else { return nil }
+                return try self.publish(current.content, changed: [], cause: cause, since: .now, force: true)
+            }
         }
     }
 
@@ -242,13 +264,16 @@ public final class Publisher: Sendable {
 
     func changedNow(cause: String, since: ContinuousClock.Instant) throws -> Outcome? {
         try claiming {
-            guard mode == .auto, let (candidate, changed) = candidate() else { return nil }
+            // A replica whose view has not yet caught up with what another replica
+            // published would publish older state: its own change wake-up comes later.
+            guard mode == .auto, !viewBehindServed, let (candidate, changed) = candidate() else { return nil }
             return try publish(candidate, changed: changed, cause: cause, since: since, force: false)
         }
     }
 
     private func rollNow(cause: String) throws -> Outcome {
         try claiming {
+            try awaitViewCaughtUp()
             guard let (candidate, changed) = candidate() else {
                 throw RegistryError(.conflict, "nothing to publish yet: the snapshot file has no good version")
             }
