@@ -49,16 +49,8 @@ extension Registry {
     }
 
     private func performLocally<R: Sendable>(_ plan: @escaping @Sendable (inout State) throws(RegistryError) -> WritePlan<R>) async throws(RegistryError) -> R {
-        if let store = backend as? RegistryStore { return try await performOnStoreQueue(store, plan) }
-        await gate.acquire()
-        defer { gate.release() }
-        let planned = try state.withLock { (state: inout State) throws(RegistryError) -> WritePlan<R> in try plan(&state) }
-        guard let operation = planned.operation else { return planned.result }
-        // A write proxies cannot see (a heartbeat) gets no revision of its own.
-        let revision = revision + (planned.change == nil ? 0 : 1)
-        _ = try await backend.apply(operation, revision: revision)
-        commit(operation.records, revision: revision, changes: planned.change.map { [$0] } ?? [])
-        return planned.result
+        guard let store = backend as? RegistryStore else { preconditionFailure("the one local backend is the embedded store") }
+        return try await performOnStoreQueue(store, plan)
     }
 
     /// The embedded store's path: plan, commit and apply in one hop onto the store's
@@ -135,35 +127,5 @@ extension Registry {
             }
             try? await Task.sleep(for: .milliseconds(200))
         }
-    }
-}
-
-/// A FIFO lock for async code: one holder at a time, waiters in arrival order.
-final class WriteGate: Sendable {
-    private let state = Mutex<(held: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func acquire() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let free = state.withLock { state -> Bool in
-                if !state.held {
-                    state.held = true
-                    return true
-                }
-                state.waiters.append(continuation)
-                return false
-            }
-            if free { continuation.resume() }
-        }
-    }
-
-    func release() {
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard !state.waiters.isEmpty else {
-                state.held = false
-                return nil
-            }
-            return state.waiters.removeFirst()
-        }
-        next?.resume()
     }
 }

@@ -53,8 +53,6 @@ public final class Registry: Sendable {
     /// History, publishing settings and tokens: the same store as the registry's.
     public let store: any ControlStore
     let state: Mutex<State>
-    /// One write at a time on the embedded store.
-    let gate = WriteGate()
     private let changeSink: AsyncStream<Void>.Continuation
     /// Yields after every committed change that may change what proxies see. Coalesced:
     /// a slow reader sees one wake-up for many changes (it reads them with `delta(after:)`).

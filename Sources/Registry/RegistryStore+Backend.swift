@@ -16,7 +16,8 @@ extension RegistryStore: RegistryBackend {
     }
 
     /// Runs the write on the store's own queue: a commit waits for an fsync, which must
-    /// not hold one of the cooperative pool's few threads.
+    /// not hold one of the cooperative pool's few threads. (The registry itself plans,
+    /// writes and applies in one hop on that queue: `Registry.perform`.)
     public func apply(_ operation: RegistryOperation, revision: UInt64) async throws(RegistryError) -> UInt64 {
         let result: Result<UInt64, RegistryError> = await withCheckedContinuation { continuation in
             writes.async {
