@@ -79,9 +79,11 @@ extension EtcdRegistryStore: RegistryBackend {
             var stored = service
             stored.modRevision = nil
             let result = try await client.txn(if: [Self.unchanged(key, since: service.modRevision)], then: [.put(key, RegistryRecordCodec.encode(stored))])
-            // Repeated after an unknown outcome, the first attempt may be what moved it.
-            guard result.succeeded || again else { throw RegistryError.stale(at: UInt64(result.revision)) }
-            return result.succeeded ? result.revision : 0
+            if result.succeeded { return result.revision }
+            // Repeated after an unknown outcome, the first attempt may be what moved it:
+            // its revision is the record's now.
+            guard again else { throw RegistryError.stale(at: UInt64(result.revision)) }
+            return try await client.get(.key(key)).pairs.first?.modRevision ?? 0
         case .deleteService(let name):
             let result = try await client.txn(
                 if: [.exists(keys.key(.service(name)))],
@@ -134,9 +136,9 @@ extension EtcdRegistryStore: RegistryBackend {
             if result.succeeded { return result.revision }
             guard result.reads.first?.isEmpty == false else { throw RegistryError.notFound("service \"\(instance.service)\"") }
             // The instance changed meanwhile; repeated after an unknown outcome, the first
-            // attempt may be what changed it.
+            // attempt may be what changed it: its revision is the record's now.
             guard again else { throw RegistryError.stale(at: UInt64(result.revision)) }
-            return 0
+            return try await client.get(.key(key)).pairs.first?.modRevision ?? 0
         } catch let status as GRPCStatus where status.code == .notFound {
             // The lease lapsed between the check and the put.
             throw RegistryError.notFound("instance \"\(instance.id)\" of service \"\(instance.service)\" (its TTL lapsed: register it again)")

@@ -21,6 +21,14 @@ public final class Registry: Sendable {
         public var updatedAt: Date
         /// Sorted by id.
         public var instances: [Instance]
+
+        public init(name: String, policy: ServicePolicy, createdAt: Date, updatedAt: Date, instances: [Instance]) {
+            self.name = name
+            self.policy = policy
+            self.createdAt = createdAt
+            self.updatedAt = updatedAt
+            self.instances = instances
+        }
     }
 
     struct State {

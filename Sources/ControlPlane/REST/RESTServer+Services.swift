@@ -18,7 +18,11 @@ extension RESTServer {
             let name = try context.parameters.require("name")
             let policy = try await request.decode(ServicePolicy.self)
             let outcome = try await registry.putService(name, policy)
-            var json = RegistryJSON.service(registry.service(name)!).objectValue ?? [:]
+            // On etcd the view may still be catching up when a write's outcome had to be
+            // re-read (docs/etcd.md): answer with what was written.
+            let now = Date()
+            let entry = registry.service(name) ?? Registry.ServiceEntry(name: name, policy: policy, createdAt: now, updatedAt: now, instances: [])
+            var json = RegistryJSON.service(entry).objectValue ?? [:]
             // Callers may register later: named, not refused.
             let warnings = policy.authorization?.unknownCallers(known: Set(registry.services().map(\.name)).union([name])) ?? []
             if !warnings.isEmpty { json["warnings"] = .array(warnings.map { .string($0) }) }
