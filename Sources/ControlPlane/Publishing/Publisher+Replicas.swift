@@ -31,7 +31,10 @@ extension Publisher {
         dispatchPrecondition(condition: .onQueue(queue))
         if let mode = try store.setting("mode").flatMap(Mode.init(rawValue:)) { state.withLock { $0.mode = mode } }
         let served = state.withLock { $0.current?.version ?? 0 }
-        guard let latest = try store.latestSnapshot(), latest.version > served else { return }
+        // The newest record's number first, without its payload (possibly megabytes):
+        // most calls find nothing newer.
+        guard let newest = try store.snapshots(limit: 1).first?.version, newest > served,
+              let latest = try store.snapshot(version: newest) else { return }
         // The few versions published meanwhile are served in order, each derived from the
         // one before: a version skipped would break what reconnecting clients are known
         // to hold (docs/xds.md, "Reconnects"). Far behind (a restart), straight to the latest.
