@@ -79,6 +79,7 @@ struct TCPProxy {
                 upstream.closeFuture.whenComplete { _ in cluster.finish(endpoint, isRetry: false, status: 200) }
                 // Reads from the client were held back until there was somewhere to write.
                 downstreamGlue.resumeRead()
+                upstreamGlue.resumeRead()
                 onConnected()
             }
         }
@@ -111,20 +112,39 @@ final class GlueHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     private func partnerWrite(_ data: NIOAny) { context?.write(data, promise: nil) }
     private func partnerFlush() { context?.flush() }
-    private func partnerClose() { context?.close(promise: nil) }
+    /// The partner's peer is gone. What it sent last may still sit unflushed here (a TLS
+    /// peer's last record and close_notify can arrive in one read, so inactive comes
+    /// before read-complete): flush, and close once those bytes are on the wire, or the
+    /// end of a response would be lost with the connection.
+    private func partnerClose() {
+        guard let context else { return }
+        let channel = context.channel
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(NIOAny(ByteBuffer()), promise: written)
+        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+    }
     private var partnerWritable: Bool { context.map { $0.channel.isActive && $0.channel.isWritable } ?? false }
 
-    func resumeRead() { partnerBecameWritable() }
+    /// The other side is connected: a read held until then may go on.
+    func resumeRead() { resumeIfPartnerWritable() }
 
-    private func partnerBecameWritable() {
-        if pendingRead {
-            pendingRead = false
-            context?.read()
-        }
+    /// A held read goes on once the partner can take what it brings. Every event that can
+    /// make that true calls this (the partner's activation, its writability, the connect):
+    /// an accepted channel may still be inactive when its upstream is already connected,
+    /// and a read held then and never resumed would stall the connection for good.
+    private func resumeIfPartnerWritable() {
+        guard pendingRead, let context, let partner, partner.partnerWritable else { return }
+        pendingRead = false
+        context.read()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) { partner?.partnerWrite(data) }
     func channelReadComplete(context: ChannelHandlerContext) { partner?.partnerFlush() }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        partner?.resumeIfPartnerWritable()
+    }
 
     func channelInactive(context: ChannelHandlerContext) {
         partner?.partnerClose()
@@ -136,15 +156,12 @@ final class GlueHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { partner?.partnerBecameWritable() }
+        if context.channel.isWritable { partner?.resumeIfPartnerWritable() }
         context.fireChannelWritabilityChanged()
     }
 
     func read(context: ChannelHandlerContext) {
-        if let partner, partner.partnerWritable {
-            context.read()
-        } else {
-            pendingRead = true
-        }
+        pendingRead = true
+        resumeIfPartnerWritable()
     }
 }
