@@ -12,7 +12,9 @@ enum OpenAPIDocument {
         var mutates: Bool { method != "get" }
     }
 
-    static let operations: [Operation] = [
+    static let operations: [Operation] = coreOperations + rolloutOperations
+
+    static let coreOperations: [Operation] = [
         .init(method: "get", path: "/healthz", summary: "Liveness", responses: ["200": "Status"]),
         .init(method: "get", path: "/readyz", summary: "Readiness: store open and first snapshot built", responses: ["200": "Status", "503": "Status"]),
         .init(method: "get", path: "/metrics", summary: "Prometheus metrics (text format)", responses: ["200": "text"]),
@@ -81,6 +83,7 @@ enum OpenAPIDocument {
         case "": ["description": "No content"]
         case "text": ["description": "OK", "content": ["text/plain": ["schema": ["type": "string"]]]]
         case "pem": ["description": "OK", "content": ["application/x-pem-file": ["schema": ["type": "string"]]]]
+        case "html": ["description": "OK", "content": ["text/html": ["schema": ["type": "string"]]]]
         case "object": ["description": "OK", "content": ["application/json": ["schema": ["type": "object"]]]]
         default: ["description": .string(schema), "content": ["application/json": ["schema": ref(schema)]]]
         }

@@ -21,7 +21,13 @@ enum OpenAPISchemas {
     static let stringMap: JSON = ["type": "object", "additionalProperties": ["type": "string"]]
     static func array(_ items: JSON) -> JSON { ["type": "array", "items": items] }
 
-    static let all: JSON = [
+    static var all: JSON {
+        var merged = core.objectValue ?? [:]
+        for (name, schema) in rollouts { merged[name] = schema }
+        return .object(merged)
+    }
+
+    static let core: JSON = [
         "Error": object(["error": object(["code": string, "message": string, "field": string], required: ["code", "message"])], required: ["error"]),
         "Status": object(["status": string, "version": string, "reason": string], closed: false),
         "TokenRequest": object(["service": string], required: ["service"]),

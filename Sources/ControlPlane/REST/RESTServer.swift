@@ -56,6 +56,7 @@ public final class RESTServer: Sendable {
         addMeshRoutes(to: router)
         addTokenRoutes(to: router)
         addClusterRoutes(to: router)
+        addDashboardRoutes(to: router)
         router.get("/v1/proxies") { [self] _, _ in Self.json(proxiesJSON()) }
         routes.learn(from: router)
         return router
