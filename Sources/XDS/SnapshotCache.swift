@@ -39,6 +39,8 @@ public final class SnapshotCache: Sendable {
 
     private struct Watcher {
         let group: NodeGroup
+        /// The proxy's node id: what a pin names.
+        let node: String
         let deliver: @Sendable (PendingSnapshot) -> Void
     }
 
@@ -47,6 +49,11 @@ public final class SnapshotCache: Sendable {
         var sequence: UInt64 = 0
         var watchers: [UInt64: Watcher] = [:]
         var nextWatcher: UInt64 = 0
+        /// Proxies held on another generation than the published one (a rollout's
+        /// steps; docs/rollouts.md), by node id.
+        var pins: [String: any SnapshotGeneration] = [:]
+
+        func generation(for node: String) -> (any SnapshotGeneration)? { pins[node] ?? generation }
     }
 
     private let state = Mutex(State())
@@ -65,12 +72,38 @@ public final class SnapshotCache: Sendable {
         let (watchers, sequence) = state.withLock { state in
             state.generation = generation
             state.sequence += 1
-            return (Array(state.watchers.values), state.sequence)
+            // A pinned proxy keeps its generation until the pin is lifted.
+            return (state.watchers.values.filter { state.pins[$0.node] == nil }, state.sequence)
         }
         for watcher in watchers {
             watcher.deliver(PendingSnapshot(generation: generation, group: watcher.group, sequence: sequence))
         }
     }
+
+    /// Replaces every pin: the proxies named get their generation, every other proxy the
+    /// published one. Only the streams whose version changes are woken.
+    public func setPins(_ pins: [String: any SnapshotGeneration]) {
+        let (moved, sequence) = state.withLock { state -> ([(Watcher, any SnapshotGeneration)], UInt64) in
+            let before = state
+            state.pins = pins
+            state.sequence += 1
+            let moved = state.watchers.values.compactMap { watcher -> (Watcher, any SnapshotGeneration)? in
+                guard let now = state.generation(for: watcher.node),
+                      now.version != before.generation(for: watcher.node)?.version else { return nil }
+                return (watcher, now)
+            }
+            return (moved, state.sequence)
+        }
+        for (watcher, generation) in moved {
+            watcher.deliver(PendingSnapshot(generation: generation, group: watcher.group, sequence: sequence))
+        }
+    }
+
+    /// The version a proxy is pinned to, if any.
+    public func pinnedVersion(ofNode node: String) -> String? { state.withLock { $0.pins[node]?.version } }
+
+    /// Every pin, as node id → version.
+    public var pinnedVersions: [String: String] { state.withLock { $0.pins.mapValues(\.version) } }
 
     /// Publishes one snapshot for every group.
     public func set(_ snapshot: Snapshot) { publish(UniformGeneration(snapshot)) }
@@ -89,12 +122,12 @@ public final class SnapshotCache: Sendable {
     /// one, until the returned watch is cancelled. A callback rather than a task per
     /// stream: ten thousand streams should not cost ten thousand waiting tasks. Deliveries
     /// can race a publication; `sequence` tells which is newer.
-    public func subscribe(group: NodeGroup, _ deliver: @escaping @Sendable (PendingSnapshot) -> Void) -> Watch {
+    public func subscribe(group: NodeGroup, node: String = "", _ deliver: @escaping @Sendable (PendingSnapshot) -> Void) -> Watch {
         let (id, current) = state.withLock { state -> (UInt64, PendingSnapshot?) in
             let id = state.nextWatcher
             state.nextWatcher += 1
-            state.watchers[id] = Watcher(group: group, deliver: deliver)
-            return (id, state.generation.map { PendingSnapshot(generation: $0, group: group, sequence: state.sequence) })
+            state.watchers[id] = Watcher(group: group, node: node, deliver: deliver)
+            return (id, state.generation(for: node).map { PendingSnapshot(generation: $0, group: group, sequence: state.sequence) })
         }
         if let current { deliver(current) }
         return Watch { [weak self] in self?.state.withLock { _ = $0.watchers.removeValue(forKey: id) } }

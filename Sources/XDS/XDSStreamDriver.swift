@@ -66,7 +66,7 @@ final class XDSStreamDriver: Sendable {
     /// One request, on the call's task. Throws the gRPC status that ends the stream.
     func request(_ bytes: [UInt8]) throws {
         let (request, node) = try Self.decode(bytes, wire: wire)
-        var subscribeTo: NodeGroup?
+        var subscribeTo: (group: NodeGroup, node: String)?
         try state.withLock { state in
             if state.proxy == nil {
                 // The node is only guaranteed on the first request of a stream.
@@ -78,7 +78,7 @@ final class XDSStreamDriver: Sendable {
                 state.proxy = proxies.connected(node: node, peer: context.peer, scope: state.stream.scope, wire: wire)
                 state.node = node.id
                 log.info("xDS stream opened", metadata: tagged(state, ["path": "\(context.path)"]))
-                subscribeTo = cache.group(for: node)
+                subscribeTo = (cache.group(for: node), node.id)
             }
             let actions = state.stream.receive(request)
             // Also with no action: a subscription that needed no response (a resuming
@@ -86,8 +86,8 @@ final class XDSStreamDriver: Sendable {
             try perform(actions, &state, tookSnapshot: true)
             scheduleGraceIfResumed(&state)
         }
-        if let group = subscribeTo {
-            let watch = cache.subscribe(group: group) { [weak self] pending in self?.deliver(pending) }
+        if let (group, node) = subscribeTo {
+            let watch = cache.subscribe(group: group, node: node) { [weak self] pending in self?.deliver(pending) }
             let stale = state.withLock { state -> SnapshotCache.Watch? in
                 guard !state.ended else { return watch }
                 state.watch = watch
