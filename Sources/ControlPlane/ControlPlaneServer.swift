@@ -38,6 +38,10 @@ public final class ControlPlaneServer: Sendable {
         public var store = StoreLocation.sqlite
         /// This replica's name in `/v1/cluster` (random when not given).
         public var replicaID: String?
+        /// How often proxies send load reports (`--load-report-interval`).
+        public var loadReportInterval = Duration.seconds(2)
+        /// How often a running rollout looks at its proxies.
+        public var rolloutTick = Duration.milliseconds(200)
 
         public init(xdsHost: String = "127.0.0.1", xdsPort: Int = 18000, snapshotPath: String? = nil) {
             self.xdsHost = xdsHost
@@ -79,6 +83,10 @@ public final class ControlPlaneServer: Sendable {
     let replicaID: String
     /// The bound addresses, once started (for `/v1/cluster`).
     let bound = BoundPorts()
+    /// What proxies report over LRS, and the rollouts that read it (docs/rollouts.md).
+    public let loads = LoadReports()
+    public let rollouts: RolloutManager
+    private let persistedRollouts: [Rollout]
 
     /// On the embedded store (SQLite in `dataDirectory`).
     public convenience init(configuration: Configuration, logger: Logger = Logger(label: "sextant")) throws {
@@ -140,8 +148,16 @@ public final class ControlPlaneServer: Sendable {
         let bound = self.bound
         let describe = ClusterDescription(
             configuration: configuration, replication: replication, replicaID: replicaID, publisher: publisher, ports: { bound.ports.withLock { $0 } })
+        persistedRollouts = try RolloutManager.persisted(in: registry.store)
+        rollouts = RolloutManager(
+            publisher: publisher, proxies: xds.proxies, loads: loads, logger: logger, tick: configuration.rolloutTick, persisted: persistedRollouts)
         rest = RESTServer(registry: registry, publisher: publisher, proxies: xds.proxies, metrics: metrics, token: configuration.apiToken, logger: logger,
-                          authority: authority, tokenRevoked: { xds.revoke(credential: $0) }, secrets: secrets, cluster: { await describe.json() })
+                          authority: authority, tokenRevoked: { xds.revoke(credential: $0) }, secrets: secrets, cluster: { await describe.json() },
+                          rollouts: rollouts, loads: loads)
+        let proxies = xds.proxies
+        let lrs = LoadReportingService(reports: loads, interval: configuration.loadReportInterval, logger: logger) { node in
+            proxies.streams(ofNode: node).compactMap(\.snapshotVersion).first ?? cache.pinnedVersion(ofNode: node) ?? cache.version
+        }
         let publisher = self.publisher
         snapshotFile = configuration.snapshotPath.map { SnapshotFileWatcher(path: $0, publisher: publisher, logger: logger) }
         let tls = configuration.xdsTLS
@@ -149,7 +165,7 @@ public final class ControlPlaneServer: Sendable {
             : nil
         grpc = GRPCServer(
             configuration: .init(host: configuration.xdsHost, port: configuration.xdsPort, maxReceiveMessageSize: configuration.maxMessageSize),
-            handlers: xds.handlers,
+            handlers: xds.handlers.merging(lrs.handlers) { first, _ in first },
             pipelineHook: tls.map(XDSChannelTLS.hook))
     }
 
@@ -168,7 +184,8 @@ public final class ControlPlaneServer: Sendable {
                 tasks.append(Task { [xds] in for await id in registry.store.tokenRevocations() { xds.revoke(credential: id) } })
             }
         }
-        try await publisher.restore()
+        // A version staged by a rollout that did not complete is not what proxies serve.
+        try await publisher.restore(unlessStaged: RolloutManager.unserved(persistedRollouts))
         if let snapshotFile {
             do {
                 try await snapshotFile.reload()
@@ -195,6 +212,7 @@ public final class ControlPlaneServer: Sendable {
         let ports = Ports(xds: xdsPort, api: apiPort)
         bound.ports.withLock { $0 = ports }
         startBackground(ports)
+        await rollouts.resume()
         return ports
     }
 
@@ -244,6 +262,7 @@ public final class ControlPlaneServer: Sendable {
         for task in running { task.cancel() }
         // The coordinator resigns (revokes its lease) on its way out.
         for task in running { await task.value }
+        await rollouts.stop()
         await rest.shutdown()
         xds.shutdown()
         await grpc.shutdown(gracePeriod: .seconds(2))

@@ -77,6 +77,15 @@ public struct EnvoyBootstrap: Sendable {
               lds_config:
                 resource_api_version: V3
                 ads: {}
+            # Load reports (LRS) go to Sextant too: rollouts watch the error ratio of the
+            # proxies on a new version (docs/rollouts.md).
+            cluster_manager:
+              load_stats_config:
+                api_type: GRPC
+                transport_api_version: V3
+                grpc_services:
+                - envoy_grpc:
+                    cluster_name: sextant_xds\(tokenMetadata)
             static_resources:
               clusters:
               - name: sextant_xds

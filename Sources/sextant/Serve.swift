@@ -36,6 +36,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Snapshots kept in the store's history.")
     var history = 100
 
+    @Option(name: .customLong("load-report-interval"), help: "Seconds between proxies' load reports (LRS), which rollouts watch.")
+    var loadReportInterval: Double = 2
+
     @Option(help: "When set, mutating REST calls need `Authorization: Bearer <token>` (default: $SEXTANT_API_TOKEN).")
     var apiToken: String?
 
@@ -87,6 +90,8 @@ struct Serve: AsyncParsableCommand {
         configuration.debounce = .milliseconds(debounceMs)
         configuration.maxDebounce = .milliseconds(maxDebounceMs)
         configuration.history = history
+        guard loadReportInterval >= 0.1, loadReportInterval <= 3600 else { throw ValidationError("--load-report-interval: from 0.1 to 3600 seconds") }
+        configuration.loadReportInterval = .milliseconds(Int(loadReportInterval * 1000))
         configuration.caCertificatePath = caCert
         configuration.caKeyPath = caKey
         configuration.xdsAuth = xdsAuth == .required

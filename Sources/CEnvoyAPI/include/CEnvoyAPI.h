@@ -100,6 +100,8 @@
 #include "envoy/config/common/matcher/v3/matcher.pb-c.h"
 #include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb-c.h"
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb-c.h"
+#include "envoy/config/endpoint/v3/load_report.pb-c.h"
+#include "envoy/service/load_stats/v3/lrs.pb-c.h"
 #include "etcd/authpb/auth.pb-c.h"
 #include "etcd/mvccpb/kv.pb-c.h"
 #include "etcd/etcdserverpb/rpc.pb-c.h"

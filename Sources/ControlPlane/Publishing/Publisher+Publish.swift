@@ -9,6 +9,13 @@ extension Publisher {
     /// unknown, render and store it whole). Any failure (a translation that does not
     /// encode, a store error) leaves the current version serving and nothing recorded.
     func publish(_ content: SnapshotContent, changed: Set<String>?, cause: String, since: ContinuousClock.Instant, force: Bool) throws -> Outcome {
+        try build(content, changed: changed, cause: cause, since: since, force: force, serve: true).0
+    }
+
+    /// `publish`, or with `serve` false only numbered and stored (a rollout's version,
+    /// served to its proxies by pins until it completes; docs/rollouts.md).
+    func build(_ content: SnapshotContent, changed: Set<String>?, cause: String, since: ContinuousClock.Instant, force: Bool, serve: Bool)
+        throws -> (Outcome, Published?) {
         // Only this queue changes `current` and `lastVersion`, so reading them, building
         // and storing without the lock, then swapping under it, cannot interleave.
         dispatchPrecondition(condition: .onQueue(queue))
@@ -21,7 +28,7 @@ extension Publisher {
                     if state.model?.revision == model.revision { state.pendingChanged = [] }
                 }
             }
-            return Outcome(version: current.versionString, published: false)
+            return (Outcome(version: current.versionString, published: false), nil)
         }
         let number = lastVersion + 1
         let version = "v\(number)"
@@ -52,11 +59,16 @@ extension Publisher {
         // Versions are numbered in the store: a replica that published after
         // `lastVersion` first wins, and this one serves that version instead.
         guard try store.appendSnapshot(record, keep: history, after: lastVersion) else { throw PublishRace() }
+        let published = Published(
+            version: number, createdAt: record.createdAt, cause: cause, content: content, catalog: catalog,
+            generation: generation, historyBase: historyBase)
+        state.withLock { $0.lastVersion = number }
+        guard serve else {
+            logger.info("staged snapshot", metadata: ["version": "\(version)", "cause": "\(cause)", "hash": "\(record.contentHash)"])
+            return (Outcome(version: version, published: true), published)
+        }
         state.withLock { state in
-            state.lastVersion = number
-            state.current = Published(
-                version: number, createdAt: record.createdAt, cause: cause, content: content, catalog: catalog,
-                generation: generation, historyBase: historyBase)
+            state.current = published
             if case .registry(let model) = content {
                 // What was pending is now served; other content (a rollback) leaves the
                 // difference to the registry unknown until the next whole comparison.
@@ -69,7 +81,7 @@ extension Publisher {
         metrics.snapshotVersion.set(Int64(number))
         metrics.published(cause: cause)
         logger.info("published snapshot", metadata: ["version": "\(version)", "cause": "\(cause)", "hash": "\(record.contentHash)"])
-        return Outcome(version: version, published: true)
+        return (Outcome(version: version, published: true), published)
     }
 
     /// Resource counts by type, as the history lists them.

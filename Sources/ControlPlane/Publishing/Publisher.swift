@@ -91,16 +91,21 @@ public final class Publisher: Sendable {
         try await onQueue { try self.restoreNow() }
     }
 
-    private func restoreNow() throws {
+    func restoreNow() throws {
+        try restoreMode()
+        guard let latest = try store.latestSnapshot() else { return }
+        try serveStored(latest)
+        logger.info("serving stored snapshot", metadata: ["version": "v\(latest.version)", "cause": "\(latest.cause)"])
+    }
+
+    /// The persisted mode and last version number.
+    func restoreMode() throws {
         let mode = try store.setting("mode").flatMap(Mode.init(rawValue:)) ?? .auto
         let last = try store.setting("last_version").flatMap { Int($0) } ?? 0
         state.withLock { state in
             state.mode = mode
             state.lastVersion = max(state.lastVersion, last)
         }
-        guard let latest = try store.latestSnapshot() else { return }
-        try serveStored(latest)
-        logger.info("serving stored snapshot", metadata: ["version": "v\(latest.version)", "cause": "\(latest.cause)"])
     }
 
     /// Serves a stored version exactly as it was published: after a restart, or when

@@ -38,6 +38,8 @@ extension RESTServer {
                 "streams": .number(Double(streams.count)),
                 "protocol": .string(first.wire.rawValue),
                 "snapshot_version": first.snapshotVersion.map { .string($0) } ?? .null,
+                "pinned_version": publisher.cache.pinnedVersion(ofNode: id).map { .string($0) } ?? .null,
+                "acked_version": Self.ackedVersion(of: streams).map { .string($0) } ?? .null,
                 "synced": .bool(publisher.current.map { current in streams.allSatisfy { $0.isSynced(on: current.versionString) } } ?? false),
                 "types": .object(types),
                 // Proxyless gRPC clients get no certificate.
@@ -45,6 +47,14 @@ extension RESTServer {
             ]
         }
         return ["proxies": .array(entries)]
+    }
+
+    /// The version a proxy holds: the one every type it was sent is ACKed at, else the
+    /// oldest it ACKed (a proxy part-way through an update).
+    static func ackedVersion(of streams: [ProxyStatus]) -> String? {
+        let acked = streams.flatMap { $0.types.values.compactMap(\.ackedVersion) }
+        if let first = acked.first, acked.allSatisfy({ $0 == first }) { return first }
+        return acked.min { (Int($0.dropFirst()) ?? 0) < (Int($1.dropFirst()) ?? 0) }
     }
 
     /// The workload certificate a sidecar of `service` was last sent (no key), or null.

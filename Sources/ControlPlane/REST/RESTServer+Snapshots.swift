@@ -34,6 +34,7 @@ extension RESTServer {
         }
         router.post("/v1/snapshots") { [self] request, _ in
             let body = try await request.jsonBody()
+            try await refuseDuringRollout()
             if !body.isEmpty, !body.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) {
                 let change = try StrictJSON.decode(ModeChange.self, from: body)
                 let outcome = try await publisher.setMode(change.mode)
@@ -44,6 +45,7 @@ extension RESTServer {
         }
         router.post("/v1/snapshots/:version/rollback") { [self] _, context in
             let version = try version(context, "version")
+            try await refuseDuringRollout()
             let outcome = try await publisher.rollback(to: version)
             var json = outcomeJSON(outcome)
             json = json.merging(["rolled_back_to": .string("v\(version)")])

@@ -26,13 +26,19 @@ public final class RESTServer: Sendable {
     let secrets: WorkloadSecrets?
     /// What `GET /v1/cluster` shows.
     let cluster: @Sendable () async -> JSON
+    /// Rollouts (nil when a snapshot file is the source) and load reports.
+    let rollouts: RolloutManager?
+    let loads: LoadReports
     private let running = Mutex<(task: Task<Void, any Error>, group: ServiceGroup)?>(nil)
 
     public init(
         registry: Registry, publisher: Publisher, proxies: ProxyRegistry, metrics: ControlPlaneMetrics, token: String?, logger: Logger,
         authority: CertificateAuthority? = nil, tokenRevoked: @escaping @Sendable (String) -> Void = { _ in },
-        secrets: WorkloadSecrets? = nil, cluster: @escaping @Sendable () async -> JSON = { ["store": "sqlite"] }
+        secrets: WorkloadSecrets? = nil, cluster: @escaping @Sendable () async -> JSON = { ["store": "sqlite"] },
+        rollouts: RolloutManager? = nil, loads: LoadReports = LoadReports()
     ) {
+        self.rollouts = rollouts
+        self.loads = loads
         self.cluster = cluster
         self.secrets = secrets
         self.authority = authority
@@ -57,6 +63,7 @@ public final class RESTServer: Sendable {
         addTokenRoutes(to: router)
         addClusterRoutes(to: router)
         addDashboardRoutes(to: router)
+        addRolloutRoutes(to: router)
         router.get("/v1/proxies") { [self] _, _ in Self.json(proxiesJSON()) }
         routes.learn(from: router)
         return router
@@ -115,7 +122,7 @@ public final class RESTServer: Sendable {
             return Self.json(["status": "ready", "version": .string(current.versionString)])
         }
         router.get("/metrics") { [self] _, _ in
-            Self.text(metrics.render(proxies: proxies, secrets: secrets), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            Self.text(metrics.render(proxies: proxies, secrets: secrets) + loads.prometheus(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.get("/openapi.json") { _, _ in Self.json(OpenAPIDocument.document) }
     }

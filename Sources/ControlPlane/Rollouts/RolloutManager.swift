@@ -1,0 +1,218 @@
+import Foundation
+public import Logging
+import ProcessSupport
+public import Registry
+public import XDS
+
+/// Runs rollouts (docs/rollouts.md): stages the new version, pins the proxies of each
+/// step to it, observes them every `tick` and applies what the controller decides. The
+/// rollouts are persisted in the store, so a restart resumes the running one where it was.
+/// One rollout at a time; an actor, so starts, ticks, promotes and aborts never interleave
+/// (a flag covers the awaits inside a start).
+public actor RolloutManager {
+    public struct Request: Sendable, Equatable {
+        public var target: Publisher.RolloutTarget
+        public var steps: [Int]
+        public var stepSeconds: Double
+        public var maxErrorRatio: Double
+        public init(target: Publisher.RolloutTarget, steps: [Int], stepSeconds: Double, maxErrorRatio: Double) {
+            self.target = target
+            self.steps = steps
+            self.stepSeconds = stepSeconds
+            self.maxErrorRatio = maxErrorRatio
+        }
+    }
+
+    /// How many finished rollouts the history keeps.
+    static let kept = 20
+    static let settingKey = "rollouts"
+
+    let publisher: Publisher
+    let cache: SnapshotCache
+    let proxies: ProxyRegistry
+    let loads: LoadReports
+    let store: any ControlStore
+    let logger: Logger
+    let tick: Duration
+
+    /// Oldest first.
+    private var rollouts: [Rollout]
+    /// The running rollout's version, built.
+    private var staged: Publisher.Published?
+    private var starting = false
+    private var loop: Task<Void, Never>?
+
+    public init(publisher: Publisher, proxies: ProxyRegistry, loads: LoadReports, logger: Logger, tick: Duration = .milliseconds(200),
+                persisted: [Rollout]) {
+        self.publisher = publisher
+        cache = publisher.cache
+        self.proxies = proxies
+        self.loads = loads
+        store = publisher.store
+        self.logger = logger
+        self.tick = tick
+        rollouts = persisted
+    }
+
+    /// The rollouts kept in `store`, oldest first.
+    public static func persisted(in store: any ControlStore) throws -> [Rollout] {
+        guard let text = try store.setting(settingKey), !text.isEmpty else { return [] }
+        do {
+            return try JSONDecoder().decode([Rollout].self, from: Data(text.utf8))
+        } catch {
+            throw RegistryError(.storage, "the stored rollouts cannot be read: \(error)")
+        }
+    }
+
+    /// The staged version a restart must not serve: the newest rollout's, unless it
+    /// completed (docs/rollouts.md, "Restarts").
+    public static func unserved(_ rollouts: [Rollout]) -> (version: Int, previous: Int)? {
+        guard let last = rollouts.last, last.state == .running || last.state == .aborted,
+              let version = Int(last.version.dropFirst()), let previous = Int(last.previousVersion.dropFirst()) else { return nil }
+        return (version, previous)
+    }
+
+    public var current: Rollout? { rollouts.last }
+    public var history: [Rollout] { rollouts.reversed() }
+    public var isRunning: Bool { starting || rollouts.last?.isRunning == true }
+
+    /// After a restart: a running rollout's version is rebuilt and its proxies pinned again.
+    public func resume() async {
+        guard let rollout = rollouts.last, rollout.isRunning else { return }
+        do {
+            guard let number = Int(rollout.version.dropFirst()), let built = try await publisher.stored(number) else {
+                throw RegistryError(.notFound, "\(rollout.version) is no longer stored")
+            }
+            staged = built
+            try await apply([.pin(rollout.moved)], for: rollout)
+            logger.info("rollout resumed", metadata: ["id": "\(rollout.id)", "version": "\(rollout.version)", "step": "\(rollout.step)"])
+            startLoop()
+        } catch {
+            logger.error("rollout cannot resume; aborting it", metadata: ["id": "\(rollout.id)", "error": "\(error)"])
+            _ = try? await settle(RolloutController.abort(rollout, .operator, at: Date()))
+        }
+    }
+
+    public func start(_ request: Request) async throws -> Rollout {
+        guard !isRunning else { throw RegistryError(.conflict, "rollout \(rollouts.last?.id ?? 0) is still running: promote or abort it first") }
+        starting = true
+        defer { starting = false }
+        let priorMode = publisher.mode
+        // Manual first, so that no registry change publishes to everyone meanwhile.
+        try await publisher.setMode(.manual, publishPending: false)
+        let built: Publisher.Published
+        do {
+            built = try await publisher.stage(request.target)
+        } catch {
+            if priorMode == .auto { _ = try? await publisher.setMode(.auto, publishPending: false) }
+            throw error
+        }
+        guard let previous = publisher.current else { throw RegistryError(.conflict, "nothing is published yet") }
+        staged = built
+        let rollout = Rollout(
+            id: (rollouts.last?.id ?? 0) + 1, version: built.versionString, previousVersion: previous.versionString, steps: request.steps,
+            stepSeconds: request.stepSeconds, maxErrorRatio: request.maxErrorRatio, at: Date(), priorMode: priorMode.rawValue)
+        let (first, effects) = RolloutController.start(rollout, nodes: Set(proxies.all.map(\.node.id)).sorted())
+        rollouts.append(first)
+        try await apply(effects, for: first)
+        try await persist()
+        logger.info("rollout started", metadata: ["id": "\(first.id)", "version": "\(first.version)", "from": "\(first.previousVersion)",
+                                                  "moved": "\(first.moved.sorted())"])
+        startLoop()
+        return first
+    }
+
+    public func promote() async throws -> Rollout {
+        guard let rollout = rollouts.last, rollout.isRunning else { throw RegistryError(.conflict, "no rollout is running") }
+        return try await settle(RolloutController.promote(rollout, at: Date()))
+    }
+
+    public func abort() async throws -> Rollout {
+        guard let rollout = rollouts.last, rollout.isRunning else { throw RegistryError(.conflict, "no rollout is running") }
+        return try await settle(RolloutController.abort(rollout, .operator, at: Date()))
+    }
+
+    /// One observation of the running rollout.
+    func observe() async {
+        guard !starting, let rollout = rollouts.last, rollout.isRunning else { return }
+        do {
+            _ = try await settle(RolloutController.observe(rollout, observation(of: rollout)))
+        } catch {
+            logger.error("rollout step failed", metadata: ["id": "\(rollout.id)", "error": "\(error)"])
+        }
+    }
+
+    public func stop() {
+        loop?.cancel()
+        loop = nil
+    }
+
+    private func observation(of rollout: Rollout) -> RolloutObservation {
+        let byNode = Dictionary(grouping: proxies.all, by: \.node.id)
+        let seen = byNode.map { node, streams -> RolloutObservation.Proxy in
+            var nack: (type: String, message: String)?
+            for stream in streams {
+                for (type, status) in stream.types where status.state == .nacked && status.sentVersion == rollout.version {
+                    nack = (type.collectionName, status.nackMessage ?? "")
+                }
+            }
+            return .init(node: node, synced: streams.allSatisfy { $0.isSynced(on: rollout.version) }, nack: nack)
+        }
+        let load = loads.load(ofVersion: rollout.version)
+        return RolloutObservation(now: Date(), proxies: seen, requests: load.requests, errors: load.errors)
+    }
+
+    /// Records the controller's decision and carries out its effects.
+    @discardableResult
+    private func settle(_ decision: (Rollout, [RolloutEffect])) async throws -> Rollout {
+        let (next, effects) = decision
+        guard let index = rollouts.indices.last else { return next }
+        let changed = rollouts[index] != next
+        rollouts[index] = next
+        try await apply(effects, for: next)
+        if changed { try await persist() }
+        if !next.isRunning {
+            staged = nil
+            stop()
+            logger.info("rollout ended", metadata: ["id": "\(next.id)", "state": "\(next.state.rawValue)", "reason": "\(next.reason.map { "\($0)" } ?? "-")"])
+        }
+        return next
+    }
+
+    private func apply(_ effects: [RolloutEffect], for rollout: Rollout) async throws {
+        for effect in effects {
+            switch effect {
+            case .pin(let nodes):
+                guard let staged else { continue }
+                cache.setPins(Dictionary(uniqueKeysWithValues: nodes.map { ($0, staged.generation) }))
+            case .serveToAll:
+                if let staged { try await publisher.adopt(staged) }
+                cache.setPins([:])
+                if rollout.priorMode == Publisher.Mode.auto.rawValue { try await publisher.setMode(.auto) }
+            case .revert:
+                cache.setPins([:])
+                try await publisher.setMode(.manual, publishPending: false)
+            }
+        }
+    }
+
+    private func persist() async throws {
+        let kept = Array(rollouts.suffix(Self.kept))
+        rollouts = kept
+        let text = String(decoding: try JSONEncoder().encode(kept), as: UTF8.self)
+        let store = self.store
+        try await offCooperativePool { try store.setSetting(Self.settingKey, text) }
+    }
+
+    private func startLoop() {
+        guard loop == nil else { return }
+        let tick = self.tick
+        loop = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: tick)
+                guard let self else { return }
+                await self.observe()
+            }
+        }
+    }
+}
