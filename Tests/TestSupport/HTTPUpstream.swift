@@ -1,5 +1,5 @@
 import NIOCore
-import NIOHTTP1
+public import NIOHTTP1
 import NIOPosix
 import Synchronization
 
@@ -21,6 +21,8 @@ public final class HTTPUpstream: Sendable {
         /// the gate opens: a proxy that buffered whole responses could never deliver
         /// the first part on its own.
         case streamUntil(Gate)
+        /// Answers every request with this status (a broken version of a service).
+        case always(HTTPResponseStatus)
     }
 
     /// Opened once by the test; the upstream waits on it.
@@ -96,6 +98,8 @@ public final class HTTPUpstream: Sendable {
                 switch behavior {
                 case .ok:
                     respond(context: context, status: .ok)
+                case .always(let status):
+                    respond(context: context, status: status)
                 case .echo:
                     respond(context: context, status: .ok, body: received, extra: [("x-seen-forwarded-for", forwardedFor)])
                 case .streamUntil(let gate):

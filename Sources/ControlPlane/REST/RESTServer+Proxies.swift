@@ -49,11 +49,12 @@ extension RESTServer {
         return ["proxies": .array(entries)]
     }
 
-    /// The version a proxy holds: the one every type it was sent is ACKed at, else the
-    /// oldest it ACKed (a proxy part-way through an update).
+    /// The version a proxy holds: the snapshot its streams took in once every type they
+    /// were sent is ACKed (a type unchanged by that version is not sent again), else the
+    /// oldest version it ACKed (a proxy part-way through an update).
     static func ackedVersion(of streams: [ProxyStatus]) -> String? {
+        if let version = streams.first?.snapshotVersion, streams.allSatisfy({ $0.isSynced(on: version) }) { return version }
         let acked = streams.flatMap { $0.types.values.compactMap(\.ackedVersion) }
-        if let first = acked.first, acked.allSatisfy({ $0 == first }) { return first }
         return acked.min { (Int($0.dropFirst()) ?? 0) < (Int($1.dropFirst()) ?? 0) }
     }
 
