@@ -50,7 +50,14 @@ public final class DataPlane: Sendable {
         let admin = try await AdminServer(runtime: runtime, client: client, listeners: listeners).start(host: options.adminHost, port: options.adminPort)
         logger.info("admin listening", metadata: ["address": "\(options.adminHost):\(admin.port)"])
         let client = self.client
-        task.set(Task { await client.run() }, admin: admin.channel)
+        let reporter = LoadReporter(node: options.node, runtime: runtime, logger: logger) { client.connection }
+        task.set(Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await client.run() }
+                // Load reports end with the xDS client (shutdown cancels this task).
+                group.addTask { await reporter.run() }
+            }
+        }, admin: admin.channel)
         return admin.port
     }
 

@@ -132,6 +132,7 @@ import TestSupport
         let started = try await fleet.start(#"{"version": "pending", "steps": [10, 50, 100], "step_seconds": 1, "max_error_ratio": 0.5}"#)
         let moved = try #require(started["moved"]?.arrayValue?.first?.stringValue)
         try await eventually(timeout: .seconds(30), "the rollout aborts") { try await fleet.rollout()["state"]?.stringValue == "aborted" }
+        let abortSeen = ContinuousClock.now
         let rollout = try await fleet.rollout()
         let reason = try #require(rollout["reason"])
         #expect(reason["kind"]?.stringValue == "nack")
@@ -141,6 +142,8 @@ import TestSupport
         #expect(rollout["step"]?.numberValue == 0)
         // Every proxy is back on the previous version; nothing else changed.
         try await eventually(timeout: .seconds(20), "all four hold the previous version again") { try await fleet.allHold(previous) }
+        // For the record (docs/rollouts.md): abort seen → every proxy back on the previous version.
+        print("rollout abort: every proxy back on \(previous) \(ContinuousClock.now - abortSeen) after the abort was seen")
         #expect(try await fleet.routes().values.allSatisfy { $0 == "v1" })
         #expect(fleet.mesh.currentVersion == previous)
         let snapshots = try JSON.parse(try await fleet.mesh.api("GET", "/v1/snapshots").body)

@@ -19,6 +19,9 @@ public final class ClusterRuntime: Sendable {
         var ejectedUntil: [String: ContinuousClock.Instant] = [:]
         var ejections: [String: Int] = [:]
         var rng = SystemRandomNumberGenerator()
+        /// Requests finished since the last load report (LRS), and how.
+        var reportSucceeded = 0
+        var reportErrors = 0
     }
 
     private let state: Mutex<State>
@@ -92,6 +95,9 @@ public final class ClusterRuntime: Sendable {
             state.activeRequests -= 1
             if isRetry { state.activeRetries -= 1 }
             state.active[endpoint.address, default: 1] -= 1
+            // Load reports count what Envoy's do: a 5xx or an attempt without an answer is
+            // an error; a client that gave up (0) is neither.
+            if let status, status != 0, status < 500 { state.reportSucceeded += 1 } else if status != 0 { state.reportErrors += 1 }
             guard let outlier = state.config.outlier, status != 0 else { return false }
             if let status, status < 500 {
                 state.consecutive5xx[endpoint.address] = 0
@@ -113,6 +119,14 @@ public final class ClusterRuntime: Sendable {
             return true
         }
         if ejected { stats.increment("cluster.\(name).outlier_detection.ejections_enforced_total") }
+    }
+
+    /// What finished since the previous call, and what is in flight now (a load report).
+    func takeLoad() -> (succeeded: Int, errors: Int, inFlight: Int) {
+        state.withLock { state in
+            defer { (state.reportSucceeded, state.reportErrors) = (0, 0) }
+            return (state.reportSucceeded, state.reportErrors, state.activeRequests)
+        }
     }
 
     /// Addresses currently ejected, for the admin page.

@@ -100,6 +100,9 @@ public final class XDSClient: Sendable {
         return { channel in try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: name)) }
     }
 
+    /// The connection to the control plane, while there is one (load reports share it).
+    var connection: GRPCClient? { current.withLock { $0.client } }
+
     /// Ends the stream and the reconnect loop; `run()` returns soon after.
     func stop() async {
         let client = current.withLock { state -> GRPCClient? in
