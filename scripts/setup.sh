@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what Sextant needs on Debian 12 (as root), skipping what is already there:
-# the C libraries, code generators and etcd (for the replicated-store tests) from apt, Envoy 1.40
+# the C libraries, code generators, etcd (for the replicated-store tests) and Chromium (the dashboard
+# test renders GET /ui in it headless) from apt, Envoy 1.40
 # and grpcio in .venv, and the Envoy API descriptors (xds-protos, used by Protos/generate.py and
 # as an independent decoder in tests) with etcd's (aetcd) in .venv-protos. The two venvs are separate because both wheels write envoy/__init__.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev pkg-config curl openssl etcd-server etcd-client)
+APT_PACKAGES=(libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev pkg-config curl openssl etcd-server etcd-client chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
