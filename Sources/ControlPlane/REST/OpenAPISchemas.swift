@@ -98,6 +98,7 @@ enum OpenAPISchemas {
         "ProxyList": object(["proxies": array(object([
             "node_id": string, "service": string, "address": string, "connected_at": string, "streams": integer(),
             "snapshot_version": string, "synced": ["type": "boolean"],
+            "pinned_version": ["type": "string", "nullable": true], "acked_version": ["type": "string", "nullable": true],
             "types": ["type": "object", "additionalProperties": object([
                 "version_sent": string, "version_acked": string, "nonce": string,
                 "status": enumeration(["SYNCED", "STALE", "NACKED"]), "error": string,
