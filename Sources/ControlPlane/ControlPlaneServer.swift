@@ -155,7 +155,10 @@ public final class ControlPlaneServer: Sendable {
                           authority: authority, tokenRevoked: { xds.revoke(credential: $0) }, secrets: secrets, cluster: { await describe.json() },
                           rollouts: rollouts, loads: loads)
         let proxies = xds.proxies
-        let lrs = LoadReportingService(reports: loads, interval: configuration.loadReportInterval, logger: logger) { node in
+        let lrs = LoadReportingService(
+            reports: loads, interval: configuration.loadReportInterval, logger: logger,
+            authenticator: configuration.xdsAuth ? StoreTokenAuthenticator(store: registry.store) : nil
+        ) { node in
             proxies.streams(ofNode: node).compactMap(\.snapshotVersion).first ?? cache.pinnedVersion(ofNode: node) ?? cache.version
         }
         let publisher = self.publisher

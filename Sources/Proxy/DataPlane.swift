@@ -50,7 +50,7 @@ public final class DataPlane: Sendable {
         let admin = try await AdminServer(runtime: runtime, client: client, listeners: listeners).start(host: options.adminHost, port: options.adminPort)
         logger.info("admin listening", metadata: ["address": "\(options.adminHost):\(admin.port)"])
         let client = self.client
-        let reporter = LoadReporter(node: options.node, runtime: runtime, logger: logger) { client.connection }
+        let reporter = LoadReporter(node: options.node, token: options.xdsToken, runtime: runtime, logger: logger) { client.connection }
         task.set(Task {
             await withDiscardingTaskGroup { group in
                 group.addTask { await client.run() }

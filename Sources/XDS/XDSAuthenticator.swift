@@ -1,4 +1,4 @@
-import GRPC
+public import GRPC
 
 /// Who an xDS stream speaks for, proven by its node token (docs/security.md, "Node tokens").
 public struct XDSCredential: Sendable, Hashable {
@@ -22,7 +22,7 @@ public protocol XDSAuthenticator: Sendable {
 
 extension XDSServer {
     /// The credential of a new stream from its `authorization: Bearer <token>` metadata.
-    static func authenticate(_ headers: [(name: String, value: String)], with authenticator: any XDSAuthenticator) throws(GRPCStatus) -> XDSCredential {
+    public static func authenticate(_ headers: [(name: String, value: String)], with authenticator: any XDSAuthenticator) throws(GRPCStatus) -> XDSCredential {
         guard let value = headers.first(where: { $0.name == "authorization" })?.value else {
             throw GRPCStatus(.unauthenticated, "an xDS node token is required (authorization: Bearer <token>)")
         }

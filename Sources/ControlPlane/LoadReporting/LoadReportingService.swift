@@ -1,6 +1,7 @@
 import EnvoyAPI
 public import GRPC
 public import Logging
+public import XDS
 
 /// `envoy.service.load_stats.v3.LoadReportingService/StreamLoadStats`: proxies stream
 /// their load reports here (bootstrap `cluster_manager.load_stats_config`). The first
@@ -14,8 +15,13 @@ public struct LoadReportingService: Sendable {
     let versionOf: @Sendable (String) -> String?
     let interval: Duration
     let logger: Logger
+    /// Node tokens, as on the xDS streams (nil: none needed): a report names its node,
+    /// and a client may only report for the service its token is for.
+    let authenticator: (any XDSAuthenticator)?
 
-    public init(reports: LoadReports, interval: Duration, logger: Logger, versionOf: @escaping @Sendable (String) -> String?) {
+    public init(reports: LoadReports, interval: Duration, logger: Logger, authenticator: (any XDSAuthenticator)? = nil,
+                versionOf: @escaping @Sendable (String) -> String?) {
+        self.authenticator = authenticator
         self.reports = reports
         self.interval = interval
         self.logger = logger
@@ -29,6 +35,7 @@ public struct LoadReportingService: Sendable {
     private func serve(_ messages: GRPCMessages, _ writer: GRPCResponseWriter, _ context: GRPCRequestContext) async throws {
         let requestType = try Self.type("envoy.service.load_stats.v3.LoadStatsRequest")
         let responseType = try Self.type("envoy.service.load_stats.v3.LoadStatsResponse")
+        let credential = try authenticator.map { authenticator throws(GRPCStatus) in try XDSServer.authenticate(context.headers, with: authenticator) }
         var node: String?
         for try await bytes in messages {
             let request: JSON
@@ -40,6 +47,9 @@ public struct LoadReportingService: Sendable {
             if node == nil {
                 guard let id = request["node"]?["id"]?.stringValue, !id.isEmpty else {
                     throw GRPCStatus(.invalidArgument, "the first LoadStatsRequest must name its node (node.id)")
+                }
+                if let credential, request["node"]?["cluster"]?.stringValue != credential.service {
+                    throw GRPCStatus(.permissionDenied, "this node token is for service \"\(credential.service)\"")
                 }
                 node = id
                 logger.info("load reports stream opened", metadata: ["node": "\(id)", "peer": "\(context.peer)"])

@@ -1,5 +1,5 @@
 public import EnvoyAPI
-public import Foundation
+import Foundation
 import Synchronization
 
 /// What proxies reported over the Load Reporting Service, added up per service and per

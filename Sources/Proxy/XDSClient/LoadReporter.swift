@@ -13,14 +13,17 @@ final class LoadReporter: Sendable {
     static let path = "/envoy.service.load_stats.v3.LoadReportingService/StreamLoadStats"
 
     private let node: Node
+    /// The node token, sent as the xDS streams send it.
+    private let token: String?
     private let runtime: ProxyRuntime
     private let connection: @Sendable () -> GRPCClient?
     private let logger: Logger
     /// What the control plane asked for: the interval, and nil until its first answer.
     private let interval = Mutex<Duration?>(nil)
 
-    init(node: Node, runtime: ProxyRuntime, logger: Logger, connection: @escaping @Sendable () -> GRPCClient?) {
+    init(node: Node, token: String?, runtime: ProxyRuntime, logger: Logger, connection: @escaping @Sendable () -> GRPCClient?) {
         self.node = node
+        self.token = token
         self.runtime = runtime
         self.logger = logger
         self.connection = connection
@@ -46,7 +49,7 @@ final class LoadReporter: Sendable {
     private func report(on client: GRPCClient) async throws {
         let requestType = try Self.type("envoy.service.load_stats.v3.LoadStatsRequest")
         let responseType = try Self.type("envoy.service.load_stats.v3.LoadStatsResponse")
-        let call = try await client.call(path: Self.path)
+        let call = try await client.call(path: Self.path, metadata: token.map { [("authorization", "Bearer \($0)")] } ?? [])
         defer { call.cancel() }
         try await call.send(try ProtoJSON.encode(["node": ["id": .string(node.id), "cluster": .string(node.cluster)]], as: requestType))
         try await withThrowingTaskGroup(of: Void.self) { group in
