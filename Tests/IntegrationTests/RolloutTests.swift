@@ -110,6 +110,12 @@ import TestSupport
         let duringFirst = try await fleet.proxies()
         #expect(duringFirst[moved[0]]?["pinned_version"]?.stringValue == version)
         #expect(try await fleet.rollout()["step"]?.numberValue == 0)
+        // The dashboard shows the rollout running, with the moved proxy on the new version.
+        let dom = try await DashboardTests.dumpDOM(
+            try DashboardTests.chromiumBinary(), url: "http://127.0.0.1:\(fleet.mesh.ports.api)/ui", in: fleet.mesh.directory)
+        let panel = try DashboardTests.region("rollout", of: dom)
+        #expect(panel.contains(#"data-state="running""#), "\(panel)")
+        #expect(panel.contains(moved[0]) && panel.contains(version), "\(panel)")
         // It completes to all four.
         try await eventually(timeout: .seconds(60), "the rollout completes") { try await fleet.rollout()["state"]?.stringValue == "completed" }
         try await eventually(timeout: .seconds(20), "all four route to v2") { try await fleet.routes().values.allSatisfy { $0 == "v2" } }

@@ -30,6 +30,7 @@ extension RESTServer {
                 }
             }
             let first = streams[0]
+            let pinned = publisher.cache.pinnedVersion(ofNode: id)
             return [
                 "node_id": .string(id),
                 "service": .string(first.node.cluster),
@@ -38,9 +39,10 @@ extension RESTServer {
                 "streams": .number(Double(streams.count)),
                 "protocol": .string(first.wire.rawValue),
                 "snapshot_version": first.snapshotVersion.map { .string($0) } ?? .null,
-                "pinned_version": publisher.cache.pinnedVersion(ofNode: id).map { .string($0) } ?? .null,
+                "pinned_version": pinned.map { .string($0) } ?? .null,
                 "acked_version": Self.ackedVersion(of: streams).map { .string($0) } ?? .null,
-                "synced": .bool(publisher.current.map { current in streams.allSatisfy { $0.isSynced(on: current.versionString) } } ?? false),
+                // In sync with what it should hold: its pinned version during a rollout.
+                "synced": .bool((pinned ?? publisher.current?.versionString).map { target in streams.allSatisfy { $0.isSynced(on: target) } } ?? false),
                 "types": .object(types),
                 // Proxyless gRPC clients get no certificate.
                 "certificate": ProxyProfile(node: first.node).isGRPCClient ? .null : certificateJSON(of: first.node.cluster),
