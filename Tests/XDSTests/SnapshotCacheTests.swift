@@ -38,6 +38,33 @@ import Testing
         #expect(cache.snapshot(group: NodeGroup("other"))?.version == "v2-other")
     }
 
+    @Test func aPinnedProxyKeepsItsGenerationWhilePublishingMovesTheOthers() {
+        let cache = SnapshotCache()
+        cache.set(mesh("v1"))
+        let pinnedSeen = Mutex<[String]>([]), otherSeen = Mutex<[String]>([])
+        let pinned = cache.subscribe(group: .everyone, node: "canary") { pending in pinnedSeen.withLock { $0.append(pending.version) } }
+        let other = cache.subscribe(group: .everyone, node: "steady") { pending in otherSeen.withLock { $0.append(pending.version) } }
+        defer { pinned.cancel(); other.cancel() }
+        // The rollout's version goes to the canary only.
+        cache.setPins(["canary": UniformGeneration(mesh("v2"))])
+        #expect(cache.pinnedVersion(ofNode: "canary") == "v2" && cache.pinnedVersion(ofNode: "steady") == nil)
+        #expect(pinnedSeen.withLock { $0 } == ["v1", "v2"])
+        #expect(otherSeen.withLock { $0 } == ["v1"])
+        // A publication reaches the unpinned proxy and leaves the pinned one alone.
+        cache.set(mesh("v3"))
+        #expect(pinnedSeen.withLock { $0 } == ["v1", "v2"])
+        #expect(otherSeen.withLock { $0 } == ["v1", "v3"])
+        // A proxy connecting while pinned gets its pinned generation first.
+        let late = Mutex<[String]>([])
+        let lateWatch = cache.subscribe(group: .everyone, node: "canary") { pending in late.withLock { $0.append(pending.version) } }
+        defer { lateWatch.cancel() }
+        #expect(late.withLock { $0 } == ["v2"])
+        // Lifting the pins moves only the proxies whose version changes.
+        cache.setPins([:])
+        #expect(pinnedSeen.withLock { $0 } == ["v1", "v2", "v3"])
+        #expect(otherSeen.withLock { $0 } == ["v1", "v3"])
+    }
+
     @Test func aSlowWatcherSkipsToTheNewestSnapshot() async {
         let cache = SnapshotCache()
         var updates = cache.watch(group: .everyone).makeAsyncIterator()
