@@ -28,7 +28,7 @@ extension RESTServer {
         // Hummingbird's route tree needs one parameter name per position: `:version` is
         // the diff's "from" (the OpenAPI document calls it {from}).
         router.get("/v1/snapshots/:version/diff/:to") { [self] _, context in
-            let from = try await published(try version(context, "version"))
+            let from = try await published(try version(context, "version", field: "from"))
             let to = try await published(try version(context, "to"))
             return Self.json(SnapshotJSON.diff(from, to))
         }
@@ -61,15 +61,19 @@ extension RESTServer {
         ["version": .string(outcome.version), "published": .bool(outcome.published), "mode": .string(publisher.mode.rawValue)]
     }
 
-    /// `v3`, `3` or `current`.
-    func version(_ context: BasicRequestContext, _ parameter: String) throws -> Int {
+    /// `v3`, `3` or `current` (the OpenAPI pattern `^(current|v?[1-9][0-9]*)$`); `field`
+    /// names the parameter in errors when the route calls it something else.
+    func version(_ context: BasicRequestContext, _ parameter: String, field: String? = nil) throws -> Int {
         let text = try context.parameters.require(parameter)
         if text == "current" {
             guard let current = publisher.current else { throw APIError(RegistryError.notFound("snapshot (none published yet)")) }
             return current.version
         }
-        guard let number = Int(text.hasPrefix("v") ? String(text.dropFirst()) : text), number > 0 else {
-            throw APIError(.badRequest, code: "invalid_value", "\(parameter): \"\(text)\" is not a version like v3", field: parameter)
+        // Digits only: `Int("+3")` would take a sign.
+        let digits = text.hasPrefix("v") ? text.dropFirst() : Substring(text)
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let number = Int(digits), number > 0 else {
+            let field = field ?? parameter
+            throw APIError(.badRequest, code: "invalid_value", "\(field): \"\(text)\" is not a version like v3", field: field)
         }
         return number
     }

@@ -53,7 +53,9 @@ public final class RESTServer: Sendable {
 
     /// Every route, with its method; the OpenAPI test compares this with the document.
     public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        // HEAD wherever GET is, as `RouteMethods` (and so `Allow`) promises: without the
+        // option Hummingbird's router answers HEAD with 404.
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         let routes = RouteMethods()
         router.add(middleware: RequestGuards<BasicRequestContext>(token: token, routes: routes))
         addHealthRoutes(to: router)
@@ -76,6 +78,11 @@ public final class RESTServer: Sendable {
         quiet.logLevel = max(logger.logLevel, .notice)
         let app = Application(
             router: makeRouter(),
+            // A connection silent this long is closed. Without it a client that stalls
+            // part-way through a request holds the graceful shutdown (so SIGTERM) open
+            // for as long as it likes: the only way out would be a cancellation (see
+            // `shutdown`).
+            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
             configuration: .init(address: .hostname(host, port: port), serverName: "sextant"),
             onServerRunning: { channel in
                 boundSink.yield(channel.localAddress?.port ?? port)
@@ -96,6 +103,10 @@ public final class RESTServer: Sendable {
 
     /// A graceful shutdown, never a cancellation: cancelling the serving task can drop a
     /// connection NIO has accepted but not yet handed over, which traps (swift-nio#2637).
+    /// A cancellation also logs "Server shutdown error: Already closed": Hummingbird's
+    /// inner ServiceGroup takes the cancellation of its parent for a graceful shutdown
+    /// (`AsyncGracefulShutdownSequence` yields `.cancelled`), so the server's quiescing
+    /// closes a listening channel the cancelled accept loop has already closed.
     public func shutdown() async {
         guard let (task, group) = running.withLock({ $0 }) else { return }
         await group.triggerGracefulShutdown()

@@ -26,12 +26,14 @@ struct RequestGuards<Context: RequestContext>: RouterMiddleware {
                 response.headers[.allow] = allow.joined(separator: ", ")
                 return response
             }
-            if let token, request.method != .get, request.method != .head {
-                try Self.authorize(request, token: token)
-            }
-            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > Self.maxBody { throw APIError.tooLarge }
-            if let type = request.headers[.contentType], !Self.acceptable(type) {
-                throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "Content-Type \(type) is not supported: send application/json")
+            // Reads need no token and take no body: what a GET says about a body it does
+            // not read (its type or length) is no reason to refuse it.
+            if request.method != .get, request.method != .head {
+                if let token { try Self.authorize(request, token: token) }
+                if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > Self.maxBody { throw APIError.tooLarge }
+                if let type = request.headers[.contentType], !Self.acceptable(type) {
+                    throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "Content-Type \(type) is not supported: send application/json")
+                }
             }
             return try await next(request, context)
         } catch {
