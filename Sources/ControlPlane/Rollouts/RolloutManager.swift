@@ -104,7 +104,7 @@ public actor RolloutManager {
         do {
             built = try await publisher.stage(request.target)
         } catch {
-            if priorMode == .auto { _ = try? await publisher.setMode(.auto, publishPending: false) }
+            if priorMode == .auto { _ = try? await publisher.setMode(.auto) }
             throw error
         }
         guard let previous = publisher.current else { throw RegistryError(.conflict, "nothing is published yet") }
@@ -167,10 +167,13 @@ public actor RolloutManager {
     private func settle(_ decision: (Rollout, [RolloutEffect])) async throws -> Rollout {
         let (next, effects) = decision
         guard let index = rollouts.indices.last else { return next }
-        let changed = rollouts[index] != next
+        // The error ratio moves with every report; only a decision is worth a write.
+        var before = rollouts[index]
+        before.errorRatio = next.errorRatio
+        let decided = before != next
         rollouts[index] = next
         try await apply(effects, for: next)
-        if changed { try await persist() }
+        if decided { try await persist() }
         if !next.isRunning {
             staged = nil
             stop()
