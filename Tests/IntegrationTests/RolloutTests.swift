@@ -135,6 +135,7 @@ import TestSupport
         // sidecar can bind its listener, so the first proxy to get it NACKs.
         let squatter = try await fleet.mesh.tcpUpstream("squatter")
         try await fleet.mesh.register("blocked", policy: #"{"protocol": "tcp", "port": \#(squatter.port)}"#)
+        let startedAt = ContinuousClock.now
         let started = try await fleet.start(#"{"version": "pending", "steps": [10, 50, 100], "step_seconds": 1, "max_error_ratio": 0.5}"#)
         let moved = try #require(started["moved"]?.arrayValue?.first?.stringValue)
         try await eventually(timeout: .seconds(30), "the rollout aborts") { try await fleet.rollout()["state"]?.stringValue == "aborted" }
@@ -149,7 +150,8 @@ import TestSupport
         // Every proxy is back on the previous version; nothing else changed.
         try await eventually(timeout: .seconds(20), "all four hold the previous version again") { try await fleet.allHold(previous) }
         // For the record (docs/rollouts.md): abort seen → every proxy back on the previous version.
-        print("rollout abort: every proxy back on \(previous) \(ContinuousClock.now - abortSeen) after the abort was seen")
+        print("rollout NACK abort: every proxy back on \(previous) \(ContinuousClock.now - abortSeen) after the abort was seen, "
+              + "\(ContinuousClock.now - startedAt) after the start (push, NACK, abort and push back)")
         #expect(try await fleet.routes().values.allSatisfy { $0 == "v1" })
         #expect(fleet.mesh.currentVersion == previous)
         let snapshots = try JSON.parse(try await fleet.mesh.api("GET", "/v1/snapshots").body)
@@ -164,6 +166,7 @@ import TestSupport
     static func errorRatioAborts(_ fleet: Fleet) async throws {
         let previous = try #require(fleet.mesh.currentVersion)
         try await fleet.mesh.register("echo", policy: Fleet.policy(to: "v2"))
+        let startedAt = ContinuousClock.now
         _ = try await fleet.start(#"{"version": "pending", "steps": [25, 50, 100], "step_seconds": 30, "max_error_ratio": 0.05}"#)
         // Traffic through every sidecar until the rollout stops.
         try await eventually(timeout: .seconds(40), "the rollout aborts on its error ratio") {
@@ -175,6 +178,7 @@ import TestSupport
         #expect((rollout["reason"]?["ratio"]?.numberValue ?? 0) > 0.05)
         #expect((rollout["moved"]?.arrayValue?.count ?? 4) < 4)
         try await eventually(timeout: .seconds(20), "all four route to v1 again") { try await fleet.routes().values.allSatisfy { $0 == "v1" } }
+        print("rollout error-ratio abort: every proxy routing to v1 again \(ContinuousClock.now - startedAt) after the start (one load report interval: 1 s)")
         #expect(fleet.mesh.currentVersion == previous)
         let load = try JSON.parse(try await fleet.mesh.api("GET", "/v1/services/echo/load").body)
         let version = try #require(rollout["version"]?.stringValue)
