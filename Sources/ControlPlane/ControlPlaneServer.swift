@@ -187,8 +187,7 @@ public final class ControlPlaneServer: Sendable {
                 tasks.append(Task { [xds] in for await id in registry.store.tokenRevocations() { xds.revoke(credential: id) } })
             }
         }
-        // A version staged by a rollout that did not complete is not what proxies serve.
-        try await publisher.restore(unlessStaged: RolloutManager.unserved(persistedRollouts))
+        try await publisher.restore()
         if let snapshotFile {
             do {
                 try await snapshotFile.reload()

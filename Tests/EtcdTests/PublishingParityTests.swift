@@ -140,4 +140,38 @@ import XDS
             #expect(try await publisherA.changed(cause: "registry", since: .now) == nil)
         }
     }
+
+    @Test func aRolloutsVersionReachesOtherReplicasOnlyOnceItCompletesAndNeverWhenAborted() async throws {
+        try await run(.etcd) { bench in
+            let (a, publisherA) = try await bench.replica()
+            let (_, publisherB) = try await bench.replica()
+            _ = try await publisherA.roll(cause: "registry")
+            try await eventually("B serves v1") { publisherB.current?.version == 1 }
+            _ = try await publisherA.setMode(.manual)
+            try await Self.add(a, "web")
+            var logger = Logger(label: "test.rollout")
+            logger.logLevel = .warning
+            let rollouts = RolloutManager(publisher: publisherA, proxies: ProxyRegistry(), loads: LoadReports(), logger: logger, persisted: [])
+            let first = try await rollouts.start(.init(target: .pending, steps: [50, 100], stepSeconds: 3600, maxErrorRatio: 0.05))
+            #expect(first.version == "v2" && first.previousVersion == "v1")
+            // Stored, numbered, and served by neither replica to everyone.
+            try await Task.sleep(for: .seconds(1))
+            #expect(publisherA.current?.version == 1 && publisherB.current?.version == 1)
+            _ = try await rollouts.promote()
+            try await eventually("B serves the promoted version") { publisherB.current?.version == 2 }
+            #expect(publisherA.current?.version == 2)
+
+            try await Self.add(a, "api")
+            let second = try await rollouts.start(.init(target: .pending, steps: [50, 100], stepSeconds: 3600, maxErrorRatio: 0.05))
+            #expect(second.version == "v3")
+            _ = try await rollouts.abort()
+            try await Task.sleep(for: .seconds(1))
+            #expect(publisherA.current?.version == 2 && publisherB.current?.version == 2)
+            // The next publication is served over the aborted version.
+            _ = try await publisherA.roll()
+            try await eventually("B serves v4") { publisherB.current?.version == 4 }
+            #expect(publisherB.current?.content.contentHash == publisherA.current?.content.contentHash)
+            await rollouts.stop()
+        }
+    }
 }

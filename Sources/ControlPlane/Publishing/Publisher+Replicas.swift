@@ -33,24 +33,41 @@ extension Publisher {
         let served = state.withLock { $0.current?.version ?? 0 }
         // The newest record's number first, without its payload (possibly megabytes):
         // most calls find nothing newer.
-        guard let newest = try store.snapshots(limit: 1).first?.version, newest > served,
+        guard let head = try store.snapshots(limit: 1).first, head.version > served else { return }
+        let rollouts = head.cause.hasPrefix("rollout") ? try RolloutManager.persisted(in: store) : []
+        guard let newest = Self.servable(head, rollouts: rollouts), newest > served,
               let latest = try store.snapshot(version: newest) else { return }
         // The few versions published meanwhile are served in order, each derived from the
         // one before: a version skipped would break what reconnecting clients are known
         // to hold (docs/xds.md, "Reconnects"). Far behind (a restart), straight to the latest.
         if served > 0, latest.version - served <= Self.catchUpSteps {
             for version in (served + 1)..<latest.version {
-                if let record = try store.snapshot(version: version) { try serveStored(record) }
+                guard let record = try store.snapshot(version: version) else { continue }
+                // A version an aborted rollout staged was never everyone's.
+                if record.cause.hasPrefix("rollout"), Self.servable(record, rollouts: try RolloutManager.persisted(in: store)) != record.version { continue }
+                try serveStored(record)
             }
         }
         try serveStored(latest)
         logger.info("serving a version another replica published", metadata: ["version": "v\(latest.version)", "cause": "\(latest.cause)"])
     }
 
+    /// What to serve when `record` is the newest version: itself, unless a rollout staged
+    /// it and has not completed — then its previous version (the rollout's replica pins
+    /// it to its proxies; docs/rollouts.md) — or nothing yet while the rollout that staged
+    /// it is not recorded.
+    static func servable(_ record: RegistryStore.SnapshotRecord, rollouts: [Rollout]) -> Int? {
+        guard record.cause.hasPrefix("rollout") else { return record.version }
+        guard let rollout = rollouts.last(where: { $0.version == "v\(record.version)" }) else { return nil }
+        if rollout.state == .completed || rollout.state == .promoted { return record.version }
+        return Int(rollout.previousVersion.dropFirst())
+    }
+
     /// Follows the publications and mode switches of other replicas until cancelled. A
     /// switch back to auto also publishes what the registry holds.
     public func followStore() async {
-        for await key in store.settingChanges() where key == "last_version" || key == "mode" {
+        // `rollouts`: a rollout that completes makes its staged version the served one.
+        for await key in store.settingChanges() where key == "last_version" || key == "mode" || key == RolloutManager.settingKey {
             // A failure (etcd unreachable for a moment, a record read while being pruned)
             // is tried again: the next publication may be hours away.
             for attempt in 1...10 {

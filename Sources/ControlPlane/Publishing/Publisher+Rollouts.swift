@@ -63,20 +63,4 @@ extension Publisher {
     public func stored(_ version: Int) async throws -> Published? {
         try await historical(version)
     }
-
-    /// `restore()`, except that a staged version left by an unfinished or aborted
-    /// rollout is not served: its previous version is.
-    public func restore(unlessStaged staged: (version: Int, previous: Int)?) async throws {
-        guard let staged else { return try await restore() }
-        try await onQueue {
-            guard let latest = try self.store.latestSnapshot(), latest.version == staged.version,
-                  let previous = try self.store.snapshot(version: staged.previous) else {
-                return try self.restoreNow()
-            }
-            try self.restoreMode()
-            try self.serveStored(previous)
-            self.state.withLock { $0.lastVersion = max($0.lastVersion, latest.version) }
-            self.logger.info("serving the version a rollout started from", metadata: ["version": "v\(previous.version)", "staged": "v\(staged.version)"])
-        }
-    }
 }

@@ -93,7 +93,17 @@ public final class Publisher: Sendable {
 
     func restoreNow() throws {
         try restoreMode()
-        guard let latest = try store.latestSnapshot() else { return }
+        guard var latest = try store.latestSnapshot() else { return }
+        if latest.cause.hasPrefix("rollout") {
+            // A version a rollout staged is not everyone's unless the rollout completed
+            // (docs/rollouts.md, "Restarts"): the newest version that is, is served.
+            let rollouts = try RolloutManager.persisted(in: store)
+            for record in try store.snapshots(limit: history) where Self.servable(record, rollouts: rollouts) == record.version {
+                guard let full = try store.snapshot(version: record.version) else { continue }
+                latest = full
+                break
+            }
+        }
         try serveStored(latest)
         logger.info("serving stored snapshot", metadata: ["version": "v\(latest.version)", "cause": "\(latest.cause)"])
     }

@@ -64,14 +64,6 @@ public actor RolloutManager {
         }
     }
 
-    /// The staged version a restart must not serve: the newest rollout's, unless it
-    /// completed (docs/rollouts.md, "Restarts").
-    public static func unserved(_ rollouts: [Rollout]) -> (version: Int, previous: Int)? {
-        guard let last = rollouts.last, last.state == .running || last.state == .aborted,
-              let version = Int(last.version.dropFirst()), let previous = Int(last.previousVersion.dropFirst()) else { return nil }
-        return (version, previous)
-    }
-
     public var current: Rollout? { rollouts.last }
     public var history: [Rollout] { rollouts.reversed() }
     public var isRunning: Bool { starting || rollouts.last?.isRunning == true }
