@@ -185,6 +185,8 @@ public final class ControlPlaneServer: Sendable {
                 tasks.append(Task { await publisher.followStore() })
                 // A token revoked through another replica ends its streams here too.
                 tasks.append(Task { [xds] in for await id in registry.store.tokenRevocations() { xds.revoke(credential: id) } })
+                // Rollouts another replica runs show here too.
+                tasks.append(Task { [rollouts] in await rollouts.followStore() })
             }
         }
         try await publisher.restore()

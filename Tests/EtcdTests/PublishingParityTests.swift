@@ -152,14 +152,24 @@ import XDS
             var logger = Logger(label: "test.rollout")
             logger.logLevel = .warning
             let rollouts = RolloutManager(publisher: publisherA, proxies: ProxyRegistry(), loads: LoadReports(), logger: logger, persisted: [])
+            let onB = RolloutManager(publisher: publisherB, proxies: ProxyRegistry(), loads: LoadReports(), logger: logger, persisted: [])
+            bench.tasks.withLock { $0 += [Task { await rollouts.followStore() }, Task { await onB.followStore() }] }
             let first = try await rollouts.start(.init(target: .pending, steps: [50, 100], stepSeconds: 3600, maxErrorRatio: 0.05))
             #expect(first.version == "v2" && first.previousVersion == "v1")
-            // Stored, numbered, and served by neither replica to everyone.
+            // Stored, numbered, and served by neither replica to everyone; B shows it running.
+            try await eventually("B sees the rollout") {
+                let seen = await onB.current
+                return seen?.id == first.id && seen?.state == .running
+            }
             try await Task.sleep(for: .seconds(1))
             #expect(publisherA.current?.version == 1 && publisherB.current?.version == 1)
-            _ = try await rollouts.promote()
-            try await eventually("B serves the promoted version") { publisherB.current?.version == 2 }
-            #expect(publisherA.current?.version == 2)
+            // Promoted through B: both serve it, and A's rollout ends too.
+            _ = try await onB.promote()
+            try await eventually("both serve the promoted version") { publisherA.current?.version == 2 && publisherB.current?.version == 2 }
+            try await eventually("A's rollout ended") {
+                let running = await rollouts.isRunning
+                return await rollouts.current?.state == .promoted && !running
+            }
 
             try await Self.add(a, "api")
             let second = try await rollouts.start(.init(target: .pending, steps: [50, 100], stepSeconds: 3600, maxErrorRatio: 0.05))

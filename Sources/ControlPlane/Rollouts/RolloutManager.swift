@@ -116,12 +116,24 @@ public actor RolloutManager {
 
     public func promote() async throws -> Rollout {
         guard let rollout = rollouts.last, rollout.isRunning else { throw RegistryError(.conflict, "no rollout is running") }
+        try await takeOver(rollout)
         return try await settle(RolloutController.promote(rollout, at: Date()))
     }
 
     public func abort() async throws -> Rollout {
         guard let rollout = rollouts.last, rollout.isRunning else { throw RegistryError(.conflict, "no rollout is running") }
+        try await takeOver(rollout)
         return try await settle(RolloutController.abort(rollout, .operator, at: Date()))
+    }
+
+    /// An operator may end, through any replica, a rollout another replica runs (or ran
+    /// before it died): this one builds its version to carry out the decision.
+    private func takeOver(_ rollout: Rollout) async throws {
+        guard staged == nil else { return }
+        guard let number = Int(rollout.version.dropFirst()), let built = try await publisher.stored(number) else {
+            throw RegistryError.notFound("\(rollout.version) (no longer in history)")
+        }
+        staged = built
     }
 
     /// One observation of the running rollout.
@@ -131,6 +143,29 @@ public actor RolloutManager {
             _ = try await settle(RolloutController.observe(rollout, observation(of: rollout)))
         } catch {
             logger.error("rollout step failed", metadata: ["id": "\(rollout.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Follows rollouts another replica runs (docs/rollouts.md, "Limits"): this replica's
+    /// view of them is the store's, unless it runs one itself. Until cancelled.
+    public func followStore() async {
+        for await key in store.settingChanges() where key == Self.settingKey {
+            let store = self.store
+            guard !starting, let stored = try? await offCooperativePool({ try Self.persisted(in: store) }) else { continue }
+            if let mine = rollouts.last, mine.isRunning, loop != nil {
+                // Ended through another replica: carry out its end here too.
+                guard let theirs = stored.last(where: { $0.id == mine.id }), !theirs.isRunning else { continue }
+                rollouts = stored
+                do {
+                    try await apply(theirs.state == .aborted ? [.revert] : [.serveToAll], for: theirs)
+                } catch {
+                    logger.error("could not carry out a rollout's end decided elsewhere", metadata: ["id": "\(theirs.id)", "error": "\(error)"])
+                }
+                staged = nil
+                stop()
+                continue
+            }
+            rollouts = stored
         }
     }
 
