@@ -86,7 +86,6 @@ public final class ControlPlaneServer: Sendable {
     /// What proxies report over LRS, and the rollouts that read it (docs/rollouts.md).
     public let loads = LoadReports()
     public let rollouts: RolloutManager
-    private let persistedRollouts: [Rollout]
 
     /// On the embedded store (SQLite in `dataDirectory`).
     public convenience init(configuration: Configuration, logger: Logger = Logger(label: "sextant")) throws {
@@ -148,9 +147,10 @@ public final class ControlPlaneServer: Sendable {
         let bound = self.bound
         let describe = ClusterDescription(
             configuration: configuration, replication: replication, replicaID: replicaID, publisher: publisher, ports: { bound.ports.withLock { $0 } })
-        persistedRollouts = try RolloutManager.persisted(in: registry.store)
+        let persistedRollouts = try RolloutManager.persisted(in: registry.store)
         rollouts = RolloutManager(
-            publisher: publisher, proxies: xds.proxies, loads: loads, logger: logger, tick: configuration.rolloutTick, persisted: persistedRollouts)
+            publisher: publisher, proxies: xds.proxies, loads: loads, logger: logger, tick: configuration.rolloutTick,
+            replica: replication == nil ? nil : replicaID, persisted: persistedRollouts)
         rest = RESTServer(registry: registry, publisher: publisher, proxies: xds.proxies, metrics: metrics, token: configuration.apiToken, logger: logger,
                           authority: authority, tokenRevoked: { xds.revoke(credential: $0) }, secrets: secrets, cluster: { await describe.json() },
                           rollouts: rollouts, loads: loads)

@@ -37,6 +37,9 @@ public struct Rollout: Sendable, Equatable, Codable {
     public var errorRatio: Double?
     /// The publishing mode before the rollout, given back when it completes.
     public var priorMode: String
+    /// The replica running it, on a shared store (nil on the embedded one): only that
+    /// replica resumes it after a restart (docs/rollouts.md, "Limits").
+    public var owner: String?
 
     public init(id: Int, version: String, previousVersion: String, steps: [Int], stepSeconds: Double, maxErrorRatio: Double,
                 at now: Date, priorMode: String) {

@@ -34,6 +34,8 @@ public actor RolloutManager {
     let store: any ControlStore
     let logger: Logger
     let tick: Duration
+    /// This replica's id on a shared store; nil on the embedded one.
+    let replica: String?
 
     /// Oldest first.
     private var rollouts: [Rollout]
@@ -43,7 +45,8 @@ public actor RolloutManager {
     private var loop: Task<Void, Never>?
 
     public init(publisher: Publisher, proxies: ProxyRegistry, loads: LoadReports, logger: Logger, tick: Duration = .milliseconds(200),
-                persisted: [Rollout]) {
+                replica: String? = nil, persisted: [Rollout]) {
+        self.replica = replica
         self.publisher = publisher
         cache = publisher.cache
         self.proxies = proxies
@@ -70,7 +73,8 @@ public actor RolloutManager {
 
     /// After a restart: a running rollout's version is rebuilt and its proxies pinned again.
     public func resume() async {
-        guard let rollout = rollouts.last, rollout.isRunning else { return }
+        // Another replica's rollout stays with it: two controllers would step it apart.
+        guard let rollout = rollouts.last, rollout.isRunning, rollout.owner == replica else { return }
         do {
             guard let number = Int(rollout.version.dropFirst()), let built = try await publisher.stored(number) else {
                 throw RegistryError(.notFound, "\(rollout.version) is no longer stored")
@@ -104,7 +108,8 @@ public actor RolloutManager {
         let rollout = Rollout(
             id: (rollouts.last?.id ?? 0) + 1, version: built.versionString, previousVersion: previous.versionString, steps: request.steps,
             stepSeconds: request.stepSeconds, maxErrorRatio: request.maxErrorRatio, at: Date(), priorMode: priorMode.rawValue)
-        let (first, effects) = RolloutController.start(rollout, nodes: Set(proxies.all.map(\.node.id)).sorted())
+        var (first, effects) = RolloutController.start(rollout, nodes: Set(proxies.all.map(\.node.id)).sorted())
+        first.owner = replica
         rollouts.append(first)
         try await apply(effects, for: first)
         try await persist()

@@ -41,14 +41,16 @@ final class ListenerHandle: Sendable {
         server.withLock { $0 = channel }
     }
 
-    /// Stops accepting and lets the connections finish (Envoy's listener drain).
-    func drain() {
+    /// Stops accepting and lets the connections finish (Envoy's listener drain). Returns
+    /// once the listening socket is closed: the address is free to bind again, and no
+    /// connection made after an update applied reaches a listener it removed.
+    func drain() async {
         state.withLock { $0.draining = true }
         let channel = server.withLock { channel -> (any Channel)? in
             defer { channel = nil }
             return channel
         }
-        channel?.close(promise: nil)
+        try? await channel?.close()
         connections.drain()
     }
 }

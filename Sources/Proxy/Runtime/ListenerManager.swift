@@ -34,7 +34,7 @@ final class ListenerManager: Sendable {
             // the only way to bind.
             let address = "\(config.host):\(config.port)"
             for (other, handle) in current where handle.address == address && kept[other] == nil && !released.contains(other) {
-                handle.drain()
+                await handle.drain()
                 released.insert(other)
             }
             let handle = ListenerHandle(config: config)
@@ -42,7 +42,7 @@ final class ListenerManager: Sendable {
                 try await handle.start(runtime: runtime)
                 started[name] = handle
             } catch {
-                for (_, handle) in started { handle.drain() }
+                for (_, handle) in started { await handle.drain() }
                 // Released listeners no longer accept: forget them, so the next update
                 // binds them again instead of keeping a dead handle.
                 active.withLock { active in
@@ -55,7 +55,7 @@ final class ListenerManager: Sendable {
         active.withLock { $0 = kept.merging(started) { $1 } }
         for (name, handle) in current where kept[name] == nil && !released.contains(name) {
             logger.info("draining listener", metadata: ["listener": "\(name)", "address": "\(handle.address)"])
-            handle.drain()
+            await handle.drain()
         }
         for name in started.keys.sorted() {
             logger.info("listener started", metadata: ["listener": "\(name)", "address": "\(wanted[name]!.host):\(wanted[name]!.port)"])
@@ -78,7 +78,7 @@ final class ListenerManager: Sendable {
             defer { active = [:] }
             return Array(active.values)
         }
-        for handle in all { handle.drain() }
+        for handle in all { await handle.drain() }
         let deadline = ContinuousClock.now + grace
         while all.contains(where: { $0.connections.count > 0 }), ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
