@@ -52,9 +52,10 @@ import TestSupport
             #expect(try await call("POST", "/v1/snapshots", #"{"mode": "manual"}"#).status == 200)
             let previous = try #require(try await json("/v1/snapshots")["current"]?.stringValue)
             #expect(try await call("PUT", "/v1/services/echo", policy("v2")).status == 200)
-            let start = try await call("POST", "/v1/rollouts", #"{"steps": [50, 100], "step_seconds": 3600}"#)
-            #expect(start.status == 201, "\(start.body)")
-            let started = try JSON.parse(start.body)
+            // Through the CLI, as an operator would.
+            let apiURL = "http://127.0.0.1:\(api)"
+            let started = try JSON.parse(try await ReplicaTests.cli(["rollout", "start", "--steps", "50,100", "--step-seconds", "3600", "--api", apiURL, "--json"]))
+            #expect(started["state"]?.stringValue == "running", "\(started)")
             let version = try #require(started["version"]?.stringValue)
             let moved = try #require(started["moved"]?.arrayValue?.first?.stringValue)
             try await eventually("one proxy on the new route") { await routes() == [moved: "v2", outbound.keys.first { $0 != moved }!: "v1"] }
@@ -73,9 +74,10 @@ import TestSupport
             }
             #expect(await routes() == [moved: "v2", outbound.keys.first { $0 != moved }!: "v1"])
 
-            let promoted = try await call("POST", "/v1/rollouts/current/promote")
-            #expect(promoted.status == 200, "\(promoted.body)")
-            #expect(try JSON.parse(promoted.body)["state"]?.stringValue == "promoted")
+            let status = try await ReplicaTests.cli(["rollout", "status", "--api", apiURL])
+            #expect(status.contains("running, \(previous) → \(version)") && status.contains(moved), "\(status)")
+            let promoted = try await ReplicaTests.cli(["rollout", "promote", "--api", apiURL])
+            #expect(promoted.contains("promoted, \(previous) → \(version)"), "\(promoted)")
             try await eventually("both route to v2") { await routes().values.allSatisfy { $0 == "v2" } }
             #expect(try await json("/v1/snapshots")["current"]?.stringValue == version)
         } catch {
