@@ -67,6 +67,22 @@ sleep 0.5
 echo "demo: after the rollback, 20 requests:"
 for _ in $(seq 1 20); do curl -s -H 'Host: echo' http://127.0.0.1:15001/; done | sort | uniq -c
 say "$BIN/sextant" proxies
+
+# The canary again, this time as a progressive rollout (docs/rollouts.md): the rollback
+# left publishing in manual mode, so the change waits until the rollout moves proxies.
+say "$BIN/sextant" service put echo --file Snapshots/services/echo-canary.json
+say "$BIN/sextant" rollout start --steps 50,100 --step-seconds 2
+sleep 1
+for _ in $(seq 1 20); do curl -s -o /dev/null -H 'Host: echo' http://127.0.0.1:15001/; curl -s -o /dev/null -H 'Host: echo' http://127.0.0.1:15002/; done
+say "$BIN/sextant" rollout status
+for _ in $(seq 1 40); do
+  state="$("$BIN/sextant" rollout status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')"
+  [ "$state" = running ] || break
+  sleep 0.25
+done
+say "$BIN/sextant" rollout status
+say sh -c "curl -s $SEXTANT_API/v1/services/echo/load"
+echo "demo: the dashboard is at $SEXTANT_API/ui"
 say sh -c "curl -s http://127.0.0.1:19100/stats | grep -E '^cluster\.echo|^control_plane\.(cds|lds)'"
 
 [ "${DEMO_ONESHOT:-0}" = 1 ] && exit 0
