@@ -1,4 +1,5 @@
 @testable import ControlPlane
+import EnvoyAPI
 import Etcd
 import EtcdStore
 import Foundation
@@ -7,7 +8,7 @@ import Registry
 import Testing
 import TestSupport
 import Synchronization
-import XDS
+@testable import XDS
 
 /// History, rollback and manual mode behave the same on the embedded store and on etcd
 /// (docs/snapshots.md, docs/etcd.md): one suite, run on both.
@@ -151,16 +152,22 @@ import XDS
             try await Self.add(a, "web")
             var logger = Logger(label: "test.rollout")
             logger.logLevel = .warning
-            let rollouts = RolloutManager(publisher: publisherA, proxies: ProxyRegistry(), loads: LoadReports(), logger: logger, persisted: [])
-            let onB = RolloutManager(publisher: publisherB, proxies: ProxyRegistry(), loads: LoadReports(), logger: logger, persisted: [])
+            let rollouts = RolloutManager(
+                publisher: publisherA, proxies: ProxyRegistry(), loads: LoadReports(), logger: logger, replica: "a", persisted: [])
+            // B has a proxy of its own, and hears its load reports.
+            let proxiesB = ProxyRegistry(), loadsB = LoadReports()
+            _ = proxiesB.connected(node: Node(id: "b-1", cluster: "web"), peer: "127.0.0.1:1", scope: .aggregated)
+            let onB = RolloutManager(publisher: publisherB, proxies: proxiesB, loads: loadsB, logger: logger, replica: "b", persisted: [])
             bench.tasks.withLock { $0 += [Task { await rollouts.followStore() }, Task { await onB.followStore() }] }
             let first = try await rollouts.start(.init(target: .pending, steps: [50, 100], stepSeconds: 3600, maxErrorRatio: 0.05))
             #expect(first.version == "v2" && first.previousVersion == "v1")
-            // Stored, numbered, and served by neither replica to everyone; B shows it running.
+            // Stored, numbered, and served by neither replica to everyone; B shows it running
+            // and pins its own share of proxies (50 % of one).
             try await eventually("B sees the rollout") {
                 let seen = await onB.current
                 return seen?.id == first.id && seen?.state == .running
             }
+            try await eventually("B pins its proxy") { publisherB.cache.pinnedVersion(ofNode: "b-1") == "v2" }
             try await Task.sleep(for: .seconds(1))
             #expect(publisherA.current?.version == 1 && publisherB.current?.version == 1)
             // Promoted through B: both serve it, and A's rollout ends too.
@@ -170,11 +177,19 @@ import XDS
                 let running = await rollouts.isRunning
                 return await rollouts.current?.state == .promoted && !running
             }
+            #expect(publisherB.cache.pinnedVersion(ofNode: "b-1") == nil)
 
             try await Self.add(a, "api")
             let second = try await rollouts.start(.init(target: .pending, steps: [50, 100], stepSeconds: 3600, maxErrorRatio: 0.05))
             #expect(second.version == "v3")
-            _ = try await rollouts.abort()
+            // Errors reported to B by its proxy on v3 abort the rollout A runs.
+            try await eventually("B pins its proxy to v3") { publisherB.cache.pinnedVersion(ofNode: "b-1") == "v3" }
+            loadsB.record(node: "b-1", version: "v3", [.init(cluster: "web", succeeded: 1, errors: 9, inFlight: 0)])
+            try await eventually("A's rollout aborts on B's error ratio") {
+                let running = await rollouts.isRunning
+                return await rollouts.current?.reason == .errorRatio(ratio: 0.9, max: 0.05) && !running
+            }
+            #expect(publisherB.cache.pinnedVersion(ofNode: "b-1") == nil)
             try await Task.sleep(for: .seconds(1))
             #expect(publisherA.current?.version == 2 && publisherB.current?.version == 2)
             // The next publication is served over the aborted version.

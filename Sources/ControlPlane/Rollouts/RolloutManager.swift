@@ -43,6 +43,10 @@ public actor RolloutManager {
     private var staged: Publisher.Published?
     private var starting = false
     private var loop: Task<Void, Never>?
+    /// On a replica following a rollout another one runs: its own proxies pinned so far,
+    /// and the task that watches them for a reason to abort.
+    private var followerMoved: Set<String> = []
+    private var watch: Task<Void, Never>?
 
     public init(publisher: Publisher, proxies: ProxyRegistry, loads: LoadReports, logger: Logger, tick: Duration = .milliseconds(200),
                 replica: String? = nil, persisted: [Rollout]) {
@@ -73,8 +77,10 @@ public actor RolloutManager {
 
     /// After a restart: a running rollout's version is rebuilt and its proxies pinned again.
     public func resume() async {
-        // Another replica's rollout stays with it: two controllers would step it apart.
-        guard let rollout = rollouts.last, rollout.isRunning, rollout.owner == replica else { return }
+        guard let rollout = rollouts.last, rollout.isRunning else { return }
+        // Another replica's rollout stays with it (two controllers would step it apart);
+        // this one follows it.
+        guard rollout.owner == replica else { return await followElsewhere() }
         do {
             guard let number = Int(rollout.version.dropFirst()), let built = try await publisher.stored(number) else {
                 throw RegistryError(.notFound, "\(rollout.version) is no longer stored")
@@ -171,12 +177,71 @@ public actor RolloutManager {
                 continue
             }
             rollouts = stored
+            await followElsewhere()
         }
+    }
+
+    /// A rollout another replica runs reaches this replica's proxies too: each step pins
+    /// the same share of them (chosen by the same hash), and a NACK or an error ratio seen
+    /// here aborts it for every replica. Steps advance on the running replica's proxies.
+    private func followElsewhere() async {
+        guard loop == nil, !starting else { return }
+        guard let rollout = rollouts.last, rollout.isRunning else {
+            if watch != nil || !followerMoved.isEmpty { await endFollowing(rollouts.last) }
+            return
+        }
+        do {
+            try await takeOver(rollout)
+            followerMoved.formUnion(Rollout.chosen(from: Set(proxies.all.map(\.node.id)), percent: rollout.stepPercent))
+            try await apply([.pin(followerMoved)], for: rollout)
+        } catch {
+            logger.error("could not follow a rollout another replica runs", metadata: ["id": "\(rollout.id)", "error": "\(error)"])
+            return
+        }
+        guard watch == nil else { return }
+        let tick = self.tick
+        watch = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: tick)
+                guard let self else { return }
+                await self.watchForAbort()
+            }
+        }
+    }
+
+    /// One look at this replica's pinned proxies: only an abort is decided here.
+    private func watchForAbort() async {
+        guard loop == nil, !starting, var rollout = rollouts.last, rollout.isRunning else { return }
+        rollout.moved = followerMoved
+        let decision = RolloutController.observe(rollout, observation(of: rollout))
+        guard decision.0.state == .aborted else { return }
+        var aborted = decision.0
+        aborted.moved = rollouts.last?.moved ?? []
+        do {
+            _ = try await settle((aborted, decision.1))
+            await endFollowing(aborted)
+        } catch {
+            logger.error("could not abort a rollout another replica runs", metadata: ["id": "\(rollout.id)", "error": "\(error)"])
+        }
+    }
+
+    /// The followed rollout ended: a completed one's version is everyone's here too.
+    private func endFollowing(_ ended: Rollout?) async {
+        watch?.cancel()
+        watch = nil
+        if let ended, ended.state == .completed || ended.state == .promoted, let staged {
+            try? await publisher.adopt(staged)
+        }
+        cache.setPins([:])
+        followerMoved = []
+        staged = nil
     }
 
     public func stop() {
         loop?.cancel()
         loop = nil
+        watch?.cancel()
+        watch = nil
     }
 
     private func observation(of rollout: Rollout) -> RolloutObservation {
