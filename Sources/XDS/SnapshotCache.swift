@@ -102,9 +102,6 @@ public final class SnapshotCache: Sendable {
     /// The version a proxy is pinned to, if any.
     public func pinnedVersion(ofNode node: String) -> String? { state.withLock { $0.pins[node]?.version } }
 
-    /// Every pin, as node id → version.
-    public var pinnedVersions: [String: String] { state.withLock { $0.pins.mapValues(\.version) } }
-
     /// Publishes one snapshot for every group.
     public func set(_ snapshot: Snapshot) { publish(UniformGeneration(snapshot)) }
 
