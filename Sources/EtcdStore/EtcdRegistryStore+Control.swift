@@ -42,7 +42,7 @@ extension EtcdRegistryStore: ControlStore {
             var writes: [EtcdOperation] = [.put(keys.key(.snapshot(version: record.version)), metaBytes), .put(lastKey, Array("\(record.version)".utf8))]
             if chunks.count == 1 { writes.append(.put(keys.payload(id, chunk: 0), chunks[0])) }
             let result = try await client.txn(if: [guardLast], then: writes)
-            if !result.succeeded, chunks.count > 1 { try? await client.delete(.prefix(keys.payloads(id))) }
+            if !result.succeeded, chunks.count > 1 { _ = try? await client.delete(.prefix(keys.payloads(id))) }
             return result.succeeded
         }
     }

@@ -1,5 +1,5 @@
-public import Etcd
-public import Foundation
+import Etcd
+import Foundation
 public import Logging
 import Registry
 import Synchronization

@@ -9,11 +9,11 @@ extension ServicePolicy {
             guard port != nil else { throw .invalid("port", "required for a tcp service (its listener's port)") }
             if routes != nil { throw .invalid("routes", "only http and grpc services have routes") }
         }
-        try Validation.range(connectTimeoutMs, 1...Int.max, field: "connect_timeout_ms")
-        try Validation.range(timeoutMs, 0...Int.max, field: "timeout_ms")
+        try Validation.range(connectTimeoutMs, 1...Validation.maxDurationMs, field: "connect_timeout_ms")
+        try Validation.range(timeoutMs, 0...Validation.maxDurationMs, field: "timeout_ms")
         if let retries {
             try Validation.range(retries.attempts, 0...10, field: "retries.attempts")
-            try Validation.range(retries.perTryTimeoutMs, 1...Int.max, field: "retries.per_try_timeout_ms")
+            try Validation.range(retries.perTryTimeoutMs, 1...Validation.maxDurationMs, field: "retries.per_try_timeout_ms")
             if let on = retries.on {
                 if on.isEmpty { throw .invalid("retries.on", "must name at least one condition") }
                 for (index, condition) in on.enumerated() where !Retries.conditions.contains(condition) {
@@ -29,8 +29,8 @@ extension ServicePolicy {
         }
         if let od = outlierDetection {
             try Validation.range(od.consecutive5xx, 1...Int(UInt32.max), field: "outlier_detection.consecutive_5xx")
-            try Validation.range(od.intervalMs, 1...Int.max, field: "outlier_detection.interval_ms")
-            try Validation.range(od.baseEjectionMs, 1...Int.max, field: "outlier_detection.base_ejection_ms")
+            try Validation.range(od.intervalMs, 1...Validation.maxDurationMs, field: "outlier_detection.interval_ms")
+            try Validation.range(od.baseEjectionMs, 1...Validation.maxDurationMs, field: "outlier_detection.base_ejection_ms")
             try Validation.range(od.maxEjectionPercent, 0...100, field: "outlier_detection.max_ejection_percent")
         }
         if let rl = rateLimit {
@@ -79,7 +79,7 @@ extension ServicePolicy {
             if total != 100 { throw .invalid("\(field).split", "weights must sum to 100, got \(total)") }
         }
         if let fault = rule.fault {
-            try Validation.range(fault.delayMs, 0...Int.max, field: "\(field).fault.delay_ms")
+            try Validation.range(fault.delayMs, 0...Validation.maxDurationMs, field: "\(field).fault.delay_ms")
             try Validation.range(fault.delayPercent, 0...100, field: "\(field).fault.delay_percent")
             try Validation.range(fault.abortStatus, 200...599, field: "\(field).fault.abort_status")
             try Validation.range(fault.abortPercent, 0...100, field: "\(field).fault.abort_percent")

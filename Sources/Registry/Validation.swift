@@ -3,6 +3,9 @@ import Foundation
 /// Semantic checks after strict decoding: ranges, names, references (docs/mesh-model.md, "Validation").
 /// Each failure names its field so the REST error can point at it.
 public enum Validation {
+    /// The longest duration, in milliseconds, a protobuf `Duration` carries (±10,000
+    /// years): Envoy refuses anything longer, so the API does first.
+    public static let maxDurationMs = 315_576_000_000_000
     /// A DNS label: `[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?`.
     public static func isServiceName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)

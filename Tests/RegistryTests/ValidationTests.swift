@@ -20,6 +20,15 @@ import Testing
         #expect(error?.field == "port")
     }
 
+    @Test func aDurationLongerThanAProtobufDurationIsRefusedAsEnvoyWouldNackIt() throws {
+        var policy = ServicePolicy(protocol: .http, port: 8080)
+        policy.timeoutMs = Validation.maxDurationMs
+        try policy.validate()
+        policy.timeoutMs = Validation.maxDurationMs + 1
+        let error = #expect(throws: RegistryError.self) { try policy.validate() }
+        #expect(error?.field == "timeout_ms")
+    }
+
     @Test func weightsAreOneTo128() {
         let error = #expect(throws: RegistryError.self) { try Validation.registration(InstanceRegistration(address: "127.0.0.1", port: 80, weight: 129)) }
         #expect(error?.field == "weight")

@@ -90,16 +90,16 @@ enum OpenAPISchemas {
             "mtls": enumeration(["off", "permissive", "strict"]),
             "port": integer(1, 65535),
             "lb_policy": enumeration(["round_robin", "least_request", "random", "ring_hash", "maglev"]),
-            "connect_timeout_ms": integer(1), "timeout_ms": integer(0),
+            "connect_timeout_ms": integer(1, Validation.maxDurationMs), "timeout_ms": integer(0, Validation.maxDurationMs),
             "retries": object([
-                "attempts": integer(0, 10), "per_try_timeout_ms": integer(1), "on": nonEmptyArray(enumeration(ServicePolicy.Retries.conditions)),
+                "attempts": integer(0, 10), "per_try_timeout_ms": integer(1, Validation.maxDurationMs), "on": nonEmptyArray(enumeration(ServicePolicy.Retries.conditions)),
             ], required: ["attempts"]),
             "circuit_breaker": object([
                 "max_connections": integer(1, uint32Max), "max_pending_requests": integer(1, uint32Max), "max_requests": integer(1, uint32Max),
                 "max_retries": integer(0, uint32Max),
             ]),
             "outlier_detection": object([
-                "consecutive_5xx": integer(1, uint32Max), "interval_ms": integer(1), "base_ejection_ms": integer(1), "max_ejection_percent": integer(0, 100),
+                "consecutive_5xx": integer(1, uint32Max), "interval_ms": integer(1, Validation.maxDurationMs), "base_ejection_ms": integer(1, Validation.maxDurationMs), "max_ejection_percent": integer(0, 100),
             ]),
             "rate_limit": object(["requests_per_second": integer(1, uint32Max), "burst": integer(1, uint32Max)], required: ["requests_per_second"]),
             "subsets": [
@@ -115,7 +115,7 @@ enum OpenAPISchemas {
                     "type": "object", "description": "subset (or * for the whole service) → weight; weights sum to 100", "minProperties": 1,
                     "additionalProperties": integer(0, 100),
                 ],
-                "fault": object(["delay_ms": integer(0), "delay_percent": integer(0, 100), "abort_status": integer(200, 599), "abort_percent": integer(0, 100)]),
+                "fault": object(["delay_ms": integer(0, Validation.maxDurationMs), "delay_percent": integer(0, 100), "abort_status": integer(200, 599), "abort_percent": integer(0, 100)]),
             ], required: ["match"])),
             "upstreams": array(serviceName),
             "authorization": authorization,
