@@ -38,15 +38,15 @@ public actor RolloutManager {
     let replica: String?
 
     /// Oldest first.
-    private var rollouts: [Rollout]
+    var rollouts: [Rollout]
     /// The running rollout's version, built.
-    private var staged: Publisher.Published?
-    private var starting = false
-    private var loop: Task<Void, Never>?
+    var staged: Publisher.Published?
+    var starting = false
+    var loop: Task<Void, Never>?
     /// On a replica following a rollout another one runs: its own proxies pinned so far,
     /// and the task that watches them for a reason to abort.
-    private var followerMoved: Set<String> = []
-    private var watch: Task<Void, Never>?
+    var followerMoved: Set<String> = []
+    var watch: Task<Void, Never>?
 
     public init(publisher: Publisher, proxies: ProxyRegistry, loads: LoadReports, logger: Logger, tick: Duration = .milliseconds(200),
                 replica: String? = nil, persisted: [Rollout]) {
@@ -139,7 +139,7 @@ public actor RolloutManager {
 
     /// An operator may end, through any replica, a rollout another replica runs (or ran
     /// before it died): this one builds its version to carry out the decision.
-    private func takeOver(_ rollout: Rollout) async throws {
+    func takeOver(_ rollout: Rollout) async throws {
         guard staged == nil else { return }
         guard let number = Int(rollout.version.dropFirst()), let built = try await publisher.stored(number) else {
             throw RegistryError.notFound("\(rollout.version) (no longer in history)")
@@ -181,62 +181,6 @@ public actor RolloutManager {
         }
     }
 
-    /// A rollout another replica runs reaches this replica's proxies too: each step pins
-    /// the same share of them (chosen by the same hash), and a NACK or an error ratio seen
-    /// here aborts it for every replica. Steps advance on the running replica's proxies.
-    private func followElsewhere() async {
-        guard loop == nil, !starting else { return }
-        guard let rollout = rollouts.last, rollout.isRunning else {
-            if watch != nil || !followerMoved.isEmpty { await endFollowing(rollouts.last) }
-            return
-        }
-        do {
-            try await takeOver(rollout)
-            followerMoved.formUnion(Rollout.chosen(from: Set(proxies.all.map(\.node.id)), percent: rollout.stepPercent))
-            try await apply([.pin(followerMoved)], for: rollout)
-        } catch {
-            logger.error("could not follow a rollout another replica runs", metadata: ["id": "\(rollout.id)", "error": "\(error)"])
-            return
-        }
-        guard watch == nil else { return }
-        let tick = self.tick
-        watch = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: tick)
-                guard let self else { return }
-                await self.watchForAbort()
-            }
-        }
-    }
-
-    /// One look at this replica's pinned proxies: only an abort is decided here.
-    private func watchForAbort() async {
-        guard loop == nil, !starting, var rollout = rollouts.last, rollout.isRunning else { return }
-        rollout.moved = followerMoved
-        let decision = RolloutController.observe(rollout, observation(of: rollout))
-        guard decision.0.state == .aborted else { return }
-        var aborted = decision.0
-        aborted.moved = rollouts.last?.moved ?? []
-        do {
-            _ = try await settle((aborted, decision.1))
-            await endFollowing(aborted)
-        } catch {
-            logger.error("could not abort a rollout another replica runs", metadata: ["id": "\(rollout.id)", "error": "\(error)"])
-        }
-    }
-
-    /// The followed rollout ended: a completed one's version is everyone's here too.
-    private func endFollowing(_ ended: Rollout?) async {
-        watch?.cancel()
-        watch = nil
-        if let ended, ended.state == .completed || ended.state == .promoted, let staged {
-            try? await publisher.adopt(staged)
-        }
-        cache.setPins([:])
-        followerMoved = []
-        staged = nil
-    }
-
     public func stop() {
         loop?.cancel()
         loop = nil
@@ -244,7 +188,7 @@ public actor RolloutManager {
         watch = nil
     }
 
-    private func observation(of rollout: Rollout) -> RolloutObservation {
+    func observation(of rollout: Rollout) -> RolloutObservation {
         let byNode = Dictionary(grouping: proxies.all, by: \.node.id)
         let seen = byNode.map { node, streams -> RolloutObservation.Proxy in
             var nack: (type: String, message: String)?
@@ -261,7 +205,7 @@ public actor RolloutManager {
 
     /// Records the controller's decision and carries out its effects.
     @discardableResult
-    private func settle(_ decision: (Rollout, [RolloutEffect])) async throws -> Rollout {
+    func settle(_ decision: (Rollout, [RolloutEffect])) async throws -> Rollout {
         let (next, effects) = decision
         guard let index = rollouts.indices.last else { return next }
         // The error ratio moves with every report; only a decision is worth a write.
@@ -279,7 +223,7 @@ public actor RolloutManager {
         return next
     }
 
-    private func apply(_ effects: [RolloutEffect], for rollout: Rollout) async throws {
+    func apply(_ effects: [RolloutEffect], for rollout: Rollout) async throws {
         for effect in effects {
             switch effect {
             case .pin(let nodes):
@@ -306,12 +250,17 @@ public actor RolloutManager {
 
     private func startLoop() {
         guard loop == nil else { return }
+        loop = ticking { await $0.observe() }
+    }
+
+    /// `body` every tick until cancelled (or this manager is gone).
+    func ticking(_ body: @escaping @Sendable (RolloutManager) async -> Void) -> Task<Void, Never> {
         let tick = self.tick
-        loop = Task { [weak self] in
+        return Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: tick)
                 guard let self else { return }
-                await self.observe()
+                await body(self)
             }
         }
     }
