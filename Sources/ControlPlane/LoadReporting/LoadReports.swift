@@ -17,6 +17,14 @@ public final class LoadReports: Sendable {
         public var proxies = 0
         public var errorRatio: Double { requests == 0 ? 0 : Double(errors) / Double(requests) }
         public init() {}
+
+        /// Adds another version's or service's totals (proxies: the most of either).
+        mutating func add(_ other: Totals) {
+            requests += other.requests
+            errors += other.errors
+            inFlight += other.inFlight
+            proxies = max(proxies, other.proxies)
+        }
     }
 
     /// One cluster's figures from one report.
@@ -78,13 +86,7 @@ public final class LoadReports: Sendable {
     /// Every service, for one version (a rollout's error ratio).
     public func load(ofVersion version: String) -> Totals {
         state.withLock { state in
-            state.filter { $0.key.version == version }.values.reduce(into: Totals()) { sum, counts in
-                let one = Self.totals(counts)
-                sum.requests += one.requests
-                sum.errors += one.errors
-                sum.inFlight += one.inFlight
-                sum.proxies = max(sum.proxies, one.proxies)
-            }
+            state.filter { $0.key.version == version }.values.reduce(into: Totals()) { $0.add(Self.totals($1)) }
         }
     }
 
@@ -104,10 +106,7 @@ public final class LoadReports: Sendable {
         var total = Totals()
         for (version, totals) in byVersion {
             versions[version] = Self.json(totals)
-            total.requests += totals.requests
-            total.errors += totals.errors
-            total.inFlight += totals.inFlight
-            total.proxies = max(total.proxies, totals.proxies)
+            total.add(totals)
         }
         return ["service": .string(service), "versions": .object(versions), "total": Self.json(total)]
     }

@@ -41,10 +41,14 @@ extension Publisher {
         // one before: a version skipped would break what reconnecting clients are known
         // to hold (docs/xds.md, "Reconnects"). Far behind (a restart), straight to the latest.
         if served > 0, latest.version - served <= Self.catchUpSteps {
+            var known = rollouts
             for version in (served + 1)..<latest.version {
                 guard let record = try store.snapshot(version: version) else { continue }
                 // A version an aborted rollout staged was never everyone's.
-                if record.cause.hasPrefix("rollout"), Self.servable(record, rollouts: try RolloutManager.persisted(in: store)) != record.version { continue }
+                if record.cause.hasPrefix("rollout") {
+                    if known.isEmpty { known = try RolloutManager.persisted(in: store) }
+                    if Self.servable(record, rollouts: known) != record.version { continue }
+                }
                 try serveStored(record)
             }
         }

@@ -2,8 +2,7 @@ import Foundation
 import Registry
 
 /// What the publisher does for a rollout (docs/rollouts.md): number and store the new
-/// version without serving it, serve it to everyone when the rollout completes, and after
-/// a restart leave a staged version unserved.
+/// version without serving it, and serve it to everyone when the rollout completes.
 extension Publisher {
     public enum RolloutTarget: Sendable, Equatable {
         /// The registry's changes not yet published (manual mode holds them).
@@ -28,13 +27,7 @@ extension Publisher {
                     }
                     (content, changed, cause) = (candidate, candidateChanged, "rollout")
                 case .stored(let version):
-                    guard let record = try self.historyRecord(version) else {
-                        throw RegistryError.notFound("snapshot v\(version) (history keeps the last \(self.history))")
-                    }
-                    var reusable: MeshModel?
-                    if case .registry(let model) = current.content { reusable = model }
-                    let loaded = try SnapshotContent.load(record, store: self.store, reusable: reusable)
-                    (content, changed, cause) = (loaded, nil, "rollout of v\(version)")
+                    (content, changed, cause) = (try self.storedContent(version), nil, "rollout of v\(version)")
                 }
                 let (_, staged) = try self.build(content, changed: changed, cause: cause, since: .now, force: true, serve: false)
                 guard let staged else { throw RegistryError(.conflict, "nothing to roll out") }
@@ -57,10 +50,5 @@ extension Publisher {
             self.metrics.snapshotVersion.set(Int64(staged.version))
             self.logger.info("serving rolled-out snapshot to every proxy", metadata: ["version": "\(staged.versionString)"])
         }
-    }
-
-    /// A stored version rebuilt to serve again, for a rollout resumed after a restart.
-    public func stored(_ version: Int) async throws -> Published? {
-        try await historical(version)
     }
 }

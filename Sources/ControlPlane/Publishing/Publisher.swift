@@ -297,15 +297,20 @@ public final class Publisher: Sendable {
     }
 
     private func rollbackNow(to version: Int) throws -> Outcome {
+        let content = try storedContent(version)
+        _ = try setModeNow(.manual, publishPending: false)
+        return try claiming { try publish(content, changed: nil, cause: "rollback of v\(version)", since: .now, force: true) }
+    }
+
+    /// A version's content from history, reusing the served translations (a rollback's
+    /// or a rollout's source).
+    func storedContent(_ version: Int) throws -> SnapshotContent {
         guard let record = try historyRecord(version) else {
             throw RegistryError.notFound("snapshot v\(version) (history keeps the last \(history))")
         }
-        let current = state.withLock { $0.current }
         var reusable: MeshModel?
-        if case .registry(let model)? = current?.content { reusable = model }
-        let content = try SnapshotContent.load(record, store: store, reusable: reusable)
-        _ = try setModeNow(.manual, publishPending: false)
-        return try claiming { try publish(content, changed: nil, cause: "rollback of v\(version)", since: .now, force: true) }
+        if case .registry(let model)? = state.withLock({ $0.current?.content }) { reusable = model }
+        return try SnapshotContent.load(record, store: store, reusable: reusable)
     }
 
     /// Version `version` as it was published: the current one at once, an older one

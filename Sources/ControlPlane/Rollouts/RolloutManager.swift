@@ -82,10 +82,7 @@ public actor RolloutManager {
         // this one follows it.
         guard rollout.owner == replica else { return await followElsewhere() }
         do {
-            guard let number = Int(rollout.version.dropFirst()), let built = try await publisher.stored(number) else {
-                throw RegistryError(.notFound, "\(rollout.version) is no longer stored")
-            }
-            staged = built
+            try await takeOver(rollout)
             try await apply([.pin(rollout.moved)], for: rollout)
             logger.info("rollout resumed", metadata: ["id": "\(rollout.id)", "version": "\(rollout.version)", "step": "\(rollout.step)"])
             startLoop()
@@ -137,11 +134,11 @@ public actor RolloutManager {
         return try await settle(RolloutController.abort(rollout, .operator, at: Date()))
     }
 
-    /// An operator may end, through any replica, a rollout another replica runs (or ran
-    /// before it died): this one builds its version to carry out the decision.
+    /// Builds a running rollout's version here: to resume it after a restart, to follow it
+    /// from another replica, or to end it through a replica that does not run it.
     func takeOver(_ rollout: Rollout) async throws {
         guard staged == nil else { return }
-        guard let number = Int(rollout.version.dropFirst()), let built = try await publisher.stored(number) else {
+        guard let number = Int(rollout.version.dropFirst()), let built = try await publisher.historical(number) else {
             throw RegistryError.notFound("\(rollout.version) (no longer in history)")
         }
         staged = built
